@@ -1,0 +1,220 @@
+//! The sans-IO sealer: two directional halves.
+//!
+//! SSPI lets one thread call `EncryptMessage` while another calls `DecryptMessage` on the same
+//! context, and no more. sealstream makes that rule a type: a [`Sealer`] splits into a [`Seal`]
+//! half and an [`Unseal`] half, each owning its direction's keys, cipher state and sequence
+//! number. They share no mutable state, so a stream's two halves run on two threads without a
+//! lock. Anything one direction must tell the other (a key update to answer, an alert to send)
+//! travels as a returned value, [`Unsealed::Respond`], never as a hidden write.
+
+use std::ops::Range;
+
+use crate::{Control, Error, Qop, RecordMut, Status, StreamSizes};
+
+/// The sending direction: `EncryptMessage`.
+pub trait Seal: Send + 'static {
+    /// The sizes of this half's records (`SECPKG_ATTR_STREAM_SIZES`). The header is exact, the
+    /// trailer a maximum. Sizes are constant for the life of the half.
+    fn sizes(&self) -> StreamSizes;
+
+    /// Seal `record` in place: write the header, protect the payload where it lies, write the
+    /// trailer after it. Returns the record's total length (header, payload and actual trailer).
+    ///
+    /// The payload is at most [`StreamSizes::max_message`] bytes and the buffer has room for the
+    /// largest trailer. A sealer that cannot give `qop` returns `SEC_E_QOP_NOT_SUPPORTED`.
+    fn seal(&mut self, qop: Qop, record: RecordMut<'_>) -> Result<usize, Error>;
+
+    /// Seal a control message into `out`, which has room for a largest record
+    /// ([`StreamSizes::max_record`]). Returns the bytes written; 0 when this sealer has nothing to
+    /// send for it (a SASL layer has no close token).
+    ///
+    /// The default sends nothing for [`Control::Close`] and refuses everything else with
+    /// `SEC_E_QOP_NOT_SUPPORTED`.
+    fn seal_control(&mut self, control: &Control, out: &mut [u8]) -> Result<usize, Error> {
+        let _ = out;
+        match control {
+            Control::Close => Ok(0),
+            other => Err(Error::new(
+                Status::QopNotSupported,
+                format!("this sealer cannot send {other:?}"),
+            )),
+        }
+    }
+
+    /// Whether [`seal`](Self::seal) accepts `qop`.
+    fn supports_qop(&self, qop: Qop) -> bool {
+        qop == Qop::Default
+    }
+
+    /// The sequence number the next record will carry (`MessageSeqNo`).
+    fn sequence(&self) -> u64;
+}
+
+/// The receiving direction: `DecryptMessage`.
+pub trait Unseal: Send + 'static {
+    /// The largest record this half accepts, framing included. The stream's read buffer never
+    /// grows beyond it; a record announcing more is refused before any allocation.
+    fn max_record(&self) -> usize;
+
+    /// Unseal the first record of `input` in place.
+    ///
+    /// `input` holds every byte received and not yet consumed; it may end inside a record (then
+    /// answer [`Unsealed::Incomplete`]) or hold several. A record that fails authentication is an
+    /// error with `SEC_E_MESSAGE_ALTERED` and its plaintext is never reported.
+    fn unseal(&mut self, input: &mut [u8]) -> Result<Unsealed, Error>;
+
+    /// Whether the protocol has a close message. If it has, a transport end without it is
+    /// truncation (`SEC_E_INCOMPLETE_MESSAGE`); if not (SASL), an end between records is clean.
+    fn signals_close(&self) -> bool;
+
+    /// The control message to send to the peer after this half failed with `error` (a TLS fatal
+    /// alert), if the protocol has one.
+    fn alert_for(&self, error: &Error) -> Option<Control> {
+        let _ = error;
+        None
+    }
+
+    /// The sequence number the next record must carry.
+    fn sequence(&self) -> u64;
+}
+
+/// What unsealing the first record of the input gave.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unsealed {
+    /// `SEC_E_INCOMPLETE_MESSAGE`: the input ends inside a record; `missing` is how many more
+    /// bytes are needed when the header said (SSPI's `SECBUFFER_MISSING`).
+    Incomplete {
+        /// Bytes still needed, if known.
+        missing: Option<usize>,
+    },
+    /// `SEC_E_OK`: a data record. Its authenticated plaintext is `input[plaintext]`; the record
+    /// took `input[..consumed]` and the rest is `SECBUFFER_EXTRA`.
+    Data {
+        /// Where the plaintext lies inside the input.
+        plaintext: Range<usize>,
+        /// Bytes of input the record took.
+        consumed: usize,
+    },
+    /// A record that carried no application data and needs no answer (a session ticket, a
+    /// warning alert, a key update that asked for none).
+    Consumed {
+        /// Bytes of input the record took.
+        consumed: usize,
+    },
+    /// `SEC_I_RENEGOTIATE`: the write half must send `control` before its next record.
+    Respond {
+        /// Bytes of input the record took.
+        consumed: usize,
+        /// What the write half must send.
+        control: Control,
+    },
+    /// `SEC_I_CONTEXT_EXPIRED`: the peer closed its sending side; end of stream.
+    Closed {
+        /// Bytes of input the record took.
+        consumed: usize,
+    },
+}
+
+impl Unsealed {
+    /// The SSPI status `DecryptMessage` returns for this outcome.
+    pub fn status(&self) -> Status {
+        match self {
+            Unsealed::Incomplete { .. } => Status::IncompleteMessage,
+            Unsealed::Data { .. } | Unsealed::Consumed { .. } => Status::Ok,
+            Unsealed::Respond { .. } => Status::Renegotiate,
+            Unsealed::Closed { .. } => Status::ContextExpiredInfo,
+        }
+    }
+
+    /// Check this outcome against the input it came from: a record consumes at least one byte
+    /// and no more than there is, and its plaintext lies inside what it consumed.
+    pub(crate) fn check(&self, input_len: usize) -> Result<(), Error> {
+        let (consumed, plaintext) = match self {
+            Unsealed::Incomplete { .. } => return Ok(()),
+            Unsealed::Data {
+                plaintext,
+                consumed,
+            } => (*consumed, Some(plaintext)),
+            Unsealed::Consumed { consumed }
+            | Unsealed::Respond { consumed, .. }
+            | Unsealed::Closed { consumed } => (*consumed, None),
+        };
+        let plaintext_ok =
+            plaintext.is_none_or(|p| p.start <= p.end && p.end <= consumed);
+        if consumed == 0 || consumed > input_len || !plaintext_ok {
+            return Err(Error::new(
+                Status::InternalError,
+                format!("unsealer reported {self:?} for {input_len} bytes of input"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A security context that splits into its two directions.
+///
+/// Any `(Seal, Unseal)` pair is a sealer.
+pub trait Sealer {
+    /// The sending half.
+    type Seal: Seal;
+    /// The receiving half.
+    type Unseal: Unseal;
+
+    /// The two halves.
+    fn into_halves(self) -> (Self::Seal, Self::Unseal);
+}
+
+impl<S: Seal, U: Unseal> Sealer for (S, U) {
+    type Seal = S;
+    type Unseal = U;
+
+    fn into_halves(self) -> (S, U) {
+        self
+    }
+}
+
+/// Seal `message` into `out` as one record: copy it into the payload region and seal in place.
+/// The one-call form of `EncryptMessage` for users of the sans-IO API; returns the record length.
+///
+/// Fails with `SEC_E_INVALID_PARAMETER` when the message exceeds the maximum and
+/// `SEC_E_BUFFER_TOO_SMALL` when `out` cannot hold the record.
+pub fn seal_message<S: Seal + ?Sized>(
+    seal: &mut S,
+    qop: Qop,
+    message: &[u8],
+    out: &mut [u8],
+) -> Result<usize, Error> {
+    let sizes = seal.sizes();
+    if message.len() > sizes.max_message {
+        return Err(Error::new(
+            Status::InvalidParameter,
+            format!(
+                "message of {} bytes exceeds the maximum of {}",
+                message.len(),
+                sizes.max_message
+            ),
+        ));
+    }
+    let needed = sizes.record_len(message.len());
+    let Some(buf) = out.get_mut(..needed) else {
+        return Err(Error::new(
+            Status::BufferTooSmall,
+            format!("{} bytes cannot hold a record of up to {needed}", out.len()),
+        ));
+    };
+    buf[sizes.header..sizes.header + message.len()].copy_from_slice(message);
+    seal_record(seal, qop, buf, sizes.header, message.len())
+}
+
+/// Seal the record whose payload already lies at `buf[header..header + payload_len]`, and check
+/// the length the sealer reports against the buffer.
+pub(crate) fn seal_record<S: Seal + ?Sized>(
+    seal: &mut S,
+    qop: Qop,
+    buf: &mut [u8],
+    header: usize,
+    payload_len: usize,
+) -> Result<usize, Error> {
+    let len = seal.seal(qop, RecordMut::new(buf, header, payload_len)?)?;
+    RecordMut::check_sealed_len(len, header + payload_len, buf.len())
+}

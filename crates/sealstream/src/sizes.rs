@@ -1,0 +1,31 @@
+//! Stream sizes: the answer to `QueryContextAttributes(SECPKG_ATTR_STREAM_SIZES)`.
+
+/// The sizes of a seal half's records, like SSPI's `SecPkgContext_StreamSizes`.
+///
+/// `header` is exact: every record starts with that many bytes, so the payload region of a record
+/// buffer is at a fixed offset and user bytes are copied there once. `trailer` is a maximum; each
+/// seal call reports the record's actual length. `max_message` is the largest payload one record
+/// carries (for SASL it follows from the peer's maxbuf).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct StreamSizes {
+    /// `cbHeader`: bytes before the payload.
+    pub header: usize,
+    /// `cbTrailer`: the most bytes after the payload.
+    pub trailer: usize,
+    /// `cbMaximumMessage`: the largest payload of one record.
+    pub max_message: usize,
+    /// `cbBlockSize`: the cipher's block size, 1 for stream ciphers and AEADs.
+    pub block_size: usize,
+}
+
+impl StreamSizes {
+    /// The largest sealed record: header, a full payload, and the largest trailer.
+    pub const fn max_record(&self) -> usize {
+        self.header + self.max_message + self.trailer
+    }
+
+    /// The length of a buffer that holds a record of `payload` bytes at most.
+    pub const fn record_len(&self, payload: usize) -> usize {
+        self.header + payload + self.trailer
+    }
+}

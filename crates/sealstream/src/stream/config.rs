@@ -1,0 +1,141 @@
+//! How a [`SealedStream`](crate::SealedStream) is built: buffer sizes, end-of-stream policy,
+//! tracing span, and bytes left over from a handshake.
+
+use tracing::Span;
+
+use super::SealedStream;
+use super::read::ReadState;
+use super::write::WriteState;
+use crate::Sealer;
+
+/// What a transport end without the peer's close message means.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum EofPolicy {
+    /// The stream was truncated: reads fail with `UnexpectedEof` (`SEC_E_INCOMPLETE_MESSAGE`).
+    /// The default, because an attacker can cut a connection but cannot forge the close.
+    #[default]
+    Truncation,
+    /// A clean end (`Ok(0)`), for application protocols that frame their own messages and detect
+    /// truncation themselves (HTTP with Content-Length, LDAP). An end inside a record is still
+    /// truncation.
+    CleanEnd,
+}
+
+/// Default size of the read buffer: several TLS records per read syscall.
+pub const DEFAULT_READ_BUFFER: usize = 64 * 1024;
+/// Default size of the write buffer: several records coalesced per write syscall.
+pub const DEFAULT_WRITE_BUFFER: usize = 64 * 1024;
+
+/// Builds a [`SealedStream`] with non-default settings.
+///
+/// ```
+/// # use sealstream::{EofPolicy, StreamBuilder};
+/// let builder = StreamBuilder::new()
+///     .read_buffer(32 * 1024)
+///     .eof_policy(EofPolicy::CleanEnd);
+/// ```
+#[derive(Debug)]
+#[must_use]
+pub struct StreamBuilder {
+    pub(crate) read_buffer: usize,
+    pub(crate) write_buffer: usize,
+    pub(crate) release_idle_buffers: bool,
+    pub(crate) eof: EofPolicy,
+    pub(crate) span: Option<Span>,
+    pub(crate) ciphertext: Vec<u8>,
+    pub(crate) plaintext: Vec<u8>,
+}
+
+impl Default for StreamBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl StreamBuilder {
+    /// Default settings: 64 KiB buffers per direction, released when idle, EOF without the peer's
+    /// close is truncation.
+    pub fn new() -> Self {
+        Self {
+            read_buffer: DEFAULT_READ_BUFFER,
+            write_buffer: DEFAULT_WRITE_BUFFER,
+            release_idle_buffers: true,
+            eof: EofPolicy::Truncation,
+            span: None,
+            ciphertext: Vec::new(),
+            plaintext: Vec::new(),
+        }
+    }
+
+    /// Size of the read buffer. It is raised to the sealer's largest record if smaller; a record
+    /// larger than this (a big SASL frame) grows it up to that bound for as long as it takes.
+    pub fn read_buffer(mut self, bytes: usize) -> Self {
+        self.read_buffer = bytes;
+        self
+    }
+
+    /// Size of the write buffer: how many sealed bytes may wait for the transport. Raised to the
+    /// sealer's largest record if smaller.
+    pub fn write_buffer(mut self, bytes: usize) -> Self {
+        self.write_buffer = bytes;
+        self
+    }
+
+    /// Whether to free a direction's buffer when it is empty and the transport is not ready
+    /// (reads) or after a flush (writes), so idle connections cost little memory. On by default;
+    /// turn it off to trade memory for fewer allocations on request/response traffic.
+    pub fn release_idle_buffers(mut self, release: bool) -> Self {
+        self.release_idle_buffers = release;
+        self
+    }
+
+    /// What a transport end without the peer's close message means.
+    pub fn eof_policy(mut self, eof: EofPolicy) -> Self {
+        self.eof = eof;
+        self
+    }
+
+    /// The span the stream's events are recorded under (by default a new root span
+    /// `sealed_stream`). Sealer crates fill in peer, sealer and suite.
+    pub fn span(mut self, span: Span) -> Self {
+        self.span = Some(span);
+        self
+    }
+
+    /// Bytes received from the transport during a handshake that belong to the sealed stream
+    /// (records after the handshake's last message). They are unsealed before anything is read.
+    pub fn leftover_ciphertext(mut self, bytes: Vec<u8>) -> Self {
+        self.ciphertext = bytes;
+        self
+    }
+
+    /// Application data already unsealed during a handshake; handed out before anything else.
+    pub fn leftover_plaintext(mut self, bytes: Vec<u8>) -> Self {
+        self.plaintext = bytes;
+        self
+    }
+
+    /// The stream over `io` protected by `sealer`.
+    pub fn build<T, S: Sealer>(self, io: T, sealer: S) -> SealedStream<T, S> {
+        let span = self
+            .span
+            .unwrap_or_else(|| tracing::debug_span!(parent: None, "sealed_stream"));
+        let (seal, unseal) = sealer.into_halves();
+        let write = WriteState::new(
+            seal,
+            self.write_buffer,
+            self.release_idle_buffers,
+            span.clone(),
+        );
+        let read = ReadState::new(
+            unseal,
+            self.read_buffer,
+            self.release_idle_buffers,
+            self.eof,
+            self.ciphertext,
+            self.plaintext,
+            span,
+        );
+        SealedStream::from_parts(io, read, write)
+    }
+}

@@ -1,0 +1,209 @@
+//! The async stream: [`SealedStream`] and its owned halves.
+//!
+//! The stream is a thin adapter: all protocol logic is in the sealer halves, all buffering in
+//! [`read::ReadState`] and [`write::WriteState`]. The whole stream and its two halves drive the
+//! very same state, so splitting changes who owns what, never how it behaves.
+
+mod config;
+mod control;
+mod failure;
+mod read;
+mod split;
+mod write;
+
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+pub use config::{DEFAULT_READ_BUFFER, DEFAULT_WRITE_BUFFER, EofPolicy, StreamBuilder};
+pub use split::{ReadHalf, ReuniteError, ReuniteTransport, SplitTransport, WriteHalf};
+
+use control::Shared;
+use read::ReadState;
+use write::WriteState;
+
+use crate::{Control, Error, Qop, Sealer, StreamSizes};
+
+/// A byte stream sealed by `S` over the transport `T`.
+///
+/// Writes are cut into records of at most [`StreamSizes::max_message`] bytes, each sealed in
+/// place (`EncryptMessage`); reads hand out plaintext only after its record was unsealed and
+/// authenticated (`DecryptMessage`). `poll_shutdown` sends the sealer's close message before
+/// shutting the transport's write side; the peer's close reads as `Ok(0)`, and a transport end
+/// without it as `UnexpectedEof`, unless [`EofPolicy::CleanEnd`] says otherwise.
+///
+/// [`into_split`](Self::into_split) gives owned halves for two tasks that run at once.
+pub struct SealedStream<T, S: Sealer> {
+    io: T,
+    read: ReadState<S::Unseal>,
+    write: WriteState<S::Seal>,
+    shared: Arc<Shared>,
+}
+
+// The sealer halves are only ever used through `&mut`, never pinned: the stream is `Unpin`
+// whenever its transport is.
+impl<T: Unpin, S: Sealer> Unpin for SealedStream<T, S> {}
+
+impl<T, S: Sealer> std::fmt::Debug for SealedStream<T, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SealedStream")
+            .field("sizes", &self.write.sizes())
+            .field("qop", &self.write.qop())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T, S: Sealer> SealedStream<T, S> {
+    /// Seal `io` with `sealer`, with default settings ([`StreamBuilder::new`]).
+    pub fn new(io: T, sealer: S) -> Self {
+        StreamBuilder::new().build(io, sealer)
+    }
+
+    /// A builder for non-default buffer sizes, end-of-stream policy, span, or handshake
+    /// leftovers.
+    pub fn builder() -> StreamBuilder {
+        StreamBuilder::new()
+    }
+
+    pub(crate) fn from_parts(
+        io: T,
+        read: ReadState<S::Unseal>,
+        write: WriteState<S::Seal>,
+    ) -> Self {
+        Self::from_halves(io, read, write, Arc::new(Shared::default()))
+    }
+
+    pub(crate) fn from_halves(
+        io: T,
+        read: ReadState<S::Unseal>,
+        write: WriteState<S::Seal>,
+        shared: Arc<Shared>,
+    ) -> Self {
+        Self {
+            io,
+            read,
+            write,
+            shared,
+        }
+    }
+
+    /// The sizes of the records this stream sends (`SECPKG_ATTR_STREAM_SIZES`).
+    pub fn sizes(&self) -> StreamSizes {
+        self.write.sizes()
+    }
+
+    /// The transport.
+    pub fn get_ref(&self) -> &T {
+        &self.io
+    }
+
+    /// The transport. Reading or writing it directly corrupts the sealed stream.
+    pub fn get_mut(&mut self) -> &mut T {
+        &mut self.io
+    }
+
+    /// The seal half, to query its state (sequence number, negotiated parameters).
+    pub fn seal_half(&self) -> &S::Seal {
+        &self.write.seal
+    }
+
+    /// The unseal half, to query its state.
+    pub fn unseal_half(&self) -> &S::Unseal {
+        &self.read.unseal
+    }
+
+    /// Protect the data written from now on with `qop`. `Qop::IntegrityOnly` leaves it readable
+    /// on the wire but authenticated; sealers that cannot do that (TLS) refuse with
+    /// `SEC_E_QOP_NOT_SUPPORTED`. Alerts go through [`queue_control`](Self::queue_control).
+    pub fn set_qop(&mut self, qop: Qop) -> Result<(), Error> {
+        self.write.set_qop(qop)
+    }
+
+    /// Queue a control message (an alert, a key update) to be sealed before the next record; a
+    /// flush sends it.
+    pub fn queue_control(&self, control: Control) {
+        self.shared.push(control);
+    }
+
+    /// Bytes of buffer held right now by (read, write) directions.
+    pub fn buffered_capacity(&self) -> (usize, usize) {
+        (self.read.buffer_capacity(), self.write.buffer_capacity())
+    }
+
+    /// Split into halves that two tasks can use at once, by splitting the transport without a
+    /// lock ([`SplitTransport`] is implemented for `TcpStream` and `UnixStream`).
+    pub fn into_split(self) -> (ReadHalf<T::Read, S>, WriteHalf<T::Write, S>)
+    where
+        T: SplitTransport,
+    {
+        let (r, w) = self.io.split_transport();
+        split::halves(r, w, self.read, self.write, self.shared)
+    }
+
+    /// Split into halves over any transport, with `tokio::io::split`. Its lock is held only for
+    /// each transport call, never while sealing or unsealing, so both directions still run at
+    /// once; prefer [`into_split`](Self::into_split) where the transport splits without a lock.
+    pub fn into_split_locked(
+        self,
+    ) -> (
+        ReadHalf<tokio::io::ReadHalf<T>, S>,
+        WriteHalf<tokio::io::WriteHalf<T>, S>,
+    )
+    where
+        T: AsyncRead + AsyncWrite,
+    {
+        let (r, w) = tokio::io::split(self.io);
+        split::halves(r, w, self.read, self.write, self.shared)
+    }
+}
+
+impl<T: AsyncRead + AsyncWrite + Unpin, S: Sealer> AsyncRead for SealedStream<T, S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        this.read.poll_read(&mut this.io, cx, buf, &this.shared)
+    }
+}
+
+impl<T: AsyncRead + AsyncWrite + Unpin, S: Sealer> AsyncWrite for SealedStream<T, S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        this.write
+            .poll_write(&mut this.io, cx, &[IoSlice::new(buf)], &this.shared)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        this.write.poll_write(&mut this.io, cx, bufs, &this.shared)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        // Slices are gathered into records by copying, which the copy into the record buffer
+        // does anyway: vectored writes cost nothing extra whatever the transport.
+        true
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        this.write.poll_flush(&mut this.io, cx, &this.shared)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        this.write.poll_shutdown(&mut this.io, cx, &this.shared)
+    }
+}

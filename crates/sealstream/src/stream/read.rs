@@ -1,0 +1,300 @@
+//! The read path: transport bytes in, authenticated plaintext out.
+//!
+//! Bytes are read into one bounded buffer, as many as the transport has (several records per
+//! syscall), and each record is unsealed where it lies. Plaintext is handed out from there with a
+//! single copy into the caller's buffer. Only bytes the sealer authenticated are ever handed out;
+//! the first failure is sticky. The buffer never grows beyond the sealer's largest record, and a
+//! record that announces more is refused from its header before anything is allocated.
+
+use std::io;
+use std::ops::Range;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use tokio::io::{AsyncRead, ReadBuf};
+use tracing::Span;
+
+use super::config::EofPolicy;
+use super::control::Shared;
+use super::failure::Failure;
+use crate::{Error, Unseal, Unsealed};
+
+#[derive(Debug)]
+enum Phase {
+    Open,
+    /// The peer's close was received (`SEC_I_CONTEXT_EXPIRED`): reads return `Ok(0)`.
+    PeerClosed,
+    /// The transport ended between records and that counts as a clean end.
+    Ended,
+    Failed(Failure),
+}
+
+/// The receiving direction of a stream, without its transport.
+#[derive(Debug)]
+pub(crate) struct ReadState<U> {
+    pub(crate) unseal: U,
+    /// Received bytes; `buf.len()` is the allocated, zeroed capacity (empty when released).
+    buf: Vec<u8>,
+    /// First byte not yet unsealed.
+    start: usize,
+    /// End of the bytes received.
+    end: usize,
+    /// Authenticated plaintext not yet handed out; lies before `start`.
+    plain: Range<usize>,
+    /// Plaintext left over from a handshake, handed out first.
+    prefix: Vec<u8>,
+    prefix_pos: usize,
+    phase: Phase,
+    capacity: usize,
+    release_idle: bool,
+    eof: EofPolicy,
+    span: Span,
+}
+
+/// What the buffered bytes allow without touching the transport.
+enum Step {
+    /// Something changed (plaintext, a consumed record, a new phase): look again.
+    Progress,
+    /// The next record needs this many more bytes.
+    NeedBytes(usize),
+}
+
+impl<U: Unseal> ReadState<U> {
+    pub(crate) fn new(
+        unseal: U,
+        capacity: usize,
+        release_idle: bool,
+        eof: EofPolicy,
+        ciphertext: Vec<u8>,
+        plaintext: Vec<u8>,
+        span: Span,
+    ) -> Self {
+        let capacity = capacity.max(1).min(unseal.max_record()).max(1);
+        let end = ciphertext.len();
+        let mut buf = ciphertext;
+        if !buf.is_empty() && buf.len() < capacity {
+            buf.resize(capacity, 0);
+        }
+        Self {
+            unseal,
+            buf,
+            start: 0,
+            end,
+            plain: 0..0,
+            prefix: plaintext,
+            prefix_pos: 0,
+            phase: Phase::Open,
+            capacity,
+            release_idle,
+            eof,
+            span,
+        }
+    }
+
+    /// Bytes of buffer currently allocated (for tests and memory accounting).
+    pub(crate) fn buffer_capacity(&self) -> usize {
+        self.buf.len()
+    }
+
+    pub(crate) fn poll_read<R: AsyncRead + Unpin>(
+        &mut self,
+        io: &mut R,
+        cx: &mut Context<'_>,
+        out: &mut ReadBuf<'_>,
+        shared: &Shared,
+    ) -> Poll<io::Result<()>> {
+        let filled_before = out.filled().len();
+        loop {
+            self.hand_out(out);
+            if out.remaining() == 0 {
+                return Poll::Ready(Ok(()));
+            }
+            let copied = out.filled().len() > filled_before;
+            match &self.phase {
+                Phase::Open => {}
+                Phase::PeerClosed | Phase::Ended => return Poll::Ready(Ok(())),
+                // Plaintext already copied is authenticated; the error comes on the next call.
+                Phase::Failed(_) if copied => return Poll::Ready(Ok(())),
+                Phase::Failed(failure) => return Poll::Ready(Err(failure.to_io())),
+            }
+            let missing = match self.unseal_next(shared) {
+                Step::Progress => continue,
+                Step::NeedBytes(missing) => missing,
+            };
+            if copied {
+                // Don't wait on the transport while holding plaintext for the caller.
+                return Poll::Ready(Ok(()));
+            }
+            ready!(self.poll_fill(io, cx, missing));
+        }
+    }
+
+    /// Copy leftover and unsealed plaintext into `out`.
+    fn hand_out(&mut self, out: &mut ReadBuf<'_>) {
+        if self.prefix_pos < self.prefix.len() {
+            let n = out.remaining().min(self.prefix.len() - self.prefix_pos);
+            out.put_slice(&self.prefix[self.prefix_pos..self.prefix_pos + n]);
+            self.prefix_pos += n;
+            if self.prefix_pos == self.prefix.len() {
+                self.prefix = Vec::new();
+                self.prefix_pos = 0;
+            }
+        }
+        if !self.plain.is_empty() {
+            let n = out.remaining().min(self.plain.len());
+            out.put_slice(&self.buf[self.plain.start..self.plain.start + n]);
+            self.plain.start += n;
+        }
+    }
+
+    /// Unseal the next buffered record, if one is complete.
+    fn unseal_next(&mut self, shared: &Shared) -> Step {
+        if self.start == self.end {
+            return Step::NeedBytes(1);
+        }
+        let input = &mut self.buf[self.start..self.end];
+        let len = input.len();
+        let outcome = self
+            .unseal
+            .unseal(input)
+            .and_then(|outcome| outcome.check(len).map(|()| outcome));
+        match outcome {
+            Ok(Unsealed::Incomplete { missing }) => {
+                return Step::NeedBytes(missing.unwrap_or(1).max(1));
+            }
+            Ok(Unsealed::Data {
+                plaintext,
+                consumed,
+            }) => {
+                tracing::trace!(parent: &self.span, consumed, plaintext = plaintext.len(), "unsealed record");
+                self.plain = self.start + plaintext.start..self.start + plaintext.end;
+                self.start += consumed;
+            }
+            Ok(Unsealed::Consumed { consumed }) => {
+                tracing::trace!(parent: &self.span, consumed, "consumed control record");
+                self.start += consumed;
+            }
+            Ok(Unsealed::Respond { consumed, control }) => {
+                tracing::debug!(parent: &self.span, ?control, "peer asked for an answer");
+                self.start += consumed;
+                shared.push(control);
+            }
+            Ok(Unsealed::Closed { consumed }) => {
+                tracing::debug!(parent: &self.span, "peer closed its side");
+                self.start += consumed;
+                self.phase = Phase::PeerClosed;
+                self.release();
+            }
+            Err(err) => {
+                if let Some(alert) = self.unseal.alert_for(&err) {
+                    shared.push(alert);
+                }
+                self.fail(Failure::Sealer(err));
+            }
+        }
+        Step::Progress
+    }
+
+    /// Read from the transport until at least one more byte arrives (the caller loops until the
+    /// record is whole), making room for `missing` more bytes of the current record.
+    fn poll_fill<R: AsyncRead + Unpin>(
+        &mut self,
+        io: &mut R,
+        cx: &mut Context<'_>,
+        missing: usize,
+    ) -> Poll<()> {
+        let buffered = self.end - self.start;
+        let needed = buffered.saturating_add(missing);
+        let max = self.unseal.max_record();
+        if needed > max {
+            self.fail(Failure::Sealer(Error::illegal_message(format!(
+                "record needs {needed} bytes, above the largest accepted record of {max}"
+            ))));
+            return Poll::Ready(());
+        }
+        self.make_room(needed, missing);
+
+        let mut read_buf = ReadBuf::new(&mut self.buf[self.end..]);
+        match Pin::new(io).poll_read(cx, &mut read_buf) {
+            Poll::Pending => {
+                if self.start == self.end && self.release_idle {
+                    self.release();
+                }
+                Poll::Pending
+            }
+            Poll::Ready(Err(err)) => {
+                self.fail(Failure::Transport(err.into()));
+                Poll::Ready(())
+            }
+            Poll::Ready(Ok(())) => {
+                let n = read_buf.filled().len();
+                if n == 0 {
+                    self.transport_ended();
+                } else {
+                    self.end += n;
+                }
+                Poll::Ready(())
+            }
+        }
+    }
+
+    /// Ensure the buffer is allocated and has room after `end` for `missing` bytes, holding the
+    /// `needed` bytes of the current record in all. Plaintext has all been handed out here.
+    fn make_room(&mut self, needed: usize, missing: usize) {
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+            if self.buf.len() > self.capacity {
+                // A large record is done: go back to the normal size.
+                self.buf = Vec::new();
+            }
+        }
+        if self.buf.is_empty() {
+            self.buf = vec![0; self.capacity.max(needed)];
+            return;
+        }
+        let tail = self.buf.len() - self.end;
+        if self.start > 0 && (tail < missing || tail < self.buf.len() / 4) {
+            // Move the partial record to the front: at most one record's bytes.
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.buf.len() - self.start < needed {
+            self.buf.resize(self.start + needed, 0);
+        }
+    }
+
+    fn transport_ended(&mut self) {
+        let partial = self.end - self.start;
+        if partial > 0 {
+            self.fail(Failure::Sealer(Error::truncated(format!(
+                "the transport ended inside a record ({partial} bytes of it received)"
+            ))));
+        } else if self.unseal.signals_close() && self.eof == EofPolicy::Truncation {
+            self.fail(Failure::Sealer(Error::truncated(
+                "the transport ended without the peer's close message (truncation)",
+            )));
+        } else {
+            tracing::debug!(parent: &self.span, "transport ended between records");
+            self.phase = Phase::Ended;
+            self.release();
+        }
+    }
+
+    fn fail(&mut self, failure: Failure) {
+        tracing::debug!(parent: &self.span, ?failure, "read half failed");
+        self.phase = Phase::Failed(failure);
+        self.plain = 0..0;
+        self.release();
+    }
+
+    fn release(&mut self) {
+        if self.plain.is_empty() {
+            self.buf = Vec::new();
+            self.start = 0;
+            self.end = 0;
+            self.plain = 0..0;
+        }
+    }
+}

@@ -1,0 +1,318 @@
+//! Owned read and write halves that run on two tasks at once.
+//!
+//! SSPI allows one thread in `EncryptMessage` and one in `DecryptMessage` on the same context.
+//! Here each half owns its sealer half, its buffer and its side of the transport, so nothing is
+//! locked on the data path. The halves share only the control queue (touched when the read half
+//! has something for the write half) and the identity [`ReadHalf::reunite`] checks.
+
+use std::fmt;
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use super::SealedStream;
+use super::control::Shared;
+use super::read::ReadState;
+use super::write::WriteState;
+use crate::{Control, Error, Qop, Sealer, StreamSizes};
+
+/// A transport that splits into owned halves without a lock.
+pub trait SplitTransport: Sized {
+    /// The reading half.
+    type Read: AsyncRead + Unpin + ReuniteTransport<Self::Write, Output = Self>;
+    /// The writing half.
+    type Write: AsyncWrite + Unpin;
+
+    /// The two halves.
+    fn split_transport(self) -> (Self::Read, Self::Write);
+}
+
+/// A transport read half that can be put back together with its write half.
+pub trait ReuniteTransport<W>: Sized {
+    /// The whole transport.
+    type Output;
+
+    /// The whole transport, or both halves back if they do not belong together.
+    fn reunite_transport(self, write: W) -> Result<Self::Output, (Self, W)>;
+}
+
+impl SplitTransport for tokio::net::TcpStream {
+    type Read = tokio::net::tcp::OwnedReadHalf;
+    type Write = tokio::net::tcp::OwnedWriteHalf;
+
+    fn split_transport(self) -> (Self::Read, Self::Write) {
+        self.into_split()
+    }
+}
+
+impl ReuniteTransport<tokio::net::tcp::OwnedWriteHalf> for tokio::net::tcp::OwnedReadHalf {
+    type Output = tokio::net::TcpStream;
+
+    fn reunite_transport(
+        self,
+        write: tokio::net::tcp::OwnedWriteHalf,
+    ) -> Result<Self::Output, (Self, tokio::net::tcp::OwnedWriteHalf)> {
+        self.reunite(write).map_err(|e| (e.0, e.1))
+    }
+}
+
+#[cfg(unix)]
+impl SplitTransport for tokio::net::UnixStream {
+    type Read = tokio::net::unix::OwnedReadHalf;
+    type Write = tokio::net::unix::OwnedWriteHalf;
+
+    fn split_transport(self) -> (Self::Read, Self::Write) {
+        self.into_split()
+    }
+}
+
+#[cfg(unix)]
+impl ReuniteTransport<tokio::net::unix::OwnedWriteHalf> for tokio::net::unix::OwnedReadHalf {
+    type Output = tokio::net::UnixStream;
+
+    fn reunite_transport(
+        self,
+        write: tokio::net::unix::OwnedWriteHalf,
+    ) -> Result<Self::Output, (Self, tokio::net::unix::OwnedWriteHalf)> {
+        self.reunite(write).map_err(|e| (e.0, e.1))
+    }
+}
+
+impl<T: AsyncRead + AsyncWrite + Unpin> ReuniteTransport<tokio::io::WriteHalf<T>>
+    for tokio::io::ReadHalf<T>
+{
+    type Output = T;
+
+    fn reunite_transport(
+        self,
+        write: tokio::io::WriteHalf<T>,
+    ) -> Result<T, (Self, tokio::io::WriteHalf<T>)> {
+        if self.is_pair_of(&write) {
+            Ok(self.unsplit(write))
+        } else {
+            Err((self, write))
+        }
+    }
+}
+
+pub(super) fn halves<R, W, S: Sealer>(
+    r: R,
+    w: W,
+    read: ReadState<S::Unseal>,
+    write: WriteState<S::Seal>,
+    shared: Arc<Shared>,
+) -> (ReadHalf<R, S>, WriteHalf<W, S>) {
+    (
+        ReadHalf {
+            io: r,
+            read,
+            shared: shared.clone(),
+        },
+        WriteHalf {
+            io: w,
+            write,
+            shared,
+        },
+    )
+}
+
+/// The receiving half of a [`SealedStream`]: unseals on its own task.
+pub struct ReadHalf<R, S: Sealer> {
+    io: R,
+    read: ReadState<S::Unseal>,
+    shared: Arc<Shared>,
+}
+
+/// The sending half of a [`SealedStream`]: seals on its own task.
+pub struct WriteHalf<W, S: Sealer> {
+    io: W,
+    write: WriteState<S::Seal>,
+    shared: Arc<Shared>,
+}
+
+impl<R: Unpin, S: Sealer> Unpin for ReadHalf<R, S> {}
+impl<W: Unpin, S: Sealer> Unpin for WriteHalf<W, S> {}
+
+impl<R, S: Sealer> fmt::Debug for ReadHalf<R, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReadHalf").finish_non_exhaustive()
+    }
+}
+
+impl<W, S: Sealer> fmt::Debug for WriteHalf<W, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WriteHalf")
+            .field("sizes", &self.write.sizes())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R, S: Sealer> ReadHalf<R, S> {
+    /// Put the stream back together. Fails, handing both halves back, if `write` came from
+    /// another stream.
+    #[allow(clippy::result_large_err)]
+    pub fn reunite<W>(
+        self,
+        write: WriteHalf<W, S>,
+    ) -> Result<SealedStream<R::Output, S>, ReuniteError<R, W, S>>
+    where
+        R: ReuniteTransport<W>,
+    {
+        if !Arc::ptr_eq(&self.shared, &write.shared) {
+            return Err(ReuniteError(self, write));
+        }
+        let ReadHalf { io, read, shared } = self;
+        let WriteHalf {
+            io: w_io,
+            write: w_state,
+            shared: w_shared,
+        } = write;
+        match io.reunite_transport(w_io) {
+            Ok(io) => Ok(SealedStream::from_halves(io, read, w_state, shared)),
+            Err((r_io, w_io)) => Err(ReuniteError(
+                ReadHalf {
+                    io: r_io,
+                    read,
+                    shared,
+                },
+                WriteHalf {
+                    io: w_io,
+                    write: w_state,
+                    shared: w_shared,
+                },
+            )),
+        }
+    }
+
+    /// The unseal half, to query its state.
+    pub fn unseal_half(&self) -> &S::Unseal {
+        &self.read.unseal
+    }
+
+    /// The transport's read half.
+    pub fn get_ref(&self) -> &R {
+        &self.io
+    }
+}
+
+impl<W, S: Sealer> WriteHalf<W, S> {
+    /// Put the stream back together; see [`ReadHalf::reunite`].
+    #[allow(clippy::result_large_err)]
+    pub fn reunite<R>(
+        self,
+        read: ReadHalf<R, S>,
+    ) -> Result<SealedStream<R::Output, S>, ReuniteError<R, W, S>>
+    where
+        R: ReuniteTransport<W>,
+    {
+        read.reunite(self)
+    }
+
+    /// The sizes of the records this half sends.
+    pub fn sizes(&self) -> StreamSizes {
+        self.write.sizes()
+    }
+
+    /// The seal half, to query its state.
+    pub fn seal_half(&self) -> &S::Seal {
+        &self.write.seal
+    }
+
+    /// The transport's write half.
+    pub fn get_ref(&self) -> &W {
+        &self.io
+    }
+
+    /// See [`SealedStream::set_qop`].
+    pub fn set_qop(&mut self, qop: Qop) -> Result<(), Error> {
+        self.write.set_qop(qop)
+    }
+
+    /// See [`SealedStream::queue_control`].
+    pub fn queue_control(&self, control: Control) {
+        self.shared.push(control);
+    }
+
+    /// Whether the read half queued something this half must send (a key-update answer, an
+    /// alert). The next write, flush or shutdown sends it.
+    pub fn has_pending_control(&self) -> bool {
+        self.shared.has_pending()
+    }
+
+    /// Ready when the read half has queued something for this half to send; a writer that is
+    /// otherwise idle can wait on it and then flush. Never loses a wake-up.
+    pub fn poll_pending_control(&self, cx: &mut Context<'_>) -> Poll<()> {
+        self.shared.poll_pending(cx)
+    }
+
+    /// Wait until the read half queued something for this half to send.
+    pub async fn pending_control(&self) {
+        std::future::poll_fn(|cx| self.poll_pending_control(cx)).await
+    }
+}
+
+impl<R: AsyncRead + Unpin, S: Sealer> AsyncRead for ReadHalf<R, S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        this.read.poll_read(&mut this.io, cx, buf, &this.shared)
+    }
+}
+
+impl<W: AsyncWrite + Unpin, S: Sealer> AsyncWrite for WriteHalf<W, S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        this.write
+            .poll_write(&mut this.io, cx, &[IoSlice::new(buf)], &this.shared)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        this.write.poll_write(&mut this.io, cx, bufs, &this.shared)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        this.write.poll_flush(&mut this.io, cx, &this.shared)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        this.write.poll_shutdown(&mut this.io, cx, &this.shared)
+    }
+}
+
+/// Halves that do not belong to the same stream, handed back unchanged.
+pub struct ReuniteError<R, W, S: Sealer>(pub ReadHalf<R, S>, pub WriteHalf<W, S>);
+
+impl<R, W, S: Sealer> fmt::Debug for ReuniteError<R, W, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ReuniteError").finish_non_exhaustive()
+    }
+}
+
+impl<R, W, S: Sealer> fmt::Display for ReuniteError<R, W, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("tried to reunite halves that are not from the same sealed stream")
+    }
+}
+
+impl<R, W, S: Sealer> std::error::Error for ReuniteError<R, W, S> {}

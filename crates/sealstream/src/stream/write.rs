@@ -1,0 +1,341 @@
+//! The write path: plaintext in, sealed records out.
+//!
+//! User bytes are copied once, into the payload region of the next record in one reusable
+//! buffer, and sealed there in place. Records are laid end to end so several go to the transport
+//! in one write. Like tokio-rustls, each `poll_write` seals what it accepted and tries to send it
+//! at once, so a caller that forgets to flush still makes progress; bytes wait in the buffer only
+//! while the transport is not ready, and the buffer is bounded.
+//!
+//! Before any record, the write half seals whatever the read half queued for it (a key-update
+//! answer, an alert): that is the only way the two halves talk.
+
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use tokio::io::AsyncWrite;
+use tracing::Span;
+
+use super::control::Shared;
+use super::failure::Failure;
+use crate::sealer::seal_record;
+use crate::{Control, Error, Qop, Seal, Status, StreamSizes};
+
+#[derive(Debug)]
+enum Phase {
+    Open,
+    /// The close token is sealed; flushing it and shutting the transport's write side.
+    Closing,
+    Closed,
+    Failed(Failure),
+}
+
+/// The sending direction of a stream, without its transport.
+#[derive(Debug)]
+pub(crate) struct WriteState<S> {
+    pub(crate) seal: S,
+    sizes: StreamSizes,
+    /// Sealed records; `buf.len()` is the allocated, zeroed capacity (empty when released).
+    buf: Vec<u8>,
+    /// Bytes of `buf` already written to the transport.
+    written: usize,
+    /// End of the sealed bytes.
+    filled: usize,
+    phase: Phase,
+    qop: Qop,
+    capacity: usize,
+    release_idle: bool,
+    span: Span,
+}
+
+impl<S: Seal> WriteState<S> {
+    pub(crate) fn new(seal: S, capacity: usize, release_idle: bool, span: Span) -> Self {
+        let sizes = seal.sizes();
+        Self {
+            seal,
+            sizes,
+            buf: Vec::new(),
+            written: 0,
+            filled: 0,
+            phase: Phase::Open,
+            qop: Qop::Default,
+            capacity: capacity.max(sizes.max_record()),
+            release_idle,
+            span,
+        }
+    }
+
+    pub(crate) fn sizes(&self) -> StreamSizes {
+        self.sizes
+    }
+
+    /// Bytes of buffer currently allocated (for tests and memory accounting).
+    pub(crate) fn buffer_capacity(&self) -> usize {
+        self.buf.len()
+    }
+
+    pub(crate) fn set_qop(&mut self, qop: Qop) -> Result<(), Error> {
+        if qop == Qop::OutOfBand || !self.seal.supports_qop(qop) {
+            return Err(Error::new(
+                Status::QopNotSupported,
+                format!("this stream cannot send data with {qop:?} protection"),
+            ));
+        }
+        self.qop = qop;
+        Ok(())
+    }
+
+    pub(crate) fn qop(&self) -> Qop {
+        self.qop
+    }
+
+    pub(crate) fn poll_write<W: AsyncWrite + Unpin>(
+        &mut self,
+        io: &mut W,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+        shared: &Shared,
+    ) -> Poll<io::Result<usize>> {
+        self.check_open()?;
+        let total: usize = bufs.iter().map(|b| b.len()).sum();
+        if total == 0 {
+            return Poll::Ready(Ok(0));
+        }
+        ready!(self.poll_controls(io, cx, shared))?;
+        ready!(self.poll_room(io, cx, self.sizes.record_len(1)))?;
+
+        let accepted = match self.seal_from(bufs) {
+            Ok(accepted) => accepted,
+            Err((0, err)) => return Poll::Ready(Err(self.fail(Failure::Sealer(err)))),
+            Err((accepted, err)) => {
+                // The accepted bytes are sealed and will go out; the error waits for the next
+                // call.
+                self.fail(Failure::Sealer(err));
+                accepted
+            }
+        };
+        // Send at once what the transport takes; the rest waits for the next write or flush.
+        // A transport error here is sticky and reported by the next call: the bytes were
+        // accepted.
+        let _ = self.poll_drain(io, cx);
+        Poll::Ready(Ok(accepted))
+    }
+
+    pub(crate) fn poll_flush<W: AsyncWrite + Unpin>(
+        &mut self,
+        io: &mut W,
+        cx: &mut Context<'_>,
+        shared: &Shared,
+    ) -> Poll<io::Result<()>> {
+        match &self.phase {
+            Phase::Failed(failure) => return Poll::Ready(Err(failure.to_io())),
+            Phase::Closed => return Poll::Ready(Ok(())),
+            Phase::Open | Phase::Closing => {}
+        }
+        if matches!(self.phase, Phase::Open) {
+            ready!(self.poll_controls(io, cx, shared))?;
+        }
+        ready!(self.poll_drain(io, cx))?;
+        ready!(Pin::new(&mut *io).poll_flush(cx)).map_err(|e| self.fail(Failure::Transport(e.into())))?;
+        if self.release_idle {
+            self.release();
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    pub(crate) fn poll_shutdown<W: AsyncWrite + Unpin>(
+        &mut self,
+        io: &mut W,
+        cx: &mut Context<'_>,
+        shared: &Shared,
+    ) -> Poll<io::Result<()>> {
+        loop {
+            match &self.phase {
+                Phase::Open => {
+                    ready!(self.poll_controls(io, cx, shared))?;
+                    ready!(self.poll_seal_control(io, cx, &Control::Close))?;
+                    tracing::debug!(parent: &self.span, "close sealed");
+                    self.phase = Phase::Closing;
+                }
+                Phase::Closing => {
+                    ready!(self.poll_drain(io, cx))?;
+                    ready!(Pin::new(&mut *io).poll_shutdown(cx))
+                        .map_err(|e| self.fail(Failure::Transport(e.into())))?;
+                    self.phase = Phase::Closed;
+                    self.release();
+                }
+                Phase::Closed => return Poll::Ready(Ok(())),
+                Phase::Failed(failure) => return Poll::Ready(Err(failure.to_io())),
+            }
+        }
+    }
+
+    /// Queue-independent sending of one control now (used by shutdown).
+    fn poll_seal_control<W: AsyncWrite + Unpin>(
+        &mut self,
+        io: &mut W,
+        cx: &mut Context<'_>,
+        control: &Control,
+    ) -> Poll<io::Result<()>> {
+        let max = self.sizes.max_record();
+        ready!(self.poll_room(io, cx, max))?;
+        let out = &mut self.buf[self.filled..self.filled + max];
+        match self.seal.seal_control(control, out) {
+            Ok(n) if n <= max => {
+                tracing::debug!(parent: &self.span, ?control, len = n, "sealed control");
+                self.filled += n;
+                Poll::Ready(Ok(()))
+            }
+            Ok(n) => Poll::Ready(Err(self.fail(Failure::Sealer(Error::new(
+                Status::InternalError,
+                format!("sealer wrote a {n}-byte control record into {max} bytes"),
+            ))))),
+            Err(err) => Poll::Ready(Err(self.fail(Failure::Sealer(err)))),
+        }
+    }
+
+    /// Seal every control the read half (or the user) queued, in order.
+    fn poll_controls<W: AsyncWrite + Unpin>(
+        &mut self,
+        io: &mut W,
+        cx: &mut Context<'_>,
+        shared: &Shared,
+    ) -> Poll<io::Result<()>> {
+        while shared.has_pending() {
+            // Make room before taking the control off the queue, so a Pending loses nothing.
+            ready!(self.poll_room(io, cx, self.sizes.max_record()))?;
+            let Some(control) = shared.pop() else { break };
+            ready!(self.poll_seal_control(io, cx, &control))?;
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Copy from `bufs` into record payloads and seal each in place, while there is room.
+    /// Returns the bytes accepted, or the error with the bytes accepted before it.
+    fn seal_from(&mut self, bufs: &[IoSlice<'_>]) -> Result<usize, (usize, Error)> {
+        let StreamSizes {
+            header, trailer, ..
+        } = self.sizes;
+        let mut accepted = 0;
+        let mut slices = bufs.iter().map(|b| &b[..]).filter(|b| !b.is_empty());
+        let mut current: &[u8] = slices.next().unwrap_or(&[]);
+        while !current.is_empty() {
+            let room = self.buf.len() - self.filled;
+            if room < self.sizes.record_len(1) {
+                break;
+            }
+            let payload_cap = self.sizes.max_message.min(room - header - trailer);
+            let record = self.filled;
+            let payload = &mut self.buf[record + header..record + header + payload_cap];
+            let mut n = 0;
+            while n < payload_cap && !current.is_empty() {
+                let take = current.len().min(payload_cap - n);
+                payload[n..n + take].copy_from_slice(&current[..take]);
+                n += take;
+                current = &current[take..];
+                if current.is_empty() {
+                    current = slices.next().unwrap_or(&[]);
+                }
+            }
+            let end = record + header + n + trailer;
+            let len = seal_record(
+                &mut self.seal,
+                self.qop,
+                &mut self.buf[record..end],
+                header,
+                n,
+            )
+            .map_err(|err| (accepted, err))?;
+            tracing::trace!(parent: &self.span, payload = n, len, "sealed record");
+            self.filled += len;
+            accepted += n;
+        }
+        Ok(accepted)
+    }
+
+    /// Make at least `min` bytes of room after `filled`, writing to the transport if needed.
+    fn poll_room<W: AsyncWrite + Unpin>(
+        &mut self,
+        io: &mut W,
+        cx: &mut Context<'_>,
+        min: usize,
+    ) -> Poll<io::Result<()>> {
+        loop {
+            if self.buf.is_empty() {
+                self.buf = vec![0; self.capacity];
+            }
+            if self.written == self.filled {
+                self.written = 0;
+                self.filled = 0;
+            }
+            if self.buf.len() - self.filled >= min {
+                return Poll::Ready(Ok(()));
+            }
+            let pending = self.filled - self.written;
+            if self.written > 0 && self.buf.len() - pending >= min {
+                self.buf.copy_within(self.written..self.filled, 0);
+                self.written = 0;
+                self.filled = pending;
+                continue;
+            }
+            ready!(self.poll_write_once(io, cx))?;
+        }
+    }
+
+    /// Write everything sealed.
+    fn poll_drain<W: AsyncWrite + Unpin>(
+        &mut self,
+        io: &mut W,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<()>> {
+        while self.written < self.filled {
+            ready!(self.poll_write_once(io, cx))?;
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_write_once<W: AsyncWrite + Unpin>(
+        &mut self,
+        io: &mut W,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<()>> {
+        match ready!(Pin::new(io).poll_write(cx, &self.buf[self.written..self.filled])) {
+            Ok(0) => Poll::Ready(Err(self.fail(Failure::Transport(
+                io::Error::new(io::ErrorKind::WriteZero, "the transport accepted no bytes").into(),
+            )))),
+            Ok(n) => {
+                self.written += n;
+                Poll::Ready(Ok(()))
+            }
+            Err(err) => Poll::Ready(Err(self.fail(Failure::Transport(err.into())))),
+        }
+    }
+
+    fn check_open(&self) -> io::Result<()> {
+        match &self.phase {
+            Phase::Open => Ok(()),
+            Phase::Failed(failure) => Err(failure.to_io()),
+            Phase::Closing | Phase::Closed => Err(Error::new(
+                Status::ContextExpired,
+                "write after shutdown: the stream's sending side is closed",
+            )
+            .into()),
+        }
+    }
+
+    /// Record a sticky failure and return it as an `io::Error`.
+    fn fail(&mut self, failure: Failure) -> io::Error {
+        tracing::debug!(parent: &self.span, ?failure, "write half failed");
+        let err = failure.to_io();
+        self.phase = Phase::Failed(failure);
+        err
+    }
+
+    fn release(&mut self) {
+        if self.written == self.filled {
+            self.buf = Vec::new();
+            self.written = 0;
+            self.filled = 0;
+        }
+    }
+}
