@@ -115,7 +115,7 @@ mod tests {
         assert_eq!(r.trailer_capacity(), 3);
         r.payload_mut().copy_from_slice(b"hello");
         let (h, p, t) = r.split_mut();
-        assert_eq!((h.len(), p, t.len()), (2, &mut b"hello"[..], 3));
+        assert_eq!((h.len(), &p[..], t.len()), (2, &b"hello"[..], 3));
         assert_eq!(r.payload(), b"hello");
         assert!(RecordMut::check_sealed_len(10, 7, 10).is_ok());
         assert!(RecordMut::check_sealed_len(11, 7, 10).is_err());

@@ -57,15 +57,10 @@ impl<T, S: Sealer> std::fmt::Debug for SealedStream<T, S> {
 }
 
 impl<T, S: Sealer> SealedStream<T, S> {
-    /// Seal `io` with `sealer`, with default settings ([`StreamBuilder::new`]).
+    /// Seal `io` with `sealer`, with default settings. [`StreamBuilder`] sets buffer sizes,
+    /// end-of-stream policy, the tracing span, and handshake leftovers.
     pub fn new(io: T, sealer: S) -> Self {
         StreamBuilder::new().build(io, sealer)
-    }
-
-    /// A builder for non-default buffer sizes, end-of-stream policy, span, or handshake
-    /// leftovers.
-    pub fn builder() -> StreamBuilder {
-        StreamBuilder::new()
     }
 
     pub(crate) fn from_parts(

@@ -1,0 +1,215 @@
+//! Data goes through a sealed stream unchanged, whatever the transport does: short reads and
+//! writes, forced `Pending`, vectored writes, records of every size; and it is really sealed.
+
+use std::io::IoSlice;
+
+use sealstream::{Control, Error, Qop, Status};
+use sealstream_testkit::mock_io::ChunkedIo;
+use sealstream_testkit::test_sealer::{HEADER, TAG, TYPE_DATA, TYPE_DATA_CLEAR};
+use sealstream_testkit::{connect, TestStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, DuplexStream, duplex};
+
+fn pattern(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 31 % 251) as u8).collect()
+}
+
+/// Send `data` from client to server and back, then close both ways; both sides must see
+/// exactly the bytes and a clean end.
+async fn echo_once<T>(client: TestStream<T>, server: TestStream<T>, data: Vec<u8>)
+where
+    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let len = data.len();
+    let server_task = tokio::spawn(async move {
+        let mut server = server;
+        let mut got = vec![0u8; len];
+        server.read_exact(&mut got).await.expect("server reads");
+        server.write_all(&got).await.expect("server writes");
+        server.shutdown().await.expect("server closes");
+        let mut rest = Vec::new();
+        server.read_to_end(&mut rest).await.expect("client's close is clean");
+        assert!(rest.is_empty());
+    });
+    let mut client = client;
+    let (mut r, mut w) = tokio::io::split(&mut client);
+    let send = async {
+        w.write_all(&data).await.expect("client writes");
+        w.flush().await.expect("client flushes");
+    };
+    let mut back = Vec::new();
+    let recv = r.read_to_end(&mut back);
+    let ((), n) = tokio::join!(send, recv);
+    assert_eq!(n.expect("server's close is clean"), len);
+    assert!(back == data, "bytes came back changed");
+    client.shutdown().await.expect("client closes");
+    server_task.await.expect("server task");
+}
+
+#[tokio::test]
+async fn round_trip_over_duplex() {
+    for len in [0, 1, 100, 1000, 16 * 1024, 16 * 1024 + 1, 200_000] {
+        let (a, b) = duplex(64 * 1024);
+        let (client, server) = connect(a, b, 16 * 1024);
+        echo_once(client, server, pattern(len)).await;
+    }
+}
+
+#[tokio::test]
+async fn round_trip_one_byte_at_a_time_with_pending() {
+    let (a, b) = duplex(1024);
+    let (client, server) = connect(ChunkedIo::trickle(a), ChunkedIo::trickle(b), 300);
+    echo_once(client, server, pattern(5000)).await;
+}
+
+#[tokio::test]
+async fn round_trip_short_writes_long_reads() {
+    let (a, b) = duplex(4096);
+    let a = ChunkedIo::new(a, vec![70_000], vec![7, 1, 300], vec![false, true, false]);
+    let b = ChunkedIo::new(b, vec![3, 5000], vec![1000], vec![true, false, false]);
+    let (client, server) = connect(a, b, 1000);
+    echo_once(client, server, pattern(50_000)).await;
+}
+
+#[tokio::test]
+async fn records_are_sealed_not_plain() {
+    let (a, mut b) = duplex(64 * 1024);
+    let (mut client, _) = connect(a, tokio::io::empty(), 16 * 1024);
+    let secret = b"attack at dawn, attack at dawn";
+    client.write_all(secret).await.unwrap();
+    client.flush().await.unwrap();
+    let mut wire = vec![0u8; HEADER + secret.len() + TAG];
+    b.read_exact(&mut wire).await.unwrap();
+    assert_eq!(wire[0], TYPE_DATA);
+    assert!(
+        !wire.windows(6).any(|w| w == b"attack"),
+        "plaintext visible on the wire"
+    );
+}
+
+#[tokio::test]
+async fn max_message_cuts_records() {
+    let (a, mut b) = duplex(1 << 20);
+    let (mut client, _) = connect(a, tokio::io::empty(), 100);
+    client.write_all(&pattern(1050)).await.unwrap();
+    client.flush().await.unwrap();
+    drop(client);
+    let mut wire = Vec::new();
+    b.read_to_end(&mut wire).await.unwrap();
+    let mut lens = Vec::new();
+    let mut at = 0;
+    while at < wire.len() {
+        let len = u16::from_be_bytes([wire[at + 1], wire[at + 2]]) as usize;
+        lens.push(len);
+        at += HEADER + len + TAG;
+    }
+    assert_eq!(at, wire.len());
+    assert_eq!(lens.iter().sum::<usize>(), 1050);
+    assert!(lens.iter().all(|&l| l <= 100), "record above max_message: {lens:?}");
+}
+
+#[tokio::test]
+async fn vectored_writes_gather_slices_into_one_record() {
+    let (a, mut b) = duplex(1 << 16);
+    let (mut client, _) = connect(a, tokio::io::empty(), 16 * 1024);
+    assert!(client.is_write_vectored());
+    let parts: [&[u8]; 3] = [b"one ", b"two ", b"three"];
+    let slices: Vec<IoSlice<'_>> = parts.iter().map(|p| IoSlice::new(p)).collect();
+    let n = client.write_vectored(&slices).await.unwrap();
+    assert_eq!(n, 13);
+    client.flush().await.unwrap();
+    drop(client);
+    let mut wire = Vec::new();
+    b.read_to_end(&mut wire).await.unwrap();
+    assert_eq!(wire.len(), HEADER + 13 + TAG, "one record for three slices");
+}
+
+#[tokio::test]
+async fn integrity_only_leaves_payload_readable_but_authenticated() {
+    let (a, b) = duplex(1 << 16);
+    let (mut client, mut server) = connect(a, b, 16 * 1024);
+    client.set_qop(Qop::IntegrityOnly).unwrap();
+    client.write_all(b"visible but signed").await.unwrap();
+    client.flush().await.unwrap();
+    let mut got = vec![0u8; 18];
+    server.read_exact(&mut got).await.unwrap();
+    assert_eq!(&got, b"visible but signed");
+
+    // On the wire the payload is clear, with the integrity-only record type.
+    let (c, mut wire_end) = duplex(1 << 16);
+    let (mut client, _) = connect(c, tokio::io::empty(), 16 * 1024);
+    client.set_qop(Qop::IntegrityOnly).unwrap();
+    client.write_all(b"visible but signed").await.unwrap();
+    client.flush().await.unwrap();
+    let mut wire = vec![0u8; HEADER + 18 + TAG];
+    wire_end.read_exact(&mut wire).await.unwrap();
+    assert_eq!(wire[0], TYPE_DATA_CLEAR);
+    assert_eq!(&wire[HEADER..HEADER + 18], b"visible but signed");
+}
+
+#[tokio::test]
+async fn out_of_band_qop_is_for_alerts_only() {
+    let (a, _b) = duplex(1024);
+    let (mut client, _) = connect(a, tokio::io::empty(), 1024);
+    let err = client.set_qop(Qop::OutOfBand).unwrap_err();
+    assert_eq!(err.status(), Status::QopNotSupported);
+}
+
+#[tokio::test]
+async fn write_after_shutdown_is_context_expired() {
+    let (a, _b) = duplex(1024);
+    let (mut client, _) = connect(a, tokio::io::empty(), 1024);
+    client.shutdown().await.unwrap();
+    client.shutdown().await.expect("shutdown twice is fine");
+    let err = client.write_all(b"late").await.unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe);
+    assert_eq!(
+        Error::from_io(&err).map(Error::status),
+        Some(Status::ContextExpired)
+    );
+}
+
+#[tokio::test]
+async fn warning_alert_is_consumed_and_data_continues() {
+    let (a, b) = duplex(1 << 16);
+    let (mut client, mut server) = connect(a, b, 1024);
+    client.queue_control(Control::Alert(sealstream::AlertCode {
+        level: sealstream::AlertCode::WARNING,
+        description: 90,
+    }));
+    client.write_all(b"after the warning").await.unwrap();
+    client.flush().await.unwrap();
+    let mut got = vec![0u8; 17];
+    server.read_exact(&mut got).await.unwrap();
+    assert_eq!(&got, b"after the warning");
+    assert_eq!(server.unseal_half().warnings, 1);
+}
+
+#[tokio::test]
+async fn idle_buffers_are_released() {
+    let (a, b) = duplex(1 << 16);
+    let (mut client, mut server) = connect(a, b, 16 * 1024);
+    client.write_all(&pattern(40_000)).await.unwrap();
+    client.flush().await.unwrap();
+    assert_eq!(client.buffered_capacity().1, 0, "write buffer kept after flush");
+    let mut got = vec![0u8; 40_000];
+    server.read_exact(&mut got).await.unwrap();
+    assert!(server.buffered_capacity().0 > 0);
+    // Nothing more to read: the read half parks and lets its buffer go.
+    let mut one = [0u8; 1];
+    let parked = tokio::time::timeout(std::time::Duration::from_millis(20), server.read(&mut one)).await;
+    assert!(parked.is_err(), "nothing was sent");
+    assert_eq!(server.buffered_capacity().0, 0, "read buffer kept while idle");
+}
+
+#[tokio::test]
+async fn buffers_can_be_kept() {
+    let (a, b) = duplex(1 << 16);
+    let ((cs, cu), (ss, su)) = sealstream_testkit::test_sealer::pair(b"k", 1024);
+    let mut client = sealstream::StreamBuilder::new()
+        .release_idle_buffers(false)
+        .build(a, (cs, cu));
+    let _server: TestStream<DuplexStream> = sealstream::SealedStream::new(b, (ss, su));
+    client.write_all(b"x").await.unwrap();
+    client.flush().await.unwrap();
+    assert!(client.buffered_capacity().1 > 0);
+}
