@@ -42,7 +42,9 @@ fn main() -> ExitCode {
                 count += 1;
             }
             Ok(Frame::Incomplete { missing }) => {
-                eprintln!("sasl_frames: capture ends inside a frame at offset {offset} ({missing} bytes missing)");
+                eprintln!(
+                    "sasl_frames: capture ends inside a frame at offset {offset} ({missing} bytes missing)"
+                );
                 return ExitCode::FAILURE;
             }
             Err(e) => {

@@ -23,7 +23,12 @@ pub struct ChunkedIo<T> {
 impl<T> ChunkedIo<T> {
     /// `read_sizes` and `write_sizes` cycle (zeros count as 1); `pending` cycles over calls (an
     /// empty pattern never pends).
-    pub fn new(inner: T, read_sizes: Vec<usize>, write_sizes: Vec<usize>, pending: Vec<bool>) -> Self {
+    pub fn new(
+        inner: T,
+        read_sizes: Vec<usize>,
+        write_sizes: Vec<usize>,
+        pending: Vec<bool>,
+    ) -> Self {
         Self {
             inner,
             read_sizes,

@@ -60,11 +60,11 @@ fn nonce(seq: u64) -> Nonce {
 
 /// Build the two ends of a connection from a shared seed: `(client, server)`, each a
 /// `(Seal, Unseal)` pair usable as a [`sealstream::Sealer`].
-pub fn pair(
-    seed: &[u8],
-    max_message: usize,
-) -> ((TestSeal, TestUnseal), (TestSeal, TestUnseal)) {
-    assert!(max_message <= u16::MAX as usize, "test records carry a u16 length");
+pub fn pair(seed: &[u8], max_message: usize) -> ((TestSeal, TestUnseal), (TestSeal, TestUnseal)) {
+    assert!(
+        max_message <= u16::MAX as usize,
+        "test records carry a u16 length"
+    );
     let c2s = direction_key(seed, "client->server");
     let s2c = direction_key(seed, "server->client");
     (
@@ -90,13 +90,17 @@ pub struct TestSeal {
 
 impl std::fmt::Debug for TestSeal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TestSeal").field("seq", &self.seq).finish_non_exhaustive()
+        f.debug_struct("TestSeal")
+            .field("seq", &self.seq)
+            .finish_non_exhaustive()
     }
 }
 
 impl std::fmt::Debug for TestUnseal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TestUnseal").field("seq", &self.seq).finish_non_exhaustive()
+        f.debug_struct("TestUnseal")
+            .field("seq", &self.seq)
+            .finish_non_exhaustive()
     }
 }
 
@@ -111,9 +115,17 @@ impl TestSeal {
         }
     }
 
-    fn seal_typed(&mut self, ty: u8, record: &mut [u8], payload_len: usize) -> Result<usize, Error> {
+    fn seal_typed(
+        &mut self,
+        ty: u8,
+        record: &mut [u8],
+        payload_len: usize,
+    ) -> Result<usize, Error> {
         if self.closed {
-            return Err(Error::new(Status::ContextExpired, "test sealer already sent its close"));
+            return Err(Error::new(
+                Status::ContextExpired,
+                "test sealer already sent its close",
+            ));
         }
         let (header, rest) = record.split_at_mut(HEADER);
         header[0] = ty;
@@ -307,7 +319,8 @@ impl Unseal for TestUnseal {
     }
 
     fn alert_for(&self, error: &Error) -> Option<Control> {
-        (error.status() == Status::MessageAltered).then_some(Control::Alert(AlertCode::fatal(BAD_RECORD_MAC)))
+        (error.status() == Status::MessageAltered)
+            .then_some(Control::Alert(AlertCode::fatal(BAD_RECORD_MAC)))
     }
 
     fn sequence(&self) -> u64 {

@@ -83,7 +83,10 @@ impl Wrap for TestWrap {
 impl Unwrap for TestUnwrap {
     fn unwrap(&mut self, token: &mut [u8]) -> Result<Range<usize>, Error> {
         if token.len() < SEQ + MAC {
-            return Err(Error::new(Status::InvalidToken, "token shorter than its overhead"));
+            return Err(Error::new(
+                Status::InvalidToken,
+                "token shorter than its overhead",
+            ));
         }
         let (seq, rest) = token.split_at(SEQ);
         let (data, tag) = rest.split_at(rest.len() - MAC);

@@ -77,14 +77,16 @@ impl Error {
 
     /// The sealstream error inside an `io::Error` produced by this crate, if there is one.
     pub fn from_io(err: &io::Error) -> Option<&Error> {
-        err.get_ref().and_then(|inner| inner.downcast_ref::<Error>())
+        err.get_ref()
+            .and_then(|inner| inner.downcast_ref::<Error>())
     }
 }
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("Error");
-        d.field("status", &self.status).field("detail", &self.detail);
+        d.field("status", &self.status)
+            .field("detail", &self.detail);
         if let Some(source) = &self.source {
             d.field("source", source);
         }
@@ -134,7 +136,7 @@ mod tests {
 
     #[test]
     fn foreign_io_errors_have_no_status() {
-        let io = io::Error::new(io::ErrorKind::Other, "x");
+        let io = io::Error::other("x");
         assert!(Error::from_io(&io).is_none());
     }
 }

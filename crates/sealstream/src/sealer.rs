@@ -139,8 +139,7 @@ impl Unsealed {
             | Unsealed::Respond { consumed, .. }
             | Unsealed::Closed { consumed } => (*consumed, None),
         };
-        let plaintext_ok =
-            plaintext.is_none_or(|p| p.start <= p.end && p.end <= consumed);
+        let plaintext_ok = plaintext.is_none_or(|p| p.start <= p.end && p.end <= consumed);
         if consumed == 0 || consumed > input_len || !plaintext_ok {
             return Err(Error::new(
                 Status::InternalError,
@@ -153,8 +152,9 @@ impl Unsealed {
 
 /// A security context that splits into its two directions.
 ///
-/// Any `(Seal, Unseal)` pair is a sealer.
-pub trait Sealer {
+/// Any `(Seal, Unseal)` pair is a sealer. Sealers are `'static` like their halves, so the
+/// stream's halves can be moved into spawned tasks.
+pub trait Sealer: 'static {
     /// The sending half.
     type Seal: Seal;
     /// The receiving half.

@@ -126,7 +126,11 @@ fn seal_and_unseal_overlap_on_two_threads() {
         server.read_exact(&mut got).await.unwrap();
         assert_eq!(&got, b"to the server");
         let (reader, writer) = (read_task.await.unwrap(), write_task.await.unwrap());
-        assert_eq!(*met.lock().unwrap(), vec![true, true], "seal and unseal never overlapped");
+        assert_eq!(
+            *met.lock().unwrap(),
+            vec![true, true],
+            "seal and unseal never overlapped"
+        );
         reader.reunite(writer).expect("same stream");
     });
 }
@@ -213,7 +217,11 @@ async fn key_update_request_is_answered_by_the_write_half() {
     writer.write_all(b"under the new key").await.unwrap();
     writer.flush().await.unwrap();
     assert!(!writer.has_pending_control());
-    assert_eq!(writer.seal_half().sequence(), seq_before + 2, "key update then data");
+    assert_eq!(
+        writer.seal_half().sequence(),
+        seq_before + 2,
+        "key update then data"
+    );
 
     // The server can only read this if the update came first, under the old key.
     let mut got = [0u8; 17];
@@ -257,12 +265,16 @@ async fn a_failed_record_sends_the_fatal_alert_through_the_writer() {
     // Corrupt the server's record on its way: write it by hand with one bit flipped.
     let ((_, _), (mut server_seal, _)) = pair(b"sealstream test seed", 1024);
     let mut record = vec![0u8; 1024 + 27];
-    let n = sealstream::seal_message(&mut server_seal, Qop::Default, b"tampered", &mut record).unwrap();
+    let n =
+        sealstream::seal_message(&mut server_seal, Qop::Default, b"tampered", &mut record).unwrap();
     record[n - 1] ^= 1;
     server.get_mut().write_all(&record[..n]).await.unwrap();
 
     let err = reader.read(&mut [0u8; 16]).await.unwrap_err();
-    assert_eq!(Error::from_io(&err).unwrap().status(), Status::MessageAltered);
+    assert_eq!(
+        Error::from_io(&err).unwrap().status(),
+        Status::MessageAltered
+    );
     assert!(writer.has_pending_control());
     // Shutting down sends the alert first, then the close.
     writer.shutdown().await.unwrap();

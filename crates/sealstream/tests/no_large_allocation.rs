@@ -15,7 +15,9 @@ static GLOBAL: &StatsAlloc<std::alloc::System> = &INSTRUMENTED_SYSTEM;
 
 #[test]
 fn oversized_frame_is_refused_before_allocation() {
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     // Our maxbuf is 16 MiB (the largest a 3-byte GSSAPI maxbuf can say); the peer announces
     // 4 GiB - 1. Then a frame just over our maxbuf.
     for announced in [u32::MAX, 16 * 1024 * 1024 + 1] {
@@ -26,13 +28,17 @@ fn oversized_frame_is_refused_before_allocation() {
         let seal = sealstream::sasl::FramedSeal::new(wrap, 65536).unwrap();
         let mut wire = announced.to_be_bytes().to_vec();
         wire.extend_from_slice(&[0u8; 100]);
-        let mut stream = StreamBuilder::new().build(sealstream_testkit::mock_io::scripted(wire), (seal, layer));
+        let mut stream =
+            StreamBuilder::new().build(sealstream_testkit::mock_io::scripted(wire), (seal, layer));
 
         let region = Region::new(GLOBAL);
         let err = rt.block_on(stream.read(&mut [0u8; 64])).unwrap_err();
         let stats = region.change();
         let total = stats.bytes_allocated + stats.bytes_reallocated.max(0) as usize;
-        assert_eq!(Error::from_io(&err).unwrap().status(), Status::IllegalMessage);
+        assert_eq!(
+            Error::from_io(&err).unwrap().status(),
+            Status::IllegalMessage
+        );
         assert!(
             total <= sealstream::stream::DEFAULT_READ_BUFFER + 4096,
             "allocated {total} bytes in all for a frame announcing {announced}"

@@ -6,7 +6,7 @@ use std::io::IoSlice;
 use sealstream::{Control, Error, Qop, Status};
 use sealstream_testkit::mock_io::ChunkedIo;
 use sealstream_testkit::test_sealer::{HEADER, TAG, TYPE_DATA, TYPE_DATA_CLEAR};
-use sealstream_testkit::{connect, TestStream};
+use sealstream_testkit::{TestStream, connect};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, DuplexStream, duplex};
 
 fn pattern(len: usize) -> Vec<u8> {
@@ -27,7 +27,10 @@ where
         server.write_all(&got).await.expect("server writes");
         server.shutdown().await.expect("server closes");
         let mut rest = Vec::new();
-        server.read_to_end(&mut rest).await.expect("client's close is clean");
+        server
+            .read_to_end(&mut rest)
+            .await
+            .expect("client's close is clean");
         assert!(rest.is_empty());
     });
     let mut client = client;
@@ -104,7 +107,10 @@ async fn max_message_cuts_records() {
     }
     assert_eq!(at, wire.len());
     assert_eq!(lens.iter().sum::<usize>(), 1050);
-    assert!(lens.iter().all(|&l| l <= 100), "record above max_message: {lens:?}");
+    assert!(
+        lens.iter().all(|&l| l <= 100),
+        "record above max_message: {lens:?}"
+    );
 }
 
 #[tokio::test]
@@ -190,15 +196,24 @@ async fn idle_buffers_are_released() {
     let (mut client, mut server) = connect(a, b, 16 * 1024);
     client.write_all(&pattern(40_000)).await.unwrap();
     client.flush().await.unwrap();
-    assert_eq!(client.buffered_capacity().1, 0, "write buffer kept after flush");
+    assert_eq!(
+        client.buffered_capacity().1,
+        0,
+        "write buffer kept after flush"
+    );
     let mut got = vec![0u8; 40_000];
     server.read_exact(&mut got).await.unwrap();
     assert!(server.buffered_capacity().0 > 0);
     // Nothing more to read: the read half parks and lets its buffer go.
     let mut one = [0u8; 1];
-    let parked = tokio::time::timeout(std::time::Duration::from_millis(20), server.read(&mut one)).await;
+    let parked =
+        tokio::time::timeout(std::time::Duration::from_millis(20), server.read(&mut one)).await;
     assert!(parked.is_err(), "nothing was sent");
-    assert_eq!(server.buffered_capacity().0, 0, "read buffer kept while idle");
+    assert_eq!(
+        server.buffered_capacity().0,
+        0,
+        "read buffer kept while idle"
+    );
 }
 
 #[tokio::test]
@@ -212,4 +227,21 @@ async fn buffers_can_be_kept() {
     client.write_all(b"x").await.unwrap();
     client.flush().await.unwrap();
     assert!(client.buffered_capacity().1 > 0);
+}
+
+#[tokio::test]
+async fn handshake_leftovers_come_first() {
+    // A handshake that read past its last message hands over the extra records and any
+    // plaintext it already unsealed; the stream delivers them in order before reading more.
+    let wire = sealstream_testkit::client_wire(&[b" then records"], false, 1024);
+    let (extra, rest) = wire.bytes.split_at(wire.records[0].start + 5);
+    let (_, server) = sealstream_testkit::test_sealer::pair(b"sealstream test seed", 1024);
+    let mut stream = sealstream::StreamBuilder::new()
+        .leftover_plaintext(b"early data".to_vec())
+        .leftover_ciphertext(extra.to_vec())
+        .eof_policy(sealstream::EofPolicy::CleanEnd)
+        .build(sealstream_testkit::mock_io::scripted(rest.to_vec()), server);
+    let mut got = Vec::new();
+    stream.read_to_end(&mut got).await.unwrap();
+    assert_eq!(got, b"early data then records");
 }

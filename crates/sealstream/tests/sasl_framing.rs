@@ -2,7 +2,7 @@
 //! writes span many frames and are rebuilt, frames over our maxbuf are refused, and tampered or
 //! replayed frames carry the mechanism's status.
 
-use sealstream::sasl::{FramedSeal, FramedUnseal, LENGTH_LEN, MAX_SEND_FRAME, parse_frame, Frame};
+use sealstream::sasl::{Frame, FramedSeal, FramedUnseal, LENGTH_LEN, MAX_SEND_FRAME, parse_frame};
 use sealstream::{EofPolicy, Error, Seal, SealedStream, Status, StreamBuilder};
 use sealstream_testkit::test_wrap::{TestUnwrap, TestWrap, direction};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, duplex};
@@ -72,7 +72,10 @@ async fn a_large_message_spans_frames_and_is_rebuilt() {
         server
     });
     let mut got = Vec::new();
-    client.read_to_end(&mut got).await.expect("SASL layers end cleanly between frames");
+    client
+        .read_to_end(&mut got)
+        .await
+        .expect("SASL layers end cleanly between frames");
     assert!(got == entry);
     let server = writer.await.unwrap();
     assert_eq!(server.seal_half().sequence(), 40_744u64.div_ceil(1024 - 20));
@@ -83,7 +86,8 @@ async fn frame_over_our_maxbuf_is_refused() {
     let (client_layer, _) = layers(100, 65536);
     let mut wire = 101u32.to_be_bytes().to_vec();
     wire.extend_from_slice(&[0u8; 101]);
-    let mut client = StreamBuilder::new().build(sealstream_testkit::mock_io::scripted(wire), client_layer);
+    let mut client =
+        StreamBuilder::new().build(sealstream_testkit::mock_io::scripted(wire), client_layer);
     let err = client.read(&mut [0u8; 10]).await.unwrap_err();
     let err = Error::from_io(&err).unwrap();
     assert_eq!(err.status(), Status::IllegalMessage);
@@ -110,24 +114,36 @@ async fn tampered_and_replayed_frames() {
             .build(sealstream_testkit::mock_io::scripted(wire), layer);
         let mut got = Vec::new();
         let r = s.read_to_end(&mut got).await;
-        (got, r.err().and_then(|e| Error::from_io(&e).map(Error::status)))
+        (
+            got,
+            r.err().and_then(|e| Error::from_io(&e).map(Error::status)),
+        )
     };
 
     // Replay of the first frame.
     let mut replay = wire[..frame_len].to_vec();
     replay.extend_from_slice(&wire[..frame_len]);
     let (got, status) = read(replay, layers(65536, 65536).1).await;
-    assert_eq!((got.as_slice(), status), (&b"one"[..], Some(Status::OutOfSequence)));
+    assert_eq!(
+        (got.as_slice(), status),
+        (&b"one"[..], Some(Status::OutOfSequence))
+    );
 
     // One bit flipped in the second frame's data.
     let mut flipped = wire.clone();
     flipped[frame_len + LENGTH_LEN + 4] ^= 0x40;
     let (got, status) = read(flipped, server_layer).await;
-    assert_eq!((got.as_slice(), status), (&b"one"[..], Some(Status::MessageAltered)));
+    assert_eq!(
+        (got.as_slice(), status),
+        (&b"one"[..], Some(Status::MessageAltered))
+    );
 
     // Cut inside a frame.
     let (got, status) = read(wire[..wire.len() - 1].to_vec(), layers(65536, 65536).1).await;
-    assert_eq!((got.as_slice(), status), (&b"one"[..], Some(Status::IncompleteMessage)));
+    assert_eq!(
+        (got.as_slice(), status),
+        (&b"one"[..], Some(Status::IncompleteMessage))
+    );
 }
 
 #[test]

@@ -109,7 +109,10 @@ async fn reordered_records_are_out_of_sequence() {
     assert_eq!(got, plaintext_before(1));
     let err = err.unwrap();
     assert_eq!(status(&err), Status::OutOfSequence);
-    assert!(err.to_string().contains("expected sequence number 1, got 2"));
+    assert!(
+        err.to_string()
+            .contains("expected sequence number 1, got 2")
+    );
 }
 
 #[tokio::test]

@@ -29,7 +29,7 @@ pub enum Frame {
 
 impl Frame {
     /// Bytes the frame takes in the input: header and body.
-    pub fn len(&self) -> Option<usize> {
+    pub fn total_len(&self) -> Option<usize> {
         match self {
             Frame::Incomplete { .. } => None,
             Frame::Complete { body } => Some(body.end),
@@ -123,7 +123,7 @@ mod tests {
         input.extend_from_slice(b"abcXY");
         let frame = parse_frame(&input, 3).unwrap();
         assert_eq!(frame, Frame::Complete { body: 4..7 });
-        assert_eq!(frame.len(), Some(7));
+        assert_eq!(frame.total_len(), Some(7));
     }
 
     #[test]

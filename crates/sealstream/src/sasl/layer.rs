@@ -2,8 +2,8 @@
 
 use std::ops::Range;
 
-use super::frame::{LENGTH_LEN, encode_len, parse_frame, send_limit};
 use super::Frame;
+use super::frame::{LENGTH_LEN, encode_len, parse_frame, send_limit};
 use crate::{Error, Qop, RecordMut, Seal, Status, StreamSizes, Unseal, Unsealed};
 
 /// The bytes a mechanism adds around the plaintext of one token.

@@ -64,7 +64,9 @@ impl Shared {
     fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Control>> {
         // The queue holds plain values and no code panics while holding the lock; a poisoned lock
         // still holds a consistent queue.
-        self.queue.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.queue
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

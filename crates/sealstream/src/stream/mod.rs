@@ -1,7 +1,7 @@
 //! The async stream: [`SealedStream`] and its owned halves.
 //!
 //! The stream is a thin adapter: all protocol logic is in the sealer halves, all buffering in
-//! [`read::ReadState`] and [`write::WriteState`]. The whole stream and its two halves drive the
+//! the read and write states of its two directions. The whole stream and its two halves drive the
 //! very same state, so splitting changes who owns what, never how it behaves.
 
 mod config;

@@ -136,7 +136,8 @@ impl<S: Seal> WriteState<S> {
             ready!(self.poll_controls(io, cx, shared))?;
         }
         ready!(self.poll_drain(io, cx))?;
-        ready!(Pin::new(&mut *io).poll_flush(cx)).map_err(|e| self.fail(Failure::Transport(e.into())))?;
+        ready!(Pin::new(&mut *io).poll_flush(cx))
+            .map_err(|e| self.fail(Failure::Transport(e.into())))?;
         if self.release_idle {
             self.release();
         }
