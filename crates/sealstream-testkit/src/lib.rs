@@ -11,6 +11,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod fuzzing;
 pub mod mock_io;
 pub mod test_sealer;
 pub mod test_wrap;
