@@ -18,6 +18,8 @@ pub struct ChunkedIo<T> {
     reads: usize,
     writes: usize,
     polls: usize,
+    read_calls: usize,
+    write_calls: usize,
 }
 
 impl<T> ChunkedIo<T> {
@@ -37,7 +39,19 @@ impl<T> ChunkedIo<T> {
             reads: 0,
             writes: 0,
             polls: 0,
+            read_calls: 0,
+            write_calls: 0,
         }
+    }
+
+    /// Reads that reached the inner transport.
+    pub fn read_calls(&self) -> usize {
+        self.read_calls
+    }
+
+    /// Writes that reached the inner transport.
+    pub fn write_calls(&self) -> usize {
+        self.write_calls
     }
 
     /// One byte at a time both ways, pending every other call.
@@ -77,6 +91,7 @@ impl<T: AsyncRead + Unpin> AsyncRead for ChunkedIo<T> {
         if this.should_pend(cx) {
             return Poll::Pending;
         }
+        this.read_calls += 1;
         let limit = Self::next_size(&this.read_sizes, &mut this.reads).min(buf.remaining());
         let mut tmp = vec![0u8; limit];
         let mut small = ReadBuf::new(&mut tmp);
@@ -96,6 +111,7 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for ChunkedIo<T> {
         if this.should_pend(cx) {
             return Poll::Pending;
         }
+        this.write_calls += 1;
         let limit = Self::next_size(&this.write_sizes, &mut this.writes).min(buf.len());
         Pin::new(&mut this.inner).poll_write(cx, &buf[..limit])
     }

@@ -245,3 +245,30 @@ async fn handshake_leftovers_come_first() {
     stream.read_to_end(&mut got).await.unwrap();
     assert_eq!(got, b"early data then records");
 }
+
+#[tokio::test]
+async fn one_read_takes_many_records_and_one_write_sends_many() {
+    let (a, b) = duplex(1 << 20);
+    let (client, server) = connect(
+        ChunkedIo::new(a, vec![], vec![], vec![]),
+        ChunkedIo::new(b, vec![], vec![], vec![]),
+        1000,
+    );
+    let (mut client, mut server) = (client, server);
+    // 20 records of 1000 bytes in one vectored call: sealed end to end, written at once.
+    client.write_all(&pattern(20_000)).await.unwrap();
+    client.flush().await.unwrap();
+    assert_eq!(
+        client.get_ref().write_calls(),
+        1,
+        "records were not coalesced"
+    );
+    let mut got = vec![0u8; 20_000];
+    server.read_exact(&mut got).await.unwrap();
+    assert_eq!(got, pattern(20_000));
+    assert_eq!(
+        server.get_ref().read_calls(),
+        1,
+        "records were not read together"
+    );
+}

@@ -67,8 +67,9 @@ impl StreamBuilder {
         }
     }
 
-    /// Size of the read buffer. It is raised to the sealer's largest record if smaller; a record
-    /// larger than this (a big SASL frame) grows it up to that bound for as long as it takes.
+    /// Size of the read buffer: how much one read from the transport may bring (several records
+    /// at once). A record larger than this (a big SASL frame) grows it, never beyond the sealer's
+    /// largest record, until the record is consumed.
     pub fn read_buffer(mut self, bytes: usize) -> Self {
         self.read_buffer = bytes;
         self

@@ -69,7 +69,7 @@ impl<U: Unseal> ReadState<U> {
         plaintext: Vec<u8>,
         span: Span,
     ) -> Self {
-        let capacity = capacity.max(1).min(unseal.max_record()).max(1);
+        let capacity = capacity.max(1);
         let end = ciphertext.len();
         let mut buf = ciphertext;
         if !buf.is_empty() && buf.len() < capacity {
