@@ -29,3 +29,122 @@ pub fn pattern(seed: u64, len: usize) -> Vec<u8> {
         })
         .collect()
 }
+
+pub mod tls {
+    //! Certificates and rustls configurations for TLS tests: one self-signed `localhost`
+    //! certificate, and client/server configs pinned to one version and one cipher suite.
+
+    use std::sync::Arc;
+
+    use rustls::crypto::aws_lc_rs;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+    use rustls::{
+        ClientConfig, RootCertStore, ServerConfig, SupportedCipherSuite, SupportedProtocolVersion,
+    };
+
+    /// A self-signed certificate for `localhost` and `127.0.0.1`, with its key.
+    pub struct Identity {
+        /// The certificate, DER.
+        pub cert: CertificateDer<'static>,
+        /// The PKCS#8 private key, DER.
+        pub key: PrivatePkcs8KeyDer<'static>,
+        /// The certificate, PEM (for openssl and curl).
+        pub cert_pem: String,
+        /// The key, PEM.
+        pub key_pem: String,
+    }
+
+    impl std::fmt::Debug for Identity {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("Identity").finish_non_exhaustive()
+        }
+    }
+
+    /// A fresh identity.
+    pub fn identity() -> Identity {
+        let cert = rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()])
+            .expect("self-signed certificate");
+        Identity {
+            cert: cert.cert.der().clone(),
+            key: PrivatePkcs8KeyDer::from(cert.signing_key.serialize_der()),
+            cert_pem: cert.cert.pem(),
+            key_pem: cert.signing_key.serialize_pem(),
+        }
+    }
+
+    /// The protocol versions by name.
+    pub fn version(tls13: bool) -> &'static SupportedProtocolVersion {
+        if tls13 {
+            &rustls::version::TLS13
+        } else {
+            &rustls::version::TLS12
+        }
+    }
+
+    /// The three AEAD suites of `version`.
+    pub fn suites(tls13: bool) -> Vec<SupportedCipherSuite> {
+        use aws_lc_rs::cipher_suite::*;
+        if tls13 {
+            vec![
+                TLS13_AES_128_GCM_SHA256,
+                TLS13_AES_256_GCM_SHA384,
+                TLS13_CHACHA20_POLY1305_SHA256,
+            ]
+        } else {
+            vec![
+                TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+                TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+                TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+            ]
+        }
+    }
+
+    fn provider(suite: Option<SupportedCipherSuite>) -> Arc<rustls::crypto::CryptoProvider> {
+        let mut provider = aws_lc_rs::default_provider();
+        if let Some(suite) = suite {
+            provider.cipher_suites = vec![suite];
+        }
+        Arc::new(provider)
+    }
+
+    /// A server config for `id`, limited to `suite` (any of the version's if `None`).
+    pub fn server(
+        id: &Identity,
+        tls13: bool,
+        suite: Option<SupportedCipherSuite>,
+    ) -> Arc<ServerConfig> {
+        Arc::new(
+            ServerConfig::builder_with_provider(provider(suite))
+                .with_protocol_versions(&[version(tls13)])
+                .expect("version and suite agree")
+                .with_no_client_auth()
+                .with_single_cert(
+                    vec![id.cert.clone()],
+                    PrivateKeyDer::Pkcs8(id.key.clone_key()),
+                )
+                .expect("certificate and key match"),
+        )
+    }
+
+    /// A client config trusting `id`, limited to `suite` (any of the version's if `None`).
+    pub fn client(
+        id: &Identity,
+        tls13: bool,
+        suite: Option<SupportedCipherSuite>,
+    ) -> Arc<ClientConfig> {
+        let mut roots = RootCertStore::empty();
+        roots.add(id.cert.clone()).expect("valid certificate");
+        Arc::new(
+            ClientConfig::builder_with_provider(provider(suite))
+                .with_protocol_versions(&[version(tls13)])
+                .expect("version and suite agree")
+                .with_root_certificates(roots)
+                .with_no_client_auth(),
+        )
+    }
+
+    /// The name our test certificate is valid for.
+    pub fn localhost() -> ServerName<'static> {
+        ServerName::try_from("localhost").expect("valid name")
+    }
+}

@@ -1,0 +1,143 @@
+//! One direction's AEAD, built from the traffic secrets rustls extracted.
+//!
+//! rustls 0.23's `MessageEncrypter::encrypt` allocates a buffer per record; sealing in place
+//! with the provider's AEAD (aws-lc-rs) over our record buffer allocates nothing. The nonce
+//! rules are the RFCs':
+//!
+//! - TLS 1.3 (RFC 8446 §5.3): "the per-record nonce ... is formed as follows: 1. The 64-bit
+//!   record sequence number is encoded in network byte order and padded to the left with zeros
+//!   to iv_length. 2. The padded sequence number is XORed with either the static
+//!   client_write_iv or server_write_iv."
+//! - TLS 1.2 AES-GCM (RFC 5288 §3): the nonce is a 4-byte implicit salt and an 8-byte explicit
+//!   part carried in the record; we send `seed XOR sequence`, as rustls does.
+//! - TLS 1.2 ChaCha20-Poly1305 (RFC 7905 §2): the nonce is formed as in TLS 1.3, nothing explicit.
+
+use aws_lc_rs::aead::{
+    AES_128_GCM, AES_256_GCM, Aad, CHACHA20_POLY1305, LessSafeKey, Nonce, UnboundKey,
+};
+use rustls::ConnectionTrafficSecrets;
+use sealstream::{Error, Status};
+
+/// Bytes of an AEAD tag (all three suites).
+pub(crate) const TAG_LEN: usize = 16;
+/// Bytes of a record header.
+pub(crate) const HEADER_LEN: usize = 5;
+/// Explicit nonce bytes in a TLS 1.2 AES-GCM record.
+pub(crate) const EXPLICIT_NONCE_LEN: usize = 8;
+
+/// How the nonce is made and carried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Framing {
+    /// TLS 1.3: nonce = iv XOR seq; inner content type after the payload.
+    Tls13,
+    /// TLS 1.2 AES-GCM: 8-byte explicit nonce after the header.
+    Tls12Explicit,
+    /// TLS 1.2 ChaCha20-Poly1305: nonce = iv XOR seq, nothing explicit.
+    Tls12Implicit,
+}
+
+/// A record AEAD for one direction. The key is held by aws-lc, which wipes it when freed.
+pub(crate) struct RecordCipher {
+    key: LessSafeKey,
+    iv: [u8; 12],
+    framing: Framing,
+}
+
+impl std::fmt::Debug for RecordCipher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecordCipher")
+            .field("framing", &self.framing)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RecordCipher {
+    /// The cipher for `secrets` in a TLS 1.3 (`tls13`) or TLS 1.2 connection.
+    pub(crate) fn new(secrets: &ConnectionTrafficSecrets, tls13: bool) -> Result<Self, Error> {
+        let (alg, key, iv, chacha) = match secrets {
+            ConnectionTrafficSecrets::Aes128Gcm { key, iv } => (&AES_128_GCM, key, iv, false),
+            ConnectionTrafficSecrets::Aes256Gcm { key, iv } => (&AES_256_GCM, key, iv, false),
+            ConnectionTrafficSecrets::Chacha20Poly1305 { key, iv } => {
+                (&CHACHA20_POLY1305, key, iv, true)
+            }
+            _ => {
+                return Err(Error::new(
+                    Status::CryptoSystemInvalid,
+                    "the negotiated cipher suite has no record protection here",
+                ));
+            }
+        };
+        let key = UnboundKey::new(alg, key.as_ref()).map_err(|_| {
+            Error::new(
+                Status::CryptoSystemInvalid,
+                "traffic key has the wrong length",
+            )
+        })?;
+        let iv: [u8; 12] = iv
+            .as_ref()
+            .try_into()
+            .map_err(|_| Error::new(Status::CryptoSystemInvalid, "traffic IV is not 12 bytes"))?;
+        let framing = match (tls13, chacha) {
+            (true, _) => Framing::Tls13,
+            (false, false) => Framing::Tls12Explicit,
+            (false, true) => Framing::Tls12Implicit,
+        };
+        Ok(Self {
+            key: LessSafeKey::new(key),
+            iv,
+            framing,
+        })
+    }
+
+    pub(crate) fn framing(&self) -> Framing {
+        self.framing
+    }
+
+    /// The nonce for `seq` under the XOR rule (TLS 1.3, TLS 1.2 ChaCha20, and the explicit part
+    /// we choose for TLS 1.2 GCM).
+    pub(crate) fn xor_nonce(&self, seq: u64) -> [u8; 12] {
+        let mut nonce = self.iv;
+        for (n, s) in nonce[4..].iter_mut().zip(seq.to_be_bytes()) {
+            *n ^= s;
+        }
+        nonce
+    }
+
+    /// The TLS 1.2 GCM nonce from the salt and the explicit part received.
+    pub(crate) fn explicit_nonce(&self, explicit: &[u8]) -> [u8; 12] {
+        let mut nonce = self.iv;
+        nonce[4..].copy_from_slice(explicit);
+        nonce
+    }
+
+    /// Encrypt `in_out` in place; returns the tag.
+    pub(crate) fn seal(
+        &self,
+        nonce: [u8; 12],
+        aad: &[u8],
+        in_out: &mut [u8],
+    ) -> Result<[u8; TAG_LEN], Error> {
+        let tag = self
+            .key
+            .seal_in_place_separate_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), in_out)
+            .map_err(|_| Error::new(Status::InternalError, "record encryption failed"))?;
+        let mut out = [0u8; TAG_LEN];
+        out.copy_from_slice(tag.as_ref());
+        Ok(out)
+    }
+
+    /// Verify and decrypt `in_out` (ciphertext then tag) in place; returns the plaintext length.
+    pub(crate) fn open(
+        &self,
+        nonce: [u8; 12],
+        aad: &[u8],
+        in_out: &mut [u8],
+    ) -> Result<usize, Error> {
+        self.key
+            .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(aad), in_out)
+            .map(|plain| plain.len())
+            .map_err(|_| {
+                Error::message_altered("TLS record failed authentication (bad_record_mac)")
+            })
+    }
+}

@@ -1,0 +1,205 @@
+//! The handshake, driven by rustls's unbuffered API over any transport.
+//!
+//! The unbuffered API reports how many input bytes each step consumed, so everything rustls
+//! did not consume (records that followed the handshake) stays ours and is handed to the
+//! stream's read half, and application data rustls decrypted during the handshake is handed
+//! out first. (The buffered API's secret extraction drops both; see shared/notes/tls-rustls.md.)
+
+use std::io;
+use std::sync::Arc;
+
+use rustls::client::UnbufferedClientConnection;
+use rustls::server::UnbufferedServerConnection;
+use rustls::unbuffered::{ConnectionState, EncodeError, InsufficientSizeError, UnbufferedStatus};
+use rustls::{ExtractedSecrets, SideData};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use crate::info::TlsInfo;
+use crate::kernel::{Kernel, Side};
+
+/// The most handshake bytes buffered at once (a certificate chain fits easily).
+const MAX_HANDSHAKE_BUFFER: usize = 256 * 1024;
+
+/// What a finished handshake leaves for the stream.
+pub(crate) struct Handshaken {
+    pub(crate) secrets: ExtractedSecrets,
+    pub(crate) kernel: Kernel,
+    pub(crate) info: Arc<TlsInfo>,
+    /// Received bytes rustls did not consume: records of the sealed stream.
+    pub(crate) ciphertext: Vec<u8>,
+    /// Application data rustls decrypted during the handshake.
+    pub(crate) plaintext: Vec<u8>,
+}
+
+/// The two unbuffered connection types, as one.
+pub(crate) trait Unbuffered: Sized {
+    type Data: SideData;
+
+    fn process<'c, 'i>(
+        &'c mut self,
+        incoming: &'i mut [u8],
+    ) -> UnbufferedStatus<'c, 'i, Self::Data>;
+
+    /// The negotiated parameters; `server_name` as the client asked for it.
+    fn info(&self, server_name: Option<String>) -> io::Result<TlsInfo>;
+
+    fn finish(self) -> Result<(ExtractedSecrets, Side), rustls::Error>;
+}
+
+fn info_of<D>(
+    common: &rustls::unbuffered::UnbufferedConnectionCommon<D>,
+    server_name: Option<String>,
+) -> io::Result<TlsInfo> {
+    let incomplete = || io::Error::other("handshake finished without negotiated parameters");
+    Ok(TlsInfo {
+        version: common.protocol_version().ok_or_else(incomplete)?,
+        suite: common.negotiated_cipher_suite().ok_or_else(incomplete)?,
+        alpn: common.alpn_protocol().map(<[u8]>::to_vec),
+        peer_certificates: common
+            .peer_certificates()
+            .map(<[_]>::to_vec)
+            .unwrap_or_default(),
+        server_name,
+    })
+}
+
+impl Unbuffered for UnbufferedClientConnection {
+    type Data = rustls::client::ClientConnectionData;
+
+    fn process<'c, 'i>(
+        &'c mut self,
+        incoming: &'i mut [u8],
+    ) -> UnbufferedStatus<'c, 'i, Self::Data> {
+        self.process_tls_records(incoming)
+    }
+
+    fn info(&self, server_name: Option<String>) -> io::Result<TlsInfo> {
+        info_of(self, server_name)
+    }
+
+    fn finish(self) -> Result<(ExtractedSecrets, Side), rustls::Error> {
+        self.dangerous_into_kernel_connection()
+            .map(|(s, k)| (s, Side::Client(k)))
+    }
+}
+
+impl Unbuffered for UnbufferedServerConnection {
+    type Data = rustls::server::ServerConnectionData;
+
+    fn process<'c, 'i>(
+        &'c mut self,
+        incoming: &'i mut [u8],
+    ) -> UnbufferedStatus<'c, 'i, Self::Data> {
+        self.process_tls_records(incoming)
+    }
+
+    fn info(&self, server_name: Option<String>) -> io::Result<TlsInfo> {
+        // rustls 0.23's unbuffered server does not expose the SNI it received.
+        info_of(self, server_name)
+    }
+
+    fn finish(self) -> Result<(ExtractedSecrets, Side), rustls::Error> {
+        self.dangerous_into_kernel_connection()
+            .map(|(s, k)| (s, Side::Server(k)))
+    }
+}
+
+fn tls_error(err: rustls::Error) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, err)
+}
+
+/// Run the handshake of `conn` over `io` to completion.
+pub(crate) async fn handshake<C, T>(
+    mut conn: C,
+    io: &mut T,
+    server_name: Option<String>,
+) -> io::Result<Handshaken>
+where
+    C: Unbuffered,
+    T: AsyncRead + AsyncWrite + Unpin,
+{
+    let mut incoming = vec![0u8; 16 * 1024];
+    let mut filled = 0;
+    let mut outgoing = vec![0u8; 4 * 1024];
+    let mut queued = 0;
+    let mut plaintext = Vec::new();
+    loop {
+        let UnbufferedStatus { mut discard, state } = conn.process(&mut incoming[..filled]);
+        let mut need_bytes = false;
+        let mut done = false;
+        match state.map_err(tls_error)? {
+            ConnectionState::EncodeTlsData(mut encoder) => loop {
+                match encoder.encode(&mut outgoing[queued..]) {
+                    Ok(n) => {
+                        queued += n;
+                        break;
+                    }
+                    Err(EncodeError::InsufficientSize(InsufficientSizeError { required_size })) => {
+                        outgoing.resize(queued + required_size, 0);
+                    }
+                    Err(err) => return Err(io::Error::other(err)),
+                }
+            },
+            ConnectionState::TransmitTlsData(transmit) => {
+                io.write_all(&outgoing[..queued]).await?;
+                io.flush().await?;
+                queued = 0;
+                transmit.done();
+            }
+            ConnectionState::BlockedHandshake => need_bytes = true,
+            ConnectionState::ReadTraffic(mut traffic) => {
+                while let Some(record) = traffic.next_record() {
+                    let record = record.map_err(tls_error)?;
+                    discard += record.discard;
+                    plaintext.extend_from_slice(record.payload);
+                }
+            }
+            ConnectionState::WriteTraffic(_) => done = true,
+            ConnectionState::PeerClosed | ConnectionState::Closed => {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the peer closed the connection during the TLS handshake",
+                ));
+            }
+            other => {
+                return Err(io::Error::other(format!(
+                    "unexpected TLS handshake state {other:?}"
+                )));
+            }
+        }
+        incoming.copy_within(discard..filled, 0);
+        filled -= discard;
+        if done {
+            break;
+        }
+        if need_bytes {
+            if filled == incoming.len() {
+                if incoming.len() >= MAX_HANDSHAKE_BUFFER {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        "TLS handshake message larger than 256 KiB",
+                    ));
+                }
+                incoming.resize(incoming.len() * 2, 0);
+            }
+            let n = io.read(&mut incoming[filled..]).await?;
+            if n == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the transport ended during the TLS handshake",
+                ));
+            }
+            filled += n;
+        }
+    }
+    let info = Arc::new(conn.info(server_name)?);
+    let (secrets, side) = conn.finish().map_err(tls_error)?;
+    incoming.truncate(filled);
+    Ok(Handshaken {
+        secrets,
+        kernel: Kernel::new(side),
+        info,
+        ciphertext: incoming,
+        plaintext,
+    })
+}

@@ -1,0 +1,230 @@
+//! TLS on rustls as a [`sealstream`] sealer: the Schannel row of the SSPI model.
+//!
+//! rustls runs the handshake (certificates, key exchange, ALPN, resumption), through its
+//! unbuffered API so no byte is lost at the hand-over. Then each direction gets its own record
+//! cipher from the extracted traffic secrets: the stream's [`ReadHalf`](sealstream::ReadHalf)
+//! and [`WriteHalf`](sealstream::WriteHalf) seal and unseal at the same time on two tasks, with no
+//! lock between them, where tokio-rustls serialises both directions behind one.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use sealstream_tls::TlsConnector;
+//! use tokio::io::{AsyncReadExt, AsyncWriteExt};
+//!
+//! # async fn run(config: rustls::ClientConfig) -> std::io::Result<()> {
+//! let connector = TlsConnector::new(Arc::new(config));
+//! let tcp = tokio::net::TcpStream::connect("example.com:443").await?;
+//! let name = rustls::pki_types::ServerName::try_from("example.com").unwrap();
+//! let tls = connector.connect(name, tcp).await?;
+//! println!("{:?}", tls.seal_half().info().suite);
+//! let (mut reader, mut writer) = tls.into_split();
+//! writer.write_all(b"GET / HTTP/1.0\r\n\r\n").await?;
+//! writer.flush().await?;
+//! let mut page = Vec::new();
+//! reader.read_to_end(&mut page).await?; // ends at the server's close_notify
+//! # Ok(()) }
+//! ```
+//!
+//! After the handshake the record layer is this crate's: TLS 1.3 and 1.2 with AES-128-GCM,
+//! AES-256-GCM and ChaCha20-Poly1305, sealed in place with aws-lc-rs (no allocation per record);
+//! close_notify on shutdown, and a transport end without the peer's close_notify reported as
+//! truncation; KeyUpdate received and answered through the write half; session tickets stored
+//! for resumption; TLS 1.2 renegotiation refused; fatal alerts sent for records that fail.
+
+#![forbid(unsafe_code)]
+
+pub mod alert;
+mod cipher;
+mod handshake;
+mod info;
+mod kernel;
+mod record;
+
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::client::UnbufferedClientConnection;
+use rustls::pki_types::ServerName;
+use rustls::server::UnbufferedServerConnection;
+use rustls::{ClientConfig, ServerConfig};
+use sealstream::{SealedStream, Sealer, StreamBuilder};
+use tokio::io::{AsyncRead, AsyncWrite};
+
+pub use info::TlsInfo;
+pub use record::{MAX_PLAINTEXT, TlsSeal, TlsUnseal};
+pub use rustls;
+
+/// The TLS sealer: one [`TlsSeal`] and one [`TlsUnseal`].
+#[derive(Debug)]
+pub struct Tls {
+    seal: TlsSeal,
+    unseal: TlsUnseal,
+}
+
+impl Sealer for Tls {
+    type Seal = TlsSeal;
+    type Unseal = TlsUnseal;
+
+    fn into_halves(self) -> (TlsSeal, TlsUnseal) {
+        (self.seal, self.unseal)
+    }
+}
+
+/// A TLS-sealed stream.
+pub type TlsStream<T> = SealedStream<T, Tls>;
+
+/// How long a handshake may take by default before it fails with `TimedOut`.
+pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn with_extraction<C: Clone>(
+    config: Arc<C>,
+    enabled: impl Fn(&C) -> bool,
+    enable: impl Fn(&mut C),
+) -> Arc<C> {
+    if enabled(&config) {
+        config
+    } else {
+        let mut owned = (*config).clone();
+        enable(&mut owned);
+        Arc::new(owned)
+    }
+}
+
+async fn finish<T, C>(
+    conn: C,
+    mut io: T,
+    server_name: Option<String>,
+    timeout: Duration,
+    builder: StreamBuilder,
+) -> io::Result<TlsStream<T>>
+where
+    T: AsyncRead + AsyncWrite + Unpin,
+    C: handshake::Unbuffered,
+{
+    let done = tokio::time::timeout(timeout, handshake::handshake(conn, &mut io, server_name))
+        .await
+        .map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("TLS handshake did not finish within {timeout:?}"),
+            )
+        })??;
+    let span = tracing::debug_span!(
+        parent: None,
+        "tls",
+        version = ?done.info.version,
+        suite = ?done.info.suite.suite(),
+        alpn = ?done.info.alpn.as_deref().map(String::from_utf8_lossy),
+    );
+    let seal = TlsSeal::new(done.secrets.tx, done.kernel.clone(), done.info.clone())?;
+    let unseal = TlsUnseal::new(done.secrets.rx, done.kernel, done.info)?;
+    Ok(builder
+        .span(span)
+        .leftover_ciphertext(done.ciphertext)
+        .leftover_plaintext(done.plaintext)
+        .build(io, Tls { seal, unseal }))
+}
+
+/// Connects as a TLS client with the user's `rustls::ClientConfig`.
+#[derive(Clone, Debug)]
+pub struct TlsConnector {
+    config: Arc<ClientConfig>,
+    timeout: Duration,
+}
+
+impl TlsConnector {
+    /// A connector for `config`. Secret extraction, which the hand-over to the record layer
+    /// needs, is enabled on a copy if the config does not enable it.
+    pub fn new(config: Arc<ClientConfig>) -> Self {
+        Self {
+            config: with_extraction(
+                config,
+                |c| c.enable_secret_extraction,
+                |c| c.enable_secret_extraction = true,
+            ),
+            timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+        }
+    }
+
+    /// Fail handshakes that take longer than `timeout` with `TimedOut` (default 10 s).
+    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Run the handshake as a client over `io`, verifying the server as `server_name` (also
+    /// sent as SNI for DNS names).
+    pub async fn connect<T>(
+        &self,
+        server_name: ServerName<'static>,
+        io: T,
+    ) -> io::Result<TlsStream<T>>
+    where
+        T: AsyncRead + AsyncWrite + Unpin,
+    {
+        self.connect_with(server_name, io, StreamBuilder::new())
+            .await
+    }
+
+    /// [`connect`](Self::connect) with stream settings (buffer sizes, end-of-stream policy).
+    pub async fn connect_with<T>(
+        &self,
+        server_name: ServerName<'static>,
+        io: T,
+        builder: StreamBuilder,
+    ) -> io::Result<TlsStream<T>>
+    where
+        T: AsyncRead + AsyncWrite + Unpin,
+    {
+        let name = server_name.to_str().into_owned();
+        let conn = UnbufferedClientConnection::new(self.config.clone(), server_name)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        finish(conn, io, Some(name), self.timeout, builder).await
+    }
+}
+
+/// Accepts TLS connections with the user's `rustls::ServerConfig`.
+#[derive(Clone, Debug)]
+pub struct TlsAcceptor {
+    config: Arc<ServerConfig>,
+    timeout: Duration,
+}
+
+impl TlsAcceptor {
+    /// An acceptor for `config`; secret extraction is enabled on a copy if needed.
+    pub fn new(config: Arc<ServerConfig>) -> Self {
+        Self {
+            config: with_extraction(
+                config,
+                |c| c.enable_secret_extraction,
+                |c| c.enable_secret_extraction = true,
+            ),
+            timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+        }
+    }
+
+    /// Fail handshakes that take longer than `timeout` with `TimedOut` (default 10 s).
+    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Run the handshake as a server over `io`.
+    pub async fn accept<T>(&self, io: T) -> io::Result<TlsStream<T>>
+    where
+        T: AsyncRead + AsyncWrite + Unpin,
+    {
+        self.accept_with(io, StreamBuilder::new()).await
+    }
+
+    /// [`accept`](Self::accept) with stream settings.
+    pub async fn accept_with<T>(&self, io: T, builder: StreamBuilder) -> io::Result<TlsStream<T>>
+    where
+        T: AsyncRead + AsyncWrite + Unpin,
+    {
+        let conn = UnbufferedServerConnection::new(self.config.clone())
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        finish(conn, io, None, self.timeout, builder).await
+    }
+}

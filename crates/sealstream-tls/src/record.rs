@@ -1,0 +1,628 @@
+//! The TLS record layer after the handshake, sans-IO: one [`TlsSeal`] and one [`TlsUnseal`] per
+//! connection, each with its own key, nonce state and sequence number.
+//!
+//! rustls hands over the traffic secrets and sequence numbers; from then on record protection,
+//! content types, alerts, close_notify, KeyUpdate, session tickets and the TLS 1.2
+//! renegotiation refusal are ours. The rules implemented here are quoted beside the code.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use rustls::ConnectionTrafficSecrets;
+use sealstream::{
+    AlertCode, Control, Error, Qop, RecordMut, Seal, Status, StreamSizes, Unseal, Unsealed,
+};
+
+use crate::alert;
+use crate::cipher::{EXPLICIT_NONCE_LEN, Framing, HEADER_LEN, RecordCipher, TAG_LEN};
+use crate::info::TlsInfo;
+use crate::kernel::Kernel;
+
+/// Content types (RFC 8446 §5.1).
+const CHANGE_CIPHER_SPEC: u8 = 20;
+const ALERT: u8 = 21;
+const HANDSHAKE: u8 = 22;
+const APPLICATION_DATA: u8 = 23;
+
+/// Handshake message types that may follow the handshake.
+const HELLO_REQUEST: u8 = 0;
+const CLIENT_HELLO: u8 = 1;
+const NEW_SESSION_TICKET: u8 = 4;
+const KEY_UPDATE: u8 = 24;
+
+/// "The length MUST NOT exceed 2^14 bytes" for plaintext (RFC 8446 §5.1).
+pub const MAX_PLAINTEXT: usize = 16 * 1024;
+/// "The length MUST NOT exceed 2^14 + 256 bytes" for TLS 1.3 ciphertext (RFC 8446 §5.2);
+/// TLS 1.2 allows 2^14 + 2048 (RFC 5246 §6.2.3).
+const MAX_CIPHERTEXT_TLS13: usize = MAX_PLAINTEXT + 256;
+const MAX_CIPHERTEXT_TLS12: usize = MAX_PLAINTEXT + 2048;
+/// The largest post-handshake message we reassemble (session tickets are a few hundred bytes).
+const MAX_HANDSHAKE_MESSAGE: usize = 64 * 1024;
+/// rustls refuses more than 32 KeyUpdates without application data between them and more than
+/// 4 warning alerts in a row; so do we.
+const MAX_KEY_UPDATES_IN_A_ROW: u32 = 32;
+const MAX_WARNINGS_IN_A_ROW: u32 = 4;
+
+/// The record version field: always 0x0303 after the handshake.
+const VERSION: [u8; 2] = [3, 3];
+
+fn header(ty: u8, len: usize) -> [u8; HEADER_LEN] {
+    let len = (len as u16).to_be_bytes();
+    [ty, VERSION[0], VERSION[1], len[0], len[1]]
+}
+
+/// TLS 1.2 additional data: seq_num + type + version + length (RFC 5246 §6.2.3.3).
+fn tls12_aad(seq: u64, ty: u8, plaintext_len: usize) -> [u8; 13] {
+    let mut aad = [0u8; 13];
+    aad[..8].copy_from_slice(&seq.to_be_bytes());
+    aad[8..11].copy_from_slice(&[ty, VERSION[0], VERSION[1]]);
+    aad[11..].copy_from_slice(&(plaintext_len as u16).to_be_bytes());
+    aad
+}
+
+/// The sending half of a TLS connection.
+#[derive(Debug)]
+pub struct TlsSeal {
+    cipher: RecordCipher,
+    seq: u64,
+    kernel: Kernel,
+    info: Arc<TlsInfo>,
+    /// Set once close_notify or a fatal alert went out: nothing may follow.
+    closed: bool,
+}
+
+impl TlsSeal {
+    pub(crate) fn new(
+        secrets: (u64, ConnectionTrafficSecrets),
+        kernel: Kernel,
+        info: Arc<TlsInfo>,
+    ) -> Result<Self, Error> {
+        Ok(Self {
+            cipher: RecordCipher::new(&secrets.1, info.is_tls13())?,
+            seq: secrets.0,
+            kernel,
+            info,
+            closed: false,
+        })
+    }
+
+    /// What the handshake negotiated.
+    pub fn info(&self) -> &TlsInfo {
+        &self.info
+    }
+
+    fn header_len(&self) -> usize {
+        match self.cipher.framing() {
+            Framing::Tls12Explicit => HEADER_LEN + EXPLICIT_NONCE_LEN,
+            Framing::Tls13 | Framing::Tls12Implicit => HEADER_LEN,
+        }
+    }
+
+    /// Seal the `len`-byte payload at `buf[header_len..]` as a record of content type `ty`.
+    fn seal_typed(&mut self, ty: u8, buf: &mut [u8], len: usize) -> Result<usize, Error> {
+        if self.closed {
+            return Err(Error::new(
+                Status::ContextExpired,
+                "the TLS sending side is closed (close_notify or a fatal alert was sent)",
+            ));
+        }
+        if self.seq == u64::MAX {
+            return Err(Error::new(
+                Status::ContextExpired,
+                "TLS sequence numbers exhausted",
+            ));
+        }
+        let seq = self.seq;
+        let total = match self.cipher.framing() {
+            Framing::Tls13 => {
+                // RFC 8446 §5.2: TLSInnerPlaintext = content || ContentType || zeros; the outer
+                // record says application_data and its header is the additional data.
+                let body = len + 1;
+                let total = HEADER_LEN + body + TAG_LEN;
+                buf[HEADER_LEN + len] = ty;
+                let hdr = header(APPLICATION_DATA, body + TAG_LEN);
+                buf[..HEADER_LEN].copy_from_slice(&hdr);
+                let tag = self.cipher.seal(
+                    self.cipher.xor_nonce(seq),
+                    &hdr,
+                    &mut buf[HEADER_LEN..HEADER_LEN + body],
+                )?;
+                buf[HEADER_LEN + body..total].copy_from_slice(&tag);
+                total
+            }
+            Framing::Tls12Explicit => {
+                let nonce = self.cipher.xor_nonce(seq);
+                let start = HEADER_LEN + EXPLICIT_NONCE_LEN;
+                let total = start + len + TAG_LEN;
+                buf[..HEADER_LEN].copy_from_slice(&header(ty, EXPLICIT_NONCE_LEN + len + TAG_LEN));
+                buf[HEADER_LEN..start].copy_from_slice(&nonce[4..]);
+                let tag = self.cipher.seal(
+                    nonce,
+                    &tls12_aad(seq, ty, len),
+                    &mut buf[start..start + len],
+                )?;
+                buf[start + len..total].copy_from_slice(&tag);
+                total
+            }
+            Framing::Tls12Implicit => {
+                let total = HEADER_LEN + len + TAG_LEN;
+                buf[..HEADER_LEN].copy_from_slice(&header(ty, len + TAG_LEN));
+                let tag = self.cipher.seal(
+                    self.cipher.xor_nonce(seq),
+                    &tls12_aad(seq, ty, len),
+                    &mut buf[HEADER_LEN..HEADER_LEN + len],
+                )?;
+                buf[HEADER_LEN + len..total].copy_from_slice(&tag);
+                total
+            }
+        };
+        self.seq += 1;
+        Ok(total)
+    }
+
+    fn seal_alert(&mut self, alert: AlertCode, out: &mut [u8]) -> Result<usize, Error> {
+        let start = self.header_len();
+        out[start..start + 2].copy_from_slice(&alert.to_bytes());
+        let n = self.seal_typed(ALERT, out, 2)?;
+        tracing::debug!(%alert, name = alert::name(alert.description), "sent alert");
+        // After close_notify or a fatal alert nothing more may be sent.
+        if alert.description == alert::CLOSE_NOTIFY
+            || alert.level == AlertCode::FATAL
+            || self.info.is_tls13() && alert.description != alert::USER_CANCELED
+        {
+            self.closed = true;
+        }
+        Ok(n)
+    }
+}
+
+impl Seal for TlsSeal {
+    fn sizes(&self) -> StreamSizes {
+        let inner_type = usize::from(self.info.is_tls13());
+        StreamSizes {
+            header: self.header_len(),
+            trailer: inner_type + TAG_LEN,
+            max_message: MAX_PLAINTEXT,
+            block_size: 1,
+        }
+    }
+
+    fn seal(&mut self, qop: Qop, mut record: RecordMut<'_>) -> Result<usize, Error> {
+        let len = record.payload_len();
+        match qop {
+            Qop::Default => self.seal_typed(APPLICATION_DATA, record.as_mut_slice(), len),
+            Qop::OutOfBand if len == 2 => {
+                let p = record.payload();
+                let alert = AlertCode::from_bytes([p[0], p[1]]);
+                self.seal_alert(alert, record.as_mut_slice())
+            }
+            Qop::OutOfBand => Err(Error::new(
+                Status::InvalidParameter,
+                "SECQOP_WRAP_OOB_DATA takes a two-byte TLS alert",
+            )),
+            Qop::IntegrityOnly => Err(Error::new(
+                Status::QopNotSupported,
+                "TLS always encrypts: SECQOP_WRAP_NO_ENCRYPT is not supported",
+            )),
+        }
+    }
+
+    fn seal_control(&mut self, control: &Control, out: &mut [u8]) -> Result<usize, Error> {
+        match *control {
+            Control::Close if self.closed => Ok(0),
+            Control::Close => self.seal_alert(
+                AlertCode {
+                    level: AlertCode::WARNING,
+                    description: alert::CLOSE_NOTIFY,
+                },
+                out,
+            ),
+            // After a fatal alert there is nothing more to say.
+            Control::Alert(_) if self.closed => Ok(0),
+            Control::Alert(alert) => self.seal_alert(alert, out),
+            Control::KeyUpdate { update_requested } => {
+                if !self.info.is_tls13() {
+                    return Err(Error::new(
+                        Status::QopNotSupported,
+                        "KeyUpdate needs TLS 1.3",
+                    ));
+                }
+                // RFC 8446 §4.6.3: "After sending a KeyUpdate message, the sender SHALL send all
+                // its traffic using the next generation of keys".
+                let start = self.header_len();
+                out[start..start + 5].copy_from_slice(&[
+                    KEY_UPDATE,
+                    0,
+                    0,
+                    1,
+                    u8::from(update_requested),
+                ]);
+                let n = self.seal_typed(HANDSHAKE, out, 5)?;
+                let next = self.kernel.next_tx()?;
+                self.cipher = RecordCipher::new(&next, true)?;
+                self.seq = 0;
+                tracing::debug!(update_requested, "sent KeyUpdate; sending key ratcheted");
+                Ok(n)
+            }
+            ref other => Err(Error::new(
+                Status::QopNotSupported,
+                format!("TLS cannot send {other:?}"),
+            )),
+        }
+    }
+
+    fn supports_qop(&self, qop: Qop) -> bool {
+        qop == Qop::Default
+    }
+
+    fn sequence(&self) -> u64 {
+        self.seq
+    }
+}
+
+/// The receiving half of a TLS connection.
+#[derive(Debug)]
+pub struct TlsUnseal {
+    cipher: RecordCipher,
+    seq: u64,
+    kernel: Kernel,
+    info: Arc<TlsInfo>,
+    /// Post-handshake handshake bytes not yet a whole message.
+    handshake: Vec<u8>,
+    key_updates_in_a_row: u32,
+    warnings_in_a_row: u32,
+    /// The alert to send for the error just returned.
+    fatal: Option<u8>,
+    /// KeyUpdates received.
+    key_updates: u64,
+    /// Session tickets stored.
+    tickets: u64,
+}
+
+impl TlsUnseal {
+    pub(crate) fn new(
+        secrets: (u64, ConnectionTrafficSecrets),
+        kernel: Kernel,
+        info: Arc<TlsInfo>,
+    ) -> Result<Self, Error> {
+        Ok(Self {
+            cipher: RecordCipher::new(&secrets.1, info.is_tls13())?,
+            seq: secrets.0,
+            kernel,
+            info,
+            handshake: Vec::new(),
+            key_updates_in_a_row: 0,
+            warnings_in_a_row: 0,
+            fatal: None,
+            key_updates: 0,
+            tickets: 0,
+        })
+    }
+
+    /// What the handshake negotiated.
+    pub fn info(&self) -> &TlsInfo {
+        &self.info
+    }
+
+    /// KeyUpdates received from the peer so far.
+    pub fn key_updates_received(&self) -> u64 {
+        self.key_updates
+    }
+
+    /// Session tickets received and stored for resumption so far.
+    pub fn tickets_received(&self) -> u64 {
+        self.tickets
+    }
+
+    fn fail(&mut self, description: u8, error: Error) -> Error {
+        self.fatal = Some(description);
+        error
+    }
+
+    fn max_ciphertext(&self) -> usize {
+        if self.info.is_tls13() {
+            MAX_CIPHERTEXT_TLS13
+        } else {
+            MAX_CIPHERTEXT_TLS12
+        }
+    }
+
+    /// Decrypt the record `input[..total]` in place: its content type and content range.
+    fn open(&mut self, input: &mut [u8], total: usize) -> Result<(u8, Range<usize>), Error> {
+        let hdr: [u8; HEADER_LEN] = input[..HEADER_LEN].try_into().expect("header present");
+        let outer = hdr[0];
+        let len = total - HEADER_LEN;
+        let seq = self.seq;
+        match self.cipher.framing() {
+            Framing::Tls13 => {
+                // RFC 8446 §5.2: "opaque_type: The outer opaque_type field of a TLSCiphertext
+                // record is always set to the value 23 (application_data)". The AAD does not
+                // cover it, so it is checked here.
+                if outer != APPLICATION_DATA {
+                    return Err(self.fail(
+                        alert::UNEXPECTED_MESSAGE,
+                        Error::illegal_message(format!(
+                            "TLS 1.3 record with outer content type {outer} after the handshake"
+                        )),
+                    ));
+                }
+                if len < TAG_LEN + 1 {
+                    return Err(self.fail(
+                        alert::DECODE_ERROR,
+                        Error::illegal_message("TLS 1.3 record too short"),
+                    ));
+                }
+                let plain = self
+                    .cipher
+                    .open(
+                        self.cipher.xor_nonce(seq),
+                        &hdr,
+                        &mut input[HEADER_LEN..total],
+                    )
+                    .map_err(|e| self.fail(alert::BAD_RECORD_MAC, e))?;
+                // "the type field ... is the last non-zero octet"; all-zero is unexpected_message.
+                let inner = &input[HEADER_LEN..HEADER_LEN + plain];
+                let Some(at) = inner.iter().rposition(|&b| b != 0) else {
+                    return Err(self.fail(
+                        alert::UNEXPECTED_MESSAGE,
+                        Error::illegal_message("TLS 1.3 record with no content type"),
+                    ));
+                };
+                self.seq += 1;
+                Ok((inner[at], HEADER_LEN..HEADER_LEN + at))
+            }
+            Framing::Tls12Explicit | Framing::Tls12Implicit => {
+                let explicit = self.cipher.framing() == Framing::Tls12Explicit;
+                let start = HEADER_LEN + if explicit { EXPLICIT_NONCE_LEN } else { 0 };
+                if total < start + TAG_LEN {
+                    return Err(self.fail(
+                        alert::DECODE_ERROR,
+                        Error::illegal_message("TLS 1.2 record too short"),
+                    ));
+                }
+                let plaintext_len = total - start - TAG_LEN;
+                let nonce = if explicit {
+                    self.cipher.explicit_nonce(&input[HEADER_LEN..start])
+                } else {
+                    self.cipher.xor_nonce(seq)
+                };
+                self.cipher
+                    .open(
+                        nonce,
+                        &tls12_aad(seq, outer, plaintext_len),
+                        &mut input[start..total],
+                    )
+                    .map_err(|e| self.fail(alert::BAD_RECORD_MAC, e))?;
+                self.seq += 1;
+                Ok((outer, start..start + plaintext_len))
+            }
+        }
+    }
+
+    fn on_alert(&mut self, content: &[u8], consumed: usize) -> Result<Unsealed, Error> {
+        let &[level, description] = content else {
+            return Err(self.fail(
+                alert::DECODE_ERROR,
+                Error::illegal_message("alert record of the wrong length"),
+            ));
+        };
+        let code = AlertCode { level, description };
+        if description == alert::CLOSE_NOTIFY {
+            tracing::debug!("received close_notify");
+            return Ok(Unsealed::Closed { consumed });
+        }
+        // RFC 8446 §6: in TLS 1.3 every alert but close_notify and user_canceled is an error
+        // whatever its level; TLS 1.2 warnings are informational.
+        let warning = level == AlertCode::WARNING
+            && (!self.info.is_tls13() || description == alert::USER_CANCELED);
+        if warning {
+            self.warnings_in_a_row += 1;
+            if self.warnings_in_a_row > MAX_WARNINGS_IN_A_ROW {
+                return Err(self.fail(
+                    alert::UNEXPECTED_MESSAGE,
+                    Error::illegal_message("too many warning alerts in a row"),
+                ));
+            }
+            tracing::debug!(%code, name = alert::name(description), "received warning alert");
+            return Ok(Unsealed::Consumed { consumed });
+        }
+        Err(Error::illegal_message(format!(
+            "peer sent {code} ({})",
+            alert::name(description)
+        )))
+    }
+
+    fn on_handshake(&mut self, content: &[u8], consumed: usize) -> Result<Unsealed, Error> {
+        if self.handshake.len() + content.len() > MAX_HANDSHAKE_MESSAGE {
+            return Err(self.fail(
+                alert::UNEXPECTED_MESSAGE,
+                Error::illegal_message("post-handshake message too large"),
+            ));
+        }
+        self.handshake.extend_from_slice(content);
+        let mut respond = None;
+        while let Some(&[ty, a, b, c]) = self.handshake.first_chunk::<4>() {
+            let len = u32::from_be_bytes([0, a, b, c]) as usize;
+            if self.handshake.len() < 4 + len {
+                break;
+            }
+            let body: Vec<u8> = self.handshake[4..4 + len].to_vec();
+            self.handshake.drain(..4 + len);
+            let rest_in_record = !self.handshake.is_empty();
+            respond = self
+                .on_handshake_message(ty, &body, rest_in_record)?
+                .or(respond);
+        }
+        if self.handshake.is_empty() {
+            self.handshake = Vec::new();
+        }
+        Ok(match respond {
+            Some(control) => Unsealed::Respond { consumed, control },
+            None => Unsealed::Consumed { consumed },
+        })
+    }
+
+    fn on_handshake_message(
+        &mut self,
+        ty: u8,
+        body: &[u8],
+        more_follows: bool,
+    ) -> Result<Option<Control>, Error> {
+        let tls13 = self.info.is_tls13();
+        match ty {
+            NEW_SESSION_TICKET if tls13 && self.kernel.is_client() => {
+                self.kernel
+                    .new_session_ticket(body)
+                    .map_err(|e| self.fail(alert::DECODE_ERROR, e))?;
+                self.tickets += 1;
+                tracing::debug!("stored a session ticket");
+                Ok(None)
+            }
+            KEY_UPDATE if tls13 => {
+                // RFC 8446 §5.1: handshake messages "MUST NOT span key changes ... if a
+                // KeyUpdate is not at the end of a record, unexpected_message".
+                if more_follows {
+                    return Err(self.fail(
+                        alert::UNEXPECTED_MESSAGE,
+                        Error::illegal_message("KeyUpdate not at the end of its record"),
+                    ));
+                }
+                let requested = match body {
+                    [0] => false,
+                    [1] => true,
+                    [_] => {
+                        return Err(self.fail(
+                            alert::ILLEGAL_PARAMETER,
+                            Error::illegal_message("KeyUpdate with an invalid request value"),
+                        ));
+                    }
+                    _ => {
+                        return Err(self.fail(
+                            alert::DECODE_ERROR,
+                            Error::illegal_message("KeyUpdate of the wrong length"),
+                        ));
+                    }
+                };
+                self.key_updates_in_a_row += 1;
+                if self.key_updates_in_a_row > MAX_KEY_UPDATES_IN_A_ROW {
+                    return Err(self.fail(
+                        alert::UNEXPECTED_MESSAGE,
+                        Error::illegal_message("too many KeyUpdates without data"),
+                    ));
+                }
+                let next = self.kernel.next_rx()?;
+                self.cipher = RecordCipher::new(&next, true)?;
+                self.seq = 0;
+                self.key_updates += 1;
+                tracing::debug!(requested, "received KeyUpdate; receiving key ratcheted");
+                // "If the request_update field is set to update_requested, then the receiver
+                // MUST send a KeyUpdate of its own with request_update set to
+                // update_not_requested prior to sending its next Application Data record."
+                Ok(requested.then_some(Control::KeyUpdate {
+                    update_requested: false,
+                }))
+            }
+            // RFC 5746 §4.2/§4.4: we never renegotiate; a HelloRequest (to a client) or a
+            // ClientHello (to a server) gets a no_renegotiation warning.
+            HELLO_REQUEST | CLIENT_HELLO if !tls13 => {
+                tracing::debug!(ty, "refused TLS 1.2 renegotiation");
+                Ok(Some(Control::Alert(AlertCode {
+                    level: AlertCode::WARNING,
+                    description: alert::NO_RENEGOTIATION,
+                })))
+            }
+            _ => Err(self.fail(
+                alert::UNEXPECTED_MESSAGE,
+                Error::illegal_message(format!("unexpected post-handshake message of type {ty}")),
+            )),
+        }
+    }
+}
+
+impl Unseal for TlsUnseal {
+    fn max_record(&self) -> usize {
+        HEADER_LEN + self.max_ciphertext()
+    }
+
+    fn unseal(&mut self, input: &mut [u8]) -> Result<Unsealed, Error> {
+        self.fatal = None;
+        let Some(hdr) = input.first_chunk::<HEADER_LEN>() else {
+            return Ok(Unsealed::Incomplete {
+                missing: Some(HEADER_LEN - input.len()),
+            });
+        };
+        let len = u16::from_be_bytes([hdr[3], hdr[4]]) as usize;
+        if len > self.max_ciphertext() {
+            return Err(self.fail(
+                alert::RECORD_OVERFLOW,
+                Error::illegal_message(format!(
+                    "TLS record of {len} bytes above the maximum of {} (record_overflow)",
+                    self.max_ciphertext()
+                )),
+            ));
+        }
+        if hdr[1..3] != VERSION {
+            return Err(self.fail(
+                alert::DECODE_ERROR,
+                Error::illegal_message(format!(
+                    "record version {:02x}{:02x} after the handshake",
+                    hdr[1], hdr[2]
+                )),
+            ));
+        }
+        let total = HEADER_LEN + len;
+        if input.len() < total {
+            return Ok(Unsealed::Incomplete {
+                missing: Some(total - input.len()),
+            });
+        }
+        let (ty, content) = self.open(input, total)?;
+        if !self.handshake.is_empty() && ty != HANDSHAKE {
+            return Err(self.fail(
+                alert::UNEXPECTED_MESSAGE,
+                Error::illegal_message("handshake message interrupted by another record type"),
+            ));
+        }
+        match ty {
+            APPLICATION_DATA => {
+                self.key_updates_in_a_row = 0;
+                self.warnings_in_a_row = 0;
+                Ok(Unsealed::Data {
+                    plaintext: content,
+                    consumed: total,
+                })
+            }
+            ALERT => {
+                let content = input[content].to_vec();
+                self.on_alert(&content, total)
+            }
+            HANDSHAKE if !content.is_empty() => {
+                let content = input[content].to_vec();
+                self.on_handshake(&content, total)
+            }
+            CHANGE_CIPHER_SPEC => Err(self.fail(
+                alert::UNEXPECTED_MESSAGE,
+                Error::illegal_message("ChangeCipherSpec after the handshake"),
+            )),
+            // Empty handshake records and unknown content types.
+            _ => Err(self.fail(
+                alert::UNEXPECTED_MESSAGE,
+                Error::illegal_message(format!(
+                    "unexpected record of content type {ty} after the handshake"
+                )),
+            )),
+        }
+    }
+
+    fn signals_close(&self) -> bool {
+        true
+    }
+
+    fn alert_for(&self, _error: &Error) -> Option<Control> {
+        self.fatal.map(|d| Control::Alert(AlertCode::fatal(d)))
+    }
+
+    fn sequence(&self) -> u64 {
+        self.seq
+    }
+}

@@ -1,0 +1,293 @@
+//! sealstream-tls against rustls's own record layer (tokio-rustls), both ways, for TLS 1.3 and
+//! 1.2 with each AEAD suite: bytes identical in both directions at once, clean close both ways;
+//! plus key updates from either side, truncation, and tampering.
+
+use std::io::ErrorKind;
+
+use sealstream::{Control, Error, Status};
+use sealstream_interop::{pattern, tcp_pair, tls};
+use sealstream_tls::{TlsAcceptor, TlsConnector};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+const LEN: usize = 4 * 1024 * 1024;
+
+/// Send `up` and receive everything at once on `stream`, then close; returns what came back.
+async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(stream: S, up: Vec<u8>) -> Vec<u8> {
+    let (mut r, mut w) = tokio::io::split(stream);
+    let send = async move {
+        for chunk in up.chunks(50_000) {
+            w.write_all(chunk).await.expect("write");
+        }
+        w.shutdown().await.expect("shutdown sends close_notify");
+    };
+    let recv = async move {
+        let mut got = Vec::new();
+        r.read_to_end(&mut got)
+            .await
+            .expect("read until close_notify");
+        got
+    };
+    tokio::join!(send, recv).1
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn our_client_against_tokio_rustls_server_every_suite() {
+    let id = tls::identity();
+    for tls13 in [true, false] {
+        for suite in tls::suites(tls13) {
+            let (c, s) = tcp_pair().await.unwrap();
+            let acceptor = tokio_rustls::TlsAcceptor::from(tls::server(&id, tls13, Some(suite)));
+            let server = tokio::spawn(async move {
+                let stream = acceptor.accept(s).await.expect("tokio-rustls accepts");
+                exchange(stream, pattern(2, LEN)).await
+            });
+            let connector = TlsConnector::new(tls::client(&id, tls13, Some(suite)));
+            let client = connector
+                .connect(tls::localhost(), c)
+                .await
+                .expect("handshake");
+            let info = client.seal_half().info().clone();
+            assert_eq!(info.suite.suite(), suite.suite());
+            assert_eq!(info.is_tls13(), tls13);
+            assert_eq!(info.server_name.as_deref(), Some("localhost"));
+            assert_eq!(info.peer_certificates.first(), Some(&id.cert));
+            let at_client = exchange(client, pattern(1, LEN)).await;
+            let at_server = server.await.unwrap();
+            assert!(
+                at_server == pattern(1, LEN),
+                "{suite:?}: client to server differs"
+            );
+            assert!(
+                at_client == pattern(2, LEN),
+                "{suite:?}: server to client differs"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokio_rustls_client_against_our_server_every_suite() {
+    let id = tls::identity();
+    for tls13 in [true, false] {
+        for suite in tls::suites(tls13) {
+            let (c, s) = tcp_pair().await.unwrap();
+            let acceptor = TlsAcceptor::new(tls::server(&id, tls13, Some(suite)));
+            let server = tokio::spawn(async move {
+                let stream = acceptor.accept(s).await.expect("handshake");
+                let (r, w) = stream.into_split();
+                // Our halves on two tasks.
+                let send = tokio::spawn(async move {
+                    let mut w = w;
+                    for chunk in pattern(2, LEN).chunks(16 * 1024) {
+                        w.write_all(chunk).await.unwrap();
+                    }
+                    w.shutdown().await.unwrap();
+                    w
+                });
+                let mut r = r;
+                let mut got = Vec::new();
+                r.read_to_end(&mut got).await.unwrap();
+                let w = send.await.unwrap();
+                r.reunite(w).expect("own halves");
+                got
+            });
+            let connector = tokio_rustls::TlsConnector::from(tls::client(&id, tls13, Some(suite)));
+            let client = connector
+                .connect(tls::localhost(), c)
+                .await
+                .expect("tokio-rustls connects");
+            let at_client = exchange(client, pattern(1, LEN)).await;
+            let at_server = server.await.unwrap();
+            assert!(
+                at_server == pattern(1, LEN),
+                "{suite:?}: client to server differs"
+            );
+            assert!(
+                at_client == pattern(2, LEN),
+                "{suite:?}: server to client differs"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn key_updates_both_ways_with_tokio_rustls() {
+    let id = tls::identity();
+    let (c, s) = tcp_pair().await.unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls::server(&id, true, None));
+    let server = tokio::spawn(async move {
+        let mut stream = acceptor.accept(s).await.unwrap();
+        let mut buf = vec![0u8; 5];
+        stream.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"first");
+        // rustls asks us to update too (update_requested).
+        stream.get_mut().1.refresh_traffic_keys().unwrap();
+        stream
+            .write_all(b"after the server's update")
+            .await
+            .unwrap();
+        stream.flush().await.unwrap();
+        let mut rest = Vec::new();
+        stream.read_to_end(&mut rest).await.unwrap();
+        // Sends the KeyUpdate we asked for, then close_notify.
+        stream.shutdown().await.unwrap();
+        rest
+    });
+    let client = TlsConnector::new(tls::client(&id, true, None))
+        .connect(tls::localhost(), c)
+        .await
+        .unwrap();
+    let (mut r, mut w) = client.into_split();
+    w.write_all(b"first").await.unwrap();
+    w.flush().await.unwrap();
+    let mut buf = vec![0u8; 25];
+    r.read_exact(&mut buf).await.unwrap();
+    assert_eq!(&buf, b"after the server's update");
+    assert_eq!(r.unseal_half().key_updates_received(), 1);
+    assert!(
+        w.has_pending_control(),
+        "the answer waits for the write half"
+    );
+    // Our own update, asking the server to update as well.
+    w.queue_control(Control::KeyUpdate {
+        update_requested: true,
+    });
+    w.write_all(b"second, under new keys").await.unwrap();
+    w.shutdown().await.unwrap();
+    assert_eq!(server.await.unwrap(), b"second, under new keys");
+    let mut end = Vec::new();
+    r.read_to_end(&mut end).await.unwrap();
+    assert!(end.is_empty());
+    assert_eq!(
+        r.unseal_half().key_updates_received(),
+        2,
+        "the server answered our request"
+    );
+}
+
+#[tokio::test]
+async fn session_tickets_are_stored_and_resume() {
+    let id = tls::identity();
+    let client_config = tls::client(&id, true, None);
+    let connector = TlsConnector::new(client_config);
+    let acceptor = TlsAcceptor::new(tls::server(&id, true, None));
+    for round in 0..2 {
+        let (c, s) = tcp_pair().await.unwrap();
+        let acceptor = acceptor.clone();
+        let server = tokio::spawn(async move {
+            let mut stream = acceptor.accept(s).await.unwrap();
+            stream.write_all(b"hello").await.unwrap();
+            stream.shutdown().await.unwrap();
+            let mut rest = Vec::new();
+            stream.read_to_end(&mut rest).await.unwrap();
+        });
+        let mut client = connector.connect(tls::localhost(), c).await.unwrap();
+        let mut got = Vec::new();
+        client.read_to_end(&mut got).await.unwrap();
+        assert_eq!(got, b"hello");
+        assert!(
+            client.unseal_half().tickets_received() >= 1,
+            "round {round}: tickets stored"
+        );
+        client.shutdown().await.unwrap();
+        server.await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn eof_without_close_notify_is_truncation() {
+    let id = tls::identity();
+    let (c, s) = tcp_pair().await.unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls::server(&id, true, None));
+    let server = tokio::spawn(async move {
+        let mut stream = acceptor.accept(s).await.unwrap();
+        stream.write_all(b"partial").await.unwrap();
+        stream.flush().await.unwrap();
+        // Close the TCP connection without close_notify.
+        let (tcp, _) = stream.into_inner();
+        drop(tcp);
+    });
+    let mut client = TlsConnector::new(tls::client(&id, true, None))
+        .connect(tls::localhost(), c)
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    let err = client.read_to_end(&mut got).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::UnexpectedEof);
+    assert_eq!(got, b"partial");
+    server.await.unwrap();
+}
+
+#[tokio::test]
+async fn tampered_record_is_refused_and_alerted() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let id = tls::identity();
+    // client <-> proxy <-> server; the proxy flips the last bit of the first chunk it forwards
+    // to the client once told the handshake is over. TLS 1.2: nothing follows the handshake
+    // until the server writes.
+    let (client_io, proxy_front) = tcp_pair().await.unwrap();
+    let (proxy_back, server_io) = tcp_pair().await.unwrap();
+    let flip = Arc::new(AtomicBool::new(false));
+    let (go, wait) = tokio::sync::oneshot::channel::<()>();
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls::server(&id, false, None));
+    let server = tokio::spawn(async move {
+        let mut stream = acceptor.accept(server_io).await.unwrap();
+        wait.await.unwrap();
+        stream.write_all(b"tamper with me").await.unwrap();
+        stream.flush().await.unwrap();
+        let mut rest = Vec::new();
+        stream.read_to_end(&mut rest).await.unwrap_err()
+    });
+    let proxy = {
+        let flip = flip.clone();
+        tokio::spawn(async move {
+            let (mut fr, mut fw) = proxy_front.into_split();
+            let (mut br, mut bw) = proxy_back.into_split();
+            let up = tokio::spawn(async move {
+                let _ = tokio::io::copy(&mut fr, &mut bw).await;
+                let _ = bw.shutdown().await;
+            });
+            let mut buf = vec![0u8; 65536];
+            let mut flipped = false;
+            loop {
+                let n = match br.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => n,
+                };
+                if !flipped && flip.load(Ordering::SeqCst) {
+                    buf[n - 1] ^= 0x01;
+                    flipped = true;
+                }
+                if fw.write_all(&buf[..n]).await.is_err() {
+                    break;
+                }
+            }
+            let _ = fw.shutdown().await;
+            let _ = up.await;
+        })
+    };
+    let mut client = TlsConnector::new(tls::client(&id, false, None))
+        .connect(tls::localhost(), client_io)
+        .await
+        .unwrap();
+    flip.store(true, Ordering::SeqCst);
+    go.send(()).unwrap();
+    let mut got = Vec::new();
+    let err = client.read_to_end(&mut got).await.unwrap_err();
+    assert_eq!(
+        Error::from_io(&err).map(Error::status),
+        Some(Status::MessageAltered),
+        "{err}"
+    );
+    assert!(got.is_empty(), "no unauthenticated byte handed out");
+    // The write half sends the bad_record_mac alert the read half asked for.
+    client.shutdown().await.unwrap();
+    let server_err = server.await.unwrap();
+    assert!(
+        server_err.to_string().contains("BadRecordMac"),
+        "server saw: {server_err}"
+    );
+    proxy.await.unwrap();
+}
