@@ -17,6 +17,7 @@ use tracing::Span;
 use super::config::EofPolicy;
 use super::control::Shared;
 use super::failure::Failure;
+use super::pool;
 use crate::{Error, Unseal, Unsealed};
 
 #[derive(Debug)]
@@ -250,7 +251,7 @@ impl<U: Unseal> ReadState<U> {
             }
         }
         if self.buf.is_empty() {
-            self.buf = vec![0; self.capacity.max(needed)];
+            self.buf = pool::take(self.capacity.max(needed));
             return;
         }
         let tail = self.buf.len() - self.end;
@@ -291,7 +292,7 @@ impl<U: Unseal> ReadState<U> {
 
     fn release(&mut self) {
         if self.plain.is_empty() {
-            self.buf = Vec::new();
+            pool::give(std::mem::take(&mut self.buf));
             self.start = 0;
             self.end = 0;
             self.plain = 0..0;

@@ -18,6 +18,7 @@ use tracing::Span;
 
 use super::control::Shared;
 use super::failure::Failure;
+use super::pool;
 use crate::sealer::seal_record;
 use crate::{Control, Error, Qop, Seal, Status, StreamSizes};
 
@@ -263,7 +264,7 @@ impl<S: Seal> WriteState<S> {
     ) -> Poll<io::Result<()>> {
         loop {
             if self.buf.is_empty() {
-                self.buf = vec![0; self.capacity];
+                self.buf = pool::take(self.capacity);
             }
             if self.written == self.filled {
                 self.written = 0;
@@ -334,7 +335,7 @@ impl<S: Seal> WriteState<S> {
 
     fn release(&mut self) {
         if self.written == self.filled {
-            self.buf = Vec::new();
+            pool::give(std::mem::take(&mut self.buf));
             self.written = 0;
             self.filled = 0;
         }

@@ -1,0 +1,102 @@
+//! Every byte of a benchmark is checked: senders write a position-dependent pattern and
+//! receivers compare what arrives with what must arrive at that offset.
+//!
+//! The pattern repeats with a prime period (65,521 bytes), so filling is a copy and checking a
+//! comparison of whole slices, fast enough not to be what is measured. A lost, duplicated or
+//! reordered record shifts everything after it and is caught unless the shift is an exact
+//! multiple of the period.
+
+use std::sync::OnceLock;
+
+/// The pattern's period: a prime, so no record or write size lines up with it.
+const PERIOD: usize = 65_521;
+
+fn table() -> &'static [u8] {
+    static TABLE: OnceLock<Vec<u8>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        // Two periods, so any window of up to one period is one contiguous slice.
+        let mut state: u32 = 0x9E37_79B9;
+        let one: Vec<u8> = (0..PERIOD)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                state as u8
+            })
+            .collect();
+        [one.clone(), one].concat()
+    })
+}
+
+/// One direction's pattern, as sender or receiver.
+#[derive(Debug, Default)]
+pub(crate) struct Pattern {
+    offset: u64,
+}
+
+impl Pattern {
+    fn window(&self, len: usize) -> &'static [u8] {
+        let at = (self.offset % PERIOD as u64) as usize;
+        &table()[at..at + len]
+    }
+
+    /// Fill `buf` with the next bytes of the pattern.
+    pub(crate) fn fill(&mut self, buf: &mut [u8]) {
+        for chunk in buf.chunks_mut(PERIOD) {
+            chunk.copy_from_slice(self.window(chunk.len()));
+            self.offset += chunk.len() as u64;
+        }
+    }
+
+    /// Check that `buf` holds the next bytes of the pattern.
+    pub(crate) fn check(&mut self, buf: &[u8]) -> Result<(), String> {
+        for chunk in buf.chunks(PERIOD) {
+            let expected = self.window(chunk.len());
+            if chunk != expected {
+                let first = chunk
+                    .iter()
+                    .zip(expected)
+                    .position(|(a, b)| a != b)
+                    .unwrap_or(0);
+                return Err(format!(
+                    "byte {} arrived changed: every byte must arrive as sent",
+                    self.offset + first as u64
+                ));
+            }
+            self.offset += chunk.len() as u64;
+        }
+        Ok(())
+    }
+
+    /// Bytes seen so far.
+    pub(crate) fn offset(&self) -> u64 {
+        self.offset
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fill_then_check_and_detect_change() {
+        let mut tx = Pattern::default();
+        let mut rx = Pattern::default();
+        let mut buf = vec![0u8; 200_000];
+        tx.fill(&mut buf);
+        rx.check(&buf[..1234]).unwrap();
+        let mut rest = buf[1234..].to_vec();
+        rest[10] ^= 1;
+        assert!(rx.check(&rest).unwrap_err().contains("byte 1244"));
+    }
+
+    #[test]
+    fn a_lost_record_is_caught() {
+        let mut tx = Pattern::default();
+        let mut buf = vec![0u8; 3 * 16384];
+        tx.fill(&mut buf);
+        let mut rx = Pattern::default();
+        rx.check(&buf[..16384]).unwrap();
+        assert!(rx.check(&buf[2 * 16384..]).is_err());
+    }
+}

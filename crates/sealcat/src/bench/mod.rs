@@ -1,0 +1,507 @@
+//! `sealcat bench`: a loopback load test that measures sealstream-tls, tokio-rustls and plain
+//! TCP in the same process and run, and prints each figure with its ratio to tokio-rustls.
+//!
+//! Every byte moved is checked against the pattern its sender wrote; a mismatch ends the run
+//! with an error. Figures: one-way bulk and full-duplex throughput, process CPU per byte,
+//! 64-byte ping-pong latency, full handshakes per second, resident memory per idle connection
+//! pair, and heap allocations per record.
+
+mod check;
+mod process;
+mod transport;
+
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use hdrhistogram::Histogram;
+use stats_alloc::{Region, StatsAlloc};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use check::Pattern;
+use transport::{End, Impl, Loopback, Reader, Tls, Writer};
+
+/// Options of `sealcat bench`.
+#[derive(Debug, Args)]
+pub(crate) struct Options {
+    /// Implementations to measure, the first against the others.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "sealstream-tls,tokio-rustls,plain"
+    )]
+    compare: Vec<String>,
+    /// Seconds each throughput and latency test runs.
+    #[arg(long, default_value_t = 2.0)]
+    duration: f64,
+    /// Bytes per application write in the throughput tests.
+    #[arg(long, default_value_t = 16 * 1024)]
+    size: usize,
+    /// TLS cipher suite (rustls name).
+    #[arg(long, default_value = "TLS13_AES_128_GCM_SHA256")]
+    suite: String,
+    /// Tokio worker threads.
+    #[arg(long, default_value_t = 2)]
+    workers: usize,
+    /// Idle connection pairs opened to measure memory per connection.
+    #[arg(long, default_value_t = 500)]
+    idle_connections: usize,
+    /// Print the results as JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// One implementation's figures.
+#[derive(Debug, Default, Clone)]
+struct Figures {
+    bulk_mbps: f64,
+    duplex_mbps: f64,
+    cpu_ns_per_byte: f64,
+    ping_p50_us: f64,
+    ping_p99_us: f64,
+    handshakes_per_s: f64,
+    idle_rss_per_pair: f64,
+    idle_heap_per_pair: f64,
+    allocs_per_record: f64,
+}
+
+type BenchResult<T> = Result<T, String>;
+
+fn io_err(context: &'static str) -> impl Fn(std::io::Error) -> String {
+    move |e| format!("{context}: {e}")
+}
+
+/// Run the benchmark.
+pub(crate) fn run(
+    options: Options,
+    alloc: &'static StatsAlloc<std::alloc::System>,
+) -> BenchResult<()> {
+    if options.duration <= 0.0 || !options.duration.is_finite() {
+        return Err("--duration must be a positive number of seconds".into());
+    }
+    if options.size == 0 {
+        return Err("--size must be at least 1".into());
+    }
+    let impls = options
+        .compare
+        .iter()
+        .map(|n| Impl::parse(n))
+        .collect::<Result<Vec<_>, _>>()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(options.workers.max(1))
+        .enable_all()
+        .build()
+        .map_err(io_err("starting the runtime"))?;
+    let tls = Tls::new(&options.suite)?;
+    let duration = Duration::from_secs_f64(options.duration);
+    let mut results = Vec::new();
+    runtime.block_on(async {
+        let loopback = Loopback::new()
+            .await
+            .map_err(io_err("listening on 127.0.0.1"))?;
+        for &which in &impls {
+            eprintln!("sealcat bench: {} ...", which.name());
+            let figures = measure(which, &loopback, &tls, &options, duration, alloc).await?;
+            results.push((which, figures));
+        }
+        Ok::<_, String>(())
+    })?;
+    if options.json {
+        print_json(&options, &tls, &results);
+    } else {
+        print_table(&options, &tls, &results);
+    }
+    Ok(())
+}
+
+async fn measure(
+    which: Impl,
+    loopback: &Loopback,
+    tls: &Tls,
+    options: &Options,
+    duration: Duration,
+    alloc: &'static StatsAlloc<std::alloc::System>,
+) -> BenchResult<Figures> {
+    let mut f = Figures::default();
+
+    // One-way bulk, with CPU time and allocations over the same interval.
+    let (client, server) = loopback
+        .pair(which, tls)
+        .await
+        .map_err(io_err("connecting"))?;
+    let cpu_before = process::cpu_time();
+    let region = Region::new(alloc);
+    let (bytes, elapsed) = one_way(client, server, options.size, duration).await?;
+    let allocs = region.change().allocations;
+    let cpu = process::cpu_time()
+        .zip(cpu_before)
+        .map(|(a, b)| a.saturating_sub(b));
+    f.bulk_mbps = bytes as f64 / elapsed.as_secs_f64() / 1e6;
+    f.cpu_ns_per_byte = cpu.map_or(f64::NAN, |c| c.as_nanos() as f64 / bytes as f64);
+    let records = (bytes as f64 / sealstream_tls::MAX_PLAINTEXT as f64).max(1.0);
+    f.allocs_per_record = allocs as f64 / records;
+
+    // Full duplex: both directions at once, each on its own task.
+    let (client, server) = loopback
+        .pair(which, tls)
+        .await
+        .map_err(io_err("connecting"))?;
+    let (bytes, elapsed) = duplex(client, server, options.size, duration).await?;
+    f.duplex_mbps = bytes as f64 / elapsed.as_secs_f64() / 1e6;
+
+    // 64-byte ping-pong.
+    let (client, server) = loopback
+        .pair(which, tls)
+        .await
+        .map_err(io_err("connecting"))?;
+    let hist = ping_pong(client, server, duration).await?;
+    f.ping_p50_us = hist.value_at_quantile(0.50) as f64 / 1000.0;
+    f.ping_p99_us = hist.value_at_quantile(0.99) as f64 / 1000.0;
+
+    // Full handshakes per second (TCP connect and accept included for all).
+    let start = Instant::now();
+    let mut handshakes = 0u64;
+    while start.elapsed() < duration / 2 {
+        let (c, s) = loopback
+            .pair(which, tls)
+            .await
+            .map_err(io_err("handshake"))?;
+        drop((c, s));
+        handshakes += 1;
+    }
+    f.handshakes_per_s = handshakes as f64 / start.elapsed().as_secs_f64();
+
+    (f.idle_rss_per_pair, f.idle_heap_per_pair) =
+        idle_memory(which, loopback, tls, options.idle_connections, alloc).await?;
+    Ok(f)
+}
+
+/// Write `size`-byte chunks from `writer` until `duration` has passed, then close.
+async fn send_for(mut writer: Writer, size: usize, duration: Duration) -> BenchResult<u64> {
+    let mut pattern = Pattern::default();
+    let mut buf = vec![0u8; size];
+    let start = Instant::now();
+    while start.elapsed() < duration {
+        pattern.fill(&mut buf);
+        writer.write_all(&buf).await.map_err(io_err("writing"))?;
+    }
+    writer.shutdown().await.map_err(io_err("closing"))?;
+    Ok(pattern.offset())
+}
+
+/// Read to the end, checking every byte.
+async fn receive_all(mut reader: Reader) -> BenchResult<u64> {
+    let mut pattern = Pattern::default();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = reader.read(&mut buf).await.map_err(io_err("reading"))?;
+        if n == 0 {
+            return Ok(pattern.offset());
+        }
+        pattern.check(&buf[..n])?;
+    }
+}
+
+fn joined<T>(r: Result<BenchResult<T>, tokio::task::JoinError>) -> BenchResult<T> {
+    r.map_err(|e| format!("benchmark task failed: {e}"))?
+}
+
+async fn one_way(
+    client: End,
+    server: End,
+    size: usize,
+    duration: Duration,
+) -> BenchResult<(u64, Duration)> {
+    let start = Instant::now();
+    let sender = tokio::spawn(send_for(client.writer, size, duration));
+    let receiver = tokio::spawn(receive_all(server.reader));
+    let sent = joined(sender.await)?;
+    let received = joined(receiver.await)?;
+    let elapsed = start.elapsed();
+    if sent != received {
+        return Err(format!("sent {sent} bytes but {received} arrived"));
+    }
+    drop((client.reader, server.writer));
+    Ok((received, elapsed))
+}
+
+async fn duplex(
+    client: End,
+    server: End,
+    size: usize,
+    duration: Duration,
+) -> BenchResult<(u64, Duration)> {
+    let start = Instant::now();
+    let up = tokio::spawn(send_for(client.writer, size, duration));
+    let down = tokio::spawn(send_for(server.writer, size, duration));
+    let at_server = tokio::spawn(receive_all(server.reader));
+    let at_client = tokio::spawn(receive_all(client.reader));
+    let (up, down) = (joined(up.await)?, joined(down.await)?);
+    let (at_server, at_client) = (joined(at_server.await)?, joined(at_client.await)?);
+    let elapsed = start.elapsed();
+    if up != at_server || down != at_client {
+        return Err(format!(
+            "duplex lost bytes: {up}/{at_server} up, {down}/{at_client} down"
+        ));
+    }
+    Ok((up + down, elapsed))
+}
+
+async fn ping_pong(client: End, server: End, duration: Duration) -> BenchResult<Histogram<u64>> {
+    let End {
+        reader: mut sr,
+        writer: mut sw,
+    } = server;
+    let echo = tokio::spawn(async move {
+        let mut buf = [0u8; 64];
+        loop {
+            let n = sr.read(&mut buf).await.map_err(io_err("echo read"))?;
+            if n == 0 {
+                break;
+            }
+            sw.write_all(&buf[..n])
+                .await
+                .map_err(io_err("echo write"))?;
+            sw.flush().await.map_err(io_err("echo flush"))?;
+        }
+        sw.shutdown().await.map_err(io_err("echo close"))
+    });
+    let End {
+        reader: mut cr,
+        writer: mut cw,
+    } = client;
+    let mut hist = Histogram::<u64>::new(3).map_err(|e| e.to_string())?;
+    let (mut tx, mut rx) = (Pattern::default(), Pattern::default());
+    let (mut out, mut back) = ([0u8; 64], [0u8; 64]);
+    let start = Instant::now();
+    while start.elapsed() < duration {
+        tx.fill(&mut out);
+        let t = Instant::now();
+        cw.write_all(&out).await.map_err(io_err("ping write"))?;
+        cw.flush().await.map_err(io_err("ping flush"))?;
+        cr.read_exact(&mut back)
+            .await
+            .map_err(io_err("pong read"))?;
+        hist.record(t.elapsed().as_nanos() as u64)
+            .map_err(|e| e.to_string())?;
+        rx.check(&back)?;
+    }
+    cw.shutdown().await.map_err(io_err("ping close"))?;
+    joined(echo.await)?;
+    Ok(hist)
+}
+
+/// Open `count` connection pairs, exchange one small message on each so every buffer has been
+/// used, leave them idle, and return the growth per pair of resident memory and of live heap
+/// bytes (the second is exact; the first includes allocator slack and runtime growth).
+async fn idle_memory(
+    which: Impl,
+    loopback: &Loopback,
+    tls: &Tls,
+    count: usize,
+    alloc: &'static StatsAlloc<std::alloc::System>,
+) -> BenchResult<(f64, f64)> {
+    if count == 0 {
+        return Ok((f64::NAN, f64::NAN));
+    }
+    let before = process::rss().ok_or("cannot read /proc/self/statm")?;
+    let region = Region::new(alloc);
+    let mut held = Vec::with_capacity(count);
+    for _ in 0..count {
+        let (mut client, mut server) = loopback
+            .pair(which, tls)
+            .await
+            .map_err(io_err("connecting"))?;
+        client
+            .writer
+            .write_all(b"hello")
+            .await
+            .map_err(io_err("writing"))?;
+        client.writer.flush().await.map_err(io_err("flushing"))?;
+        let mut buf = [0u8; 5];
+        server
+            .reader
+            .read_exact(&mut buf)
+            .await
+            .map_err(io_err("reading"))?;
+        // Park a read on each end, as an idle server and client would.
+        let parked = [client.reader, server.reader].map(|mut r| {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 1];
+                let _ = r.read(&mut buf).await;
+            })
+        });
+        held.push((client.writer, server.writer, parked));
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let after = process::rss().ok_or("cannot read /proc/self/statm")?;
+    let heap = region.change();
+    let live =
+        heap.bytes_allocated as f64 - heap.bytes_deallocated as f64 + heap.bytes_reallocated as f64;
+    for (_, _, parked) in &held {
+        for task in parked {
+            task.abort();
+        }
+    }
+    drop(held);
+    let per_pair = |bytes: f64| bytes / count as f64;
+    Ok((
+        per_pair(after.saturating_sub(before) as f64),
+        per_pair(live),
+    ))
+}
+
+struct Row {
+    label: &'static str,
+    unit: &'static str,
+    get: fn(&Figures) -> f64,
+    lower_is_better: bool,
+}
+
+const ROWS: &[Row] = &[
+    Row {
+        label: "one-way bulk",
+        unit: "MB/s",
+        get: |f| f.bulk_mbps,
+        lower_is_better: false,
+    },
+    Row {
+        label: "full duplex (sum)",
+        unit: "MB/s",
+        get: |f| f.duplex_mbps,
+        lower_is_better: false,
+    },
+    Row {
+        label: "CPU per byte (bulk)",
+        unit: "ns",
+        get: |f| f.cpu_ns_per_byte,
+        lower_is_better: true,
+    },
+    Row {
+        label: "ping-pong p50",
+        unit: "µs",
+        get: |f| f.ping_p50_us,
+        lower_is_better: true,
+    },
+    Row {
+        label: "ping-pong p99",
+        unit: "µs",
+        get: |f| f.ping_p99_us,
+        lower_is_better: true,
+    },
+    Row {
+        label: "full handshakes",
+        unit: "/s",
+        get: |f| f.handshakes_per_s,
+        lower_is_better: false,
+    },
+    Row {
+        label: "RSS per idle pair",
+        unit: "KB",
+        get: |f| f.idle_rss_per_pair / 1000.0,
+        lower_is_better: true,
+    },
+    Row {
+        label: "live heap per idle pair",
+        unit: "KB",
+        get: |f| f.idle_heap_per_pair / 1000.0,
+        lower_is_better: true,
+    },
+    Row {
+        label: "heap allocs per record",
+        unit: "",
+        get: |f| f.allocs_per_record,
+        lower_is_better: true,
+    },
+];
+
+fn reference(results: &[(Impl, Figures)]) -> Option<&Figures> {
+    results
+        .iter()
+        .find(|(i, _)| *i == Impl::TokioRustls)
+        .map(|(_, f)| f)
+}
+
+fn print_table(options: &Options, tls: &Tls, results: &[(Impl, Figures)]) {
+    println!(
+        "sealcat bench: {:?}, {}-byte writes, {} tokio workers, {} s per test, 127.0.0.1",
+        tls.suite.suite(),
+        options.size,
+        options.workers,
+        options.duration
+    );
+    let reference = reference(results);
+    let mut header = format!("{:<28}", "");
+    for (which, _) in results {
+        header.push_str(&format!("{:>16}", which.name()));
+    }
+    if reference.is_some() {
+        header.push_str(&format!("{:>22}", "sealstream÷tokio-rustls"));
+    }
+    println!("{header}");
+    for row in ROWS {
+        let mut line = format!(
+            "{:<28}",
+            format!("{} ({})", row.label, row.unit).replace(" ()", "")
+        );
+        for (_, f) in results {
+            let v = (row.get)(f);
+            line.push_str(&format!(
+                "{:>16}",
+                if v >= 100.0 {
+                    format!("{v:.0}")
+                } else {
+                    format!("{v:.2}")
+                }
+            ));
+        }
+        let ours = results
+            .iter()
+            .find(|(i, _)| *i == Impl::Sealstream)
+            .map(|(_, f)| (row.get)(f));
+        if let (Some(r), Some(ours)) = (reference, ours) {
+            let theirs = (row.get)(r);
+            let ratio = ours / theirs;
+            let better = if row.lower_is_better {
+                ratio < 1.0
+            } else {
+                ratio > 1.0
+            };
+            let text = if ratio.is_finite() {
+                format!("{ratio:.2}×{}", if better { " better" } else { "" })
+            } else {
+                "-".into()
+            };
+            line.push_str(&format!("{text:>22}"));
+        }
+        println!("{line}");
+    }
+}
+
+fn print_json(options: &Options, tls: &Tls, results: &[(Impl, Figures)]) {
+    let mut impls = serde_json::Map::new();
+    for (which, f) in results {
+        impls.insert(
+            which.name().into(),
+            serde_json::json!({
+                "bulk_mb_per_s": f.bulk_mbps,
+                "duplex_mb_per_s": f.duplex_mbps,
+                "cpu_ns_per_byte": f.cpu_ns_per_byte,
+                "ping_p50_us": f.ping_p50_us,
+                "ping_p99_us": f.ping_p99_us,
+                "handshakes_per_s": f.handshakes_per_s,
+                "idle_rss_bytes_per_pair": f.idle_rss_per_pair,
+                "idle_heap_bytes_per_pair": f.idle_heap_per_pair,
+                "allocs_per_record": f.allocs_per_record,
+            }),
+        );
+    }
+    let doc = serde_json::json!({
+        "suite": format!("{:?}", tls.suite.suite()),
+        "write_size": options.size,
+        "workers": options.workers,
+        "duration_s": options.duration,
+        "errors": 0,
+        "results": impls,
+    });
+    println!("{doc:#}");
+}

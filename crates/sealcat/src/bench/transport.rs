@@ -1,0 +1,188 @@
+//! The implementations compared, each giving connected client and server halves over loopback
+//! TCP: sealstream-tls (owned halves, no lock), tokio-rustls (split with `tokio::io::split`, the
+//! way its users run both directions at once), and plain TCP.
+
+use std::io;
+use std::sync::Arc;
+
+use rustls::client::Resumption;
+use rustls::crypto::aws_lc_rs;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use rustls::{ClientConfig, RootCertStore, ServerConfig, SupportedCipherSuite};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
+
+/// A reading half of any implementation.
+pub(crate) type Reader = Box<dyn AsyncRead + Send + Unpin>;
+/// A writing half of any implementation.
+pub(crate) type Writer = Box<dyn AsyncWrite + Send + Unpin>;
+
+/// One end of a connection, split.
+pub(crate) struct End {
+    pub(crate) reader: Reader,
+    pub(crate) writer: Writer,
+}
+
+/// What is compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Impl {
+    Sealstream,
+    TokioRustls,
+    Plain,
+}
+
+impl Impl {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Impl::Sealstream => "sealstream-tls",
+            Impl::TokioRustls => "tokio-rustls",
+            Impl::Plain => "plain TCP",
+        }
+    }
+
+    pub(crate) fn parse(name: &str) -> Result<Self, String> {
+        match name {
+            "sealstream" | "sealstream-tls" | "tls" => Ok(Impl::Sealstream),
+            "tokio-rustls" => Ok(Impl::TokioRustls),
+            "plain" | "tcp" => Ok(Impl::Plain),
+            other => Err(format!(
+                "unknown implementation {other:?} (sealstream-tls, tokio-rustls, plain)"
+            )),
+        }
+    }
+}
+
+/// The TLS set-up shared by every connection of a run: one self-signed certificate, configs
+/// limited to one suite, resumption off so every handshake is a full one.
+pub(crate) struct Tls {
+    client: Arc<ClientConfig>,
+    server: Arc<ServerConfig>,
+    pub(crate) suite: SupportedCipherSuite,
+}
+
+impl Tls {
+    pub(crate) fn new(suite_name: &str) -> Result<Self, String> {
+        let provider = aws_lc_rs::default_provider();
+        let suite = *provider
+            .cipher_suites
+            .iter()
+            .find(|s| format!("{:?}", s.suite()).eq_ignore_ascii_case(suite_name))
+            .ok_or_else(|| {
+                let known: Vec<String> = provider
+                    .cipher_suites
+                    .iter()
+                    .map(|s| format!("{:?}", s.suite()))
+                    .collect();
+                format!(
+                    "unknown cipher suite {suite_name:?}; known: {}",
+                    known.join(", ")
+                )
+            })?;
+        let provider = Arc::new(rustls::crypto::CryptoProvider {
+            cipher_suites: vec![suite],
+            ..provider
+        });
+        let version = suite.version();
+        let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()])
+            .map_err(|e| e.to_string())?;
+        let cert_der: CertificateDer<'static> = cert.cert.der().clone();
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.signing_key.serialize_der()));
+        let server = ServerConfig::builder_with_provider(provider.clone())
+            .with_protocol_versions(&[version])
+            .map_err(|e| e.to_string())?
+            .with_no_client_auth()
+            .with_single_cert(vec![cert_der.clone()], key)
+            .map_err(|e| e.to_string())?;
+        let mut roots = RootCertStore::empty();
+        roots.add(cert_der).map_err(|e| e.to_string())?;
+        let mut client = ClientConfig::builder_with_provider(provider)
+            .with_protocol_versions(&[version])
+            .map_err(|e| e.to_string())?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        client.resumption = Resumption::disabled();
+        Ok(Self {
+            client: Arc::new(client),
+            server: Arc::new(server),
+            suite,
+        })
+    }
+}
+
+/// A listener that hands out connected loopback TCP pairs.
+pub(crate) struct Loopback {
+    listener: TcpListener,
+}
+
+impl Loopback {
+    pub(crate) async fn new() -> io::Result<Self> {
+        Ok(Self {
+            listener: TcpListener::bind("127.0.0.1:0").await?,
+        })
+    }
+
+    async fn tcp_pair(&self) -> io::Result<(TcpStream, TcpStream)> {
+        let addr = self.listener.local_addr()?;
+        let (client, accepted) = tokio::join!(TcpStream::connect(addr), self.listener.accept());
+        let (client, (server, _)) = (client?, accepted?);
+        client.set_nodelay(true)?;
+        server.set_nodelay(true)?;
+        Ok((client, server))
+    }
+
+    /// A connected (client, server) pair of `which`, handshake done.
+    pub(crate) async fn pair(&self, which: Impl, tls: &Tls) -> io::Result<(End, End)> {
+        let (c, s) = self.tcp_pair().await?;
+        let name = ServerName::try_from("localhost").expect("valid name");
+        match which {
+            Impl::Plain => {
+                let (cr, cw) = c.into_split();
+                let (sr, sw) = s.into_split();
+                Ok((
+                    End {
+                        reader: Box::new(cr),
+                        writer: Box::new(cw),
+                    },
+                    End {
+                        reader: Box::new(sr),
+                        writer: Box::new(sw),
+                    },
+                ))
+            }
+            Impl::Sealstream => {
+                let connector = sealstream_tls::TlsConnector::new(tls.client.clone());
+                let acceptor = sealstream_tls::TlsAcceptor::new(tls.server.clone());
+                let (client, server) = tokio::join!(connector.connect(name, c), acceptor.accept(s));
+                let (cr, cw) = client?.into_split();
+                let (sr, sw) = server?.into_split();
+                Ok((
+                    End {
+                        reader: Box::new(cr),
+                        writer: Box::new(cw),
+                    },
+                    End {
+                        reader: Box::new(sr),
+                        writer: Box::new(sw),
+                    },
+                ))
+            }
+            Impl::TokioRustls => {
+                let connector = tokio_rustls::TlsConnector::from(tls.client.clone());
+                let acceptor = tokio_rustls::TlsAcceptor::from(tls.server.clone());
+                let (client, server) = tokio::join!(connector.connect(name, c), acceptor.accept(s));
+                let (cr, cw) = tokio::io::split(client?);
+                let (sr, sw) = tokio::io::split(server?);
+                Ok((
+                    End {
+                        reader: Box::new(cr),
+                        writer: Box::new(cw),
+                    },
+                    End {
+                        reader: Box::new(sr),
+                        writer: Box::new(sw),
+                    },
+                ))
+            }
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! `sealcat bench` as a user runs it: a short run completes with sane figures and no errors,
+//! and bad options give one clear line and a non-zero exit.
+
+use std::process::Command;
+
+fn sealcat() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_sealcat"))
+}
+
+#[test]
+fn short_json_run_has_sane_figures() {
+    let out = sealcat()
+        .args([
+            "bench",
+            "--json",
+            "--duration",
+            "0.2",
+            "--idle-connections",
+            "20",
+        ])
+        .output()
+        .expect("sealcat runs");
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(doc["errors"], 0);
+    for name in ["sealstream-tls", "tokio-rustls", "plain TCP"] {
+        let r = &doc["results"][name];
+        for key in ["bulk_mb_per_s", "duplex_mb_per_s", "handshakes_per_s"] {
+            let v = r[key].as_f64().unwrap_or(f64::NAN);
+            assert!(v.is_finite() && v > 0.0, "{name} {key} = {v}");
+        }
+        let p50 = r["ping_p50_us"].as_f64().unwrap();
+        let p99 = r["ping_p99_us"].as_f64().unwrap();
+        assert!(p50 > 0.0 && p99 >= p50, "{name} latency {p50} {p99}");
+    }
+    // Zero in steady state; a 0.2 s run still counts a few set-up allocations.
+    let allocs = doc["results"]["sealstream-tls"]["allocs_per_record"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        allocs < 0.05,
+        "sealstream-tls allocates per record: {allocs}"
+    );
+}
+
+#[test]
+fn bad_options_fail_with_one_line() {
+    for args in [
+        &["bench", "--compare", "nonsense"][..],
+        &["bench", "--suite", "TLS13_NOPE"],
+        &["bench", "--duration", "-1"],
+        &["bench", "--duration=0"],
+        &["bench", "--no-such-flag"],
+    ] {
+        let out = sealcat().args(args).output().expect("sealcat runs");
+        assert!(!out.status.success(), "{args:?} succeeded");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.starts_with("sealcat: "), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"));
+    }
+}
