@@ -148,3 +148,66 @@ pub mod tls {
         ServerName::try_from("localhost").expect("valid name")
     }
 }
+
+pub mod peer {
+    //! Real peers started by the tests on loopback.
+
+    use std::net::{Ipv4Addr, SocketAddrV4, TcpListener};
+    use std::path::PathBuf;
+    use std::time::Duration;
+
+    /// The path of `tool`, or `None` when it is missing and this is not CI. Under `CI=true` a
+    /// missing peer fails the test: `scripts/install-test-deps.sh` must have installed it.
+    pub fn require(tool: &str) -> Option<PathBuf> {
+        let found = std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|dir| dir.join(tool))
+                .find(|p| p.is_file())
+        });
+        if found.is_none() {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "{tool} is not installed; scripts/install-test-deps.sh installs it"
+            );
+            eprintln!(
+                "skipping: {tool} is not installed (scripts/install-test-deps.sh installs it)"
+            );
+        }
+        found
+    }
+
+    /// A free TCP port on 127.0.0.1 below the ephemeral range (32768-60999 here), so a client
+    /// socket cannot take it between this check and the peer's bind.
+    pub fn free_port() -> u16 {
+        let seed = std::process::id() as u64
+            ^ std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(0);
+        let mut state = seed | 1;
+        for _ in 0..1000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let port = 20000 + (state % 12000) as u16;
+            if TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port)).is_ok() {
+                return port;
+            }
+        }
+        panic!("no free port between 20000 and 32000");
+    }
+
+    /// Connect to 127.0.0.1:`port` once a peer listens there (at most 10 s).
+    pub async fn connect_when_listening(port: u16) -> tokio::net::TcpStream {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            match tokio::net::TcpStream::connect((Ipv4Addr::LOCALHOST, port)).await {
+                Ok(s) => return s,
+                Err(e) if tokio::time::Instant::now() > deadline => {
+                    panic!("peer never listened on port {port}: {e}")
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
+    }
+}
