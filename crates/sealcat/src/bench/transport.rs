@@ -23,6 +23,26 @@ pub(crate) struct End {
     pub(crate) writer: Writer,
 }
 
+/// Box two split ends.
+fn ends<CR, CW, SR, SW>(client: (CR, CW), server: (SR, SW)) -> (End, End)
+where
+    CR: AsyncRead + Send + Unpin + 'static,
+    CW: AsyncWrite + Send + Unpin + 'static,
+    SR: AsyncRead + Send + Unpin + 'static,
+    SW: AsyncWrite + Send + Unpin + 'static,
+{
+    (
+        End {
+            reader: Box::new(client.0),
+            writer: Box::new(client.1),
+        },
+        End {
+            reader: Box::new(server.0),
+            writer: Box::new(server.1),
+        },
+    )
+}
+
 /// What is compared.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Impl {
@@ -135,53 +155,18 @@ impl Loopback {
         let (c, s) = self.tcp_pair().await?;
         let name = ServerName::try_from("localhost").expect("valid name");
         match which {
-            Impl::Plain => {
-                let (cr, cw) = c.into_split();
-                let (sr, sw) = s.into_split();
-                Ok((
-                    End {
-                        reader: Box::new(cr),
-                        writer: Box::new(cw),
-                    },
-                    End {
-                        reader: Box::new(sr),
-                        writer: Box::new(sw),
-                    },
-                ))
-            }
+            Impl::Plain => Ok(ends(c.into_split(), s.into_split())),
             Impl::Sealstream => {
                 let connector = sealstream_tls::TlsConnector::new(tls.client.clone());
                 let acceptor = sealstream_tls::TlsAcceptor::new(tls.server.clone());
                 let (client, server) = tokio::join!(connector.connect(name, c), acceptor.accept(s));
-                let (cr, cw) = client?.into_split();
-                let (sr, sw) = server?.into_split();
-                Ok((
-                    End {
-                        reader: Box::new(cr),
-                        writer: Box::new(cw),
-                    },
-                    End {
-                        reader: Box::new(sr),
-                        writer: Box::new(sw),
-                    },
-                ))
+                Ok(ends(client?.into_split(), server?.into_split()))
             }
             Impl::TokioRustls => {
                 let connector = tokio_rustls::TlsConnector::from(tls.client.clone());
                 let acceptor = tokio_rustls::TlsAcceptor::from(tls.server.clone());
                 let (client, server) = tokio::join!(connector.connect(name, c), acceptor.accept(s));
-                let (cr, cw) = tokio::io::split(client?);
-                let (sr, sw) = tokio::io::split(server?);
-                Ok((
-                    End {
-                        reader: Box::new(cr),
-                        writer: Box::new(cw),
-                    },
-                    End {
-                        reader: Box::new(sr),
-                        writer: Box::new(sw),
-                    },
-                ))
+                Ok(ends(tokio::io::split(client?), tokio::io::split(server?)))
             }
         }
     }
