@@ -291,3 +291,42 @@ async fn tampered_record_is_refused_and_alerted() {
     );
     proxy.await.unwrap();
 }
+
+#[tokio::test]
+async fn a_failed_handshake_tells_the_peer_why() {
+    // Our client does not trust the server's certificate: tokio-rustls must hear the alert.
+    let trusted = tls::identity();
+    let served = tls::identity();
+    let (c, s) = tcp_pair().await.unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls::server(&served, true, None));
+    let server = tokio::spawn(async move { acceptor.accept(s).await.map(|_| ()).unwrap_err() });
+    let err = TlsConnector::new(tls::client(&trusted, true, None))
+        .connect(tls::localhost(), c)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidData);
+    assert!(err.to_string().contains("certificate"), "{err}");
+    let peer = server.await.unwrap().to_string();
+    assert!(
+        peer.contains("received fatal alert"),
+        "the server only saw: {peer}"
+    );
+
+    // Our server speaks TLS 1.3 only, the client TLS 1.2 only: the client must hear the alert.
+    let id = tls::identity();
+    let (c, s) = tcp_pair().await.unwrap();
+    let acceptor = TlsAcceptor::new(tls::server(&id, true, None));
+    let server = tokio::spawn(async move { acceptor.accept(s).await.map(|_| ()).unwrap_err() });
+    let connector = tokio_rustls::TlsConnector::from(tls::client(&id, false, None));
+    let client_err = connector
+        .connect(tls::localhost(), c)
+        .await
+        .map(|_| ())
+        .unwrap_err();
+    let ours = server.await.unwrap();
+    assert_eq!(ours.kind(), ErrorKind::InvalidData, "{ours}");
+    assert!(
+        client_err.to_string().contains("received fatal alert"),
+        "the client only saw: {client_err}"
+    );
+}

@@ -108,6 +108,31 @@ fn tls_error(err: rustls::Error) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, err)
 }
 
+/// After a handshake error, send the fatal alert rustls queued for it, so the peer learns why
+/// instead of seeing the connection drop. Best effort: the handshake has failed either way.
+///
+/// rustls's deframer keeps positions into `incoming`, so it gets the same buffer again (with
+/// the failed call's discard applied), never an empty one.
+async fn send_queued_alert<C, T>(conn: &mut C, io: &mut T, incoming: &mut [u8])
+where
+    C: Unbuffered,
+    T: AsyncWrite + Unpin,
+{
+    let mut out = [0u8; 64];
+    let mut queued = 0;
+    // An alert is one record; rustls hands it out as EncodeTlsData before anything else.
+    while let Ok(ConnectionState::EncodeTlsData(mut encoder)) = conn.process(incoming).state {
+        match encoder.encode(&mut out[queued..]) {
+            Ok(n) => queued += n,
+            Err(_) => break,
+        }
+    }
+    if queued > 0 {
+        let _ = io.write_all(&out[..queued]).await;
+        let _ = io.flush().await;
+    }
+}
+
 /// Run the handshake of `conn` over `io` to completion.
 pub(crate) async fn handshake<C, T>(
     mut conn: C,
@@ -127,7 +152,16 @@ where
         let UnbufferedStatus { mut discard, state } = conn.process(&mut incoming[..filled]);
         let mut need_bytes = false;
         let mut done = false;
-        match state.map_err(tls_error)? {
+        let state = match state {
+            Ok(state) => state,
+            Err(err) => {
+                incoming.copy_within(discard..filled, 0);
+                filled -= discard;
+                send_queued_alert(&mut conn, io, &mut incoming[..filled]).await;
+                return Err(tls_error(err));
+            }
+        };
+        match state {
             ConnectionState::EncodeTlsData(mut encoder) => loop {
                 match encoder.encode(&mut outgoing[queued..]) {
                     Ok(n) => {
@@ -149,7 +183,10 @@ where
             ConnectionState::BlockedHandshake => need_bytes = true,
             ConnectionState::ReadTraffic(mut traffic) => {
                 while let Some(record) = traffic.next_record() {
-                    let record = record.map_err(tls_error)?;
+                    let record = match record {
+                        Ok(record) => record,
+                        Err(err) => return Err(tls_error(err)),
+                    };
                     discard += record.discard;
                     plaintext.extend_from_slice(record.payload);
                 }
