@@ -272,3 +272,19 @@ async fn one_read_takes_many_records_and_one_write_sends_many() {
         "records were not read together"
     );
 }
+
+#[tokio::test]
+async fn an_empty_leftover_holds_no_memory() {
+    // A handshake hands over its input buffer; empty, it must not stay allocated.
+    let (a, _b) = duplex(1024);
+    let (_, server) = sealstream_testkit::test_sealer::pair(b"k", 1024);
+    let stream = sealstream::StreamBuilder::new()
+        .leftover_ciphertext(Vec::with_capacity(16 * 1024))
+        .leftover_plaintext(Vec::with_capacity(16 * 1024))
+        .build(a, server);
+    assert_eq!(
+        stream.buffered_capacity(),
+        (0, 0),
+        "empty leftovers were kept"
+    );
+}

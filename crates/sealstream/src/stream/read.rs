@@ -71,18 +71,27 @@ impl<U: Unseal> ReadState<U> {
         span: Span,
     ) -> Self {
         let capacity = capacity.max(1);
+        // The leftover is copied once into a normal buffer: the handshake's own buffer may be
+        // large and, when empty, must not be kept for the life of the connection.
         let end = ciphertext.len();
-        let mut buf = ciphertext;
-        if !buf.is_empty() && buf.len() < capacity {
-            buf.resize(capacity, 0);
-        }
+        let buf = if ciphertext.is_empty() {
+            Vec::new()
+        } else {
+            let mut buf = pool::take(capacity.max(end));
+            buf[..end].copy_from_slice(&ciphertext);
+            buf
+        };
         Self {
             unseal,
             buf,
             start: 0,
             end,
             plain: 0..0,
-            prefix: plaintext,
+            prefix: if plaintext.is_empty() {
+                Vec::new()
+            } else {
+                plaintext
+            },
             prefix_pos: 0,
             phase: Phase::Open,
             capacity,
@@ -94,7 +103,7 @@ impl<U: Unseal> ReadState<U> {
 
     /// Bytes of buffer currently allocated (for tests and memory accounting).
     pub(crate) fn buffer_capacity(&self) -> usize {
-        self.buf.len()
+        self.buf.capacity() + self.prefix.capacity()
     }
 
     pub(crate) fn poll_read<R: AsyncRead + Unpin>(

@@ -72,7 +72,7 @@ impl<S: Seal> WriteState<S> {
 
     /// Bytes of buffer currently allocated (for tests and memory accounting).
     pub(crate) fn buffer_capacity(&self) -> usize {
-        self.buf.len()
+        self.buf.capacity()
     }
 
     pub(crate) fn set_qop(&mut self, qop: Qop) -> Result<(), Error> {
