@@ -98,8 +98,39 @@ impl TlsSeal {
         }
     }
 
+    /// Check that `buf` holds a record of `len` payload bytes.
+    fn check_room(&self, buf: &[u8], len: usize) -> Result<(), Error> {
+        // Sans-IO callers may hand us anything; the stream never exceeds `max_message`.
+        if len > MAX_PLAINTEXT {
+            return Err(Error::new(
+                Status::InvalidParameter,
+                format!("a TLS record carries at most {MAX_PLAINTEXT} bytes, not {len}"),
+            ));
+        }
+        let needed = self.sizes().record_len(len);
+        if buf.len() < needed {
+            return Err(Error::new(
+                Status::BufferTooSmall,
+                format!(
+                    "a {len}-byte TLS record needs {needed} bytes of buffer, not {}",
+                    buf.len()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Place `payload` after the header of `out` and seal it as a record of content type `ty`.
+    fn seal_bytes(&mut self, ty: u8, out: &mut [u8], payload: &[u8]) -> Result<usize, Error> {
+        self.check_room(out, payload.len())?;
+        let start = self.header_len();
+        out[start..start + payload.len()].copy_from_slice(payload);
+        self.seal_typed(ty, out, payload.len())
+    }
+
     /// Seal the `len`-byte payload at `buf[header_len..]` as a record of content type `ty`.
     fn seal_typed(&mut self, ty: u8, buf: &mut [u8], len: usize) -> Result<usize, Error> {
+        self.check_room(buf, len)?;
         if self.closed {
             return Err(Error::new(
                 Status::ContextExpired,
@@ -161,9 +192,7 @@ impl TlsSeal {
     }
 
     fn seal_alert(&mut self, alert: AlertCode, out: &mut [u8]) -> Result<usize, Error> {
-        let start = self.header_len();
-        out[start..start + 2].copy_from_slice(&alert.to_bytes());
-        let n = self.seal_typed(ALERT, out, 2)?;
+        let n = self.seal_bytes(ALERT, out, &alert.to_bytes())?;
         tracing::debug!(%alert, name = alert::name(alert.description), "sent alert");
         // After close_notify or a fatal alert nothing more may be sent.
         if alert.description == alert::CLOSE_NOTIFY
@@ -229,15 +258,8 @@ impl Seal for TlsSeal {
                 }
                 // RFC 8446 §4.6.3: "After sending a KeyUpdate message, the sender SHALL send all
                 // its traffic using the next generation of keys".
-                let start = self.header_len();
-                out[start..start + 5].copy_from_slice(&[
-                    KEY_UPDATE,
-                    0,
-                    0,
-                    1,
-                    u8::from(update_requested),
-                ]);
-                let n = self.seal_typed(HANDSHAKE, out, 5)?;
+                let message = [KEY_UPDATE, 0, 0, 1, u8::from(update_requested)];
+                let n = self.seal_bytes(HANDSHAKE, out, &message)?;
                 let next = self.kernel.next_tx()?;
                 self.cipher = RecordCipher::new(&next, true)?;
                 self.seq = 0;
