@@ -55,6 +55,9 @@ fn bad_options_fail_with_one_line() {
         &["bench", "--duration", "-1"],
         &["bench", "--duration=0"],
         &["bench", "--no-such-flag"],
+        &["bench", "--size", "100000000000"],
+        &["bench", "--size", "0"],
+        &["bench", "--workers", "0"],
     ] {
         let out = sealcat().args(args).output().expect("sealcat runs");
         assert!(!out.status.success(), "{args:?} succeeded");

@@ -66,6 +66,9 @@ struct Figures {
 
 type BenchResult<T> = Result<T, String>;
 
+/// The largest application write `--size` accepts (each sender holds one such buffer).
+const MAX_WRITE_SIZE: usize = 16 * 1024 * 1024;
+
 fn io_err(context: &'static str) -> impl Fn(std::io::Error) -> String {
     move |e| format!("{context}: {e}")
 }
@@ -78,8 +81,13 @@ pub(crate) fn run(
     if options.duration <= 0.0 || !options.duration.is_finite() {
         return Err("--duration must be a positive number of seconds".into());
     }
-    if options.size == 0 {
-        return Err("--size must be at least 1".into());
+    if !(1..=MAX_WRITE_SIZE).contains(&options.size) {
+        return Err(format!(
+            "--size must be between 1 and {MAX_WRITE_SIZE} bytes"
+        ));
+    }
+    if options.workers == 0 {
+        return Err("--workers must be at least 1".into());
     }
     let impls = options
         .compare
@@ -87,7 +95,7 @@ pub(crate) fn run(
         .map(|n| Impl::parse(n))
         .collect::<Result<Vec<_>, _>>()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(options.workers.max(1))
+        .worker_threads(options.workers)
         .enable_all()
         .build()
         .map_err(io_err("starting the runtime"))?;
