@@ -60,15 +60,22 @@ pub mod tls {
         }
     }
 
-    /// A fresh identity.
+    /// A fresh identity (ECDSA P-256 with SHA-256).
     pub fn identity() -> Identity {
-        let cert = rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()])
-            .expect("self-signed certificate");
+        identity_signed_with(&rcgen::PKCS_ECDSA_P256_SHA256)
+    }
+
+    /// A fresh identity whose key and self-signature use `algorithm`.
+    pub fn identity_signed_with(algorithm: &'static rcgen::SignatureAlgorithm) -> Identity {
+        let key = rcgen::KeyPair::generate_for(algorithm).expect("key generation");
+        let params = rcgen::CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into()])
+            .expect("valid names");
+        let cert = params.self_signed(&key).expect("self-signed certificate");
         Identity {
-            cert: cert.cert.der().clone(),
-            key: PrivatePkcs8KeyDer::from(cert.signing_key.serialize_der()),
-            cert_pem: cert.cert.pem(),
-            key_pem: cert.signing_key.serialize_pem(),
+            cert: cert.der().clone(),
+            key: PrivatePkcs8KeyDer::from(key.serialize_der()),
+            cert_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
         }
     }
 

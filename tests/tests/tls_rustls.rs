@@ -6,7 +6,9 @@ use std::io::ErrorKind;
 
 use sealstream::{Control, Error, Status};
 use sealstream_interop::{pattern, tcp_pair, tls};
-use sealstream_tls::{TlsAcceptor, TlsConnector};
+use sealstream_tls::rustls::HandshakeKind;
+use sealstream_tls::{ChannelBinding, TlsAcceptor, TlsConnector};
+use sha2::Digest;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 const LEN: usize = 4 * 1024 * 1024;
@@ -176,12 +178,28 @@ async fn session_tickets_are_stored_and_resume() {
         let acceptor = acceptor.clone();
         let server = tokio::spawn(async move {
             let mut stream = acceptor.accept(s).await.unwrap();
+            let kind = stream.seal_half().info().handshake_kind;
+            assert_eq!(
+                kind == HandshakeKind::Resumed,
+                round > 0,
+                "server, round {round}"
+            );
             stream.write_all(b"hello").await.unwrap();
             stream.shutdown().await.unwrap();
             let mut rest = Vec::new();
             stream.read_to_end(&mut rest).await.unwrap();
         });
         let mut client = connector.connect(tls::localhost(), c).await.unwrap();
+        let expected = if round == 0 {
+            HandshakeKind::Full
+        } else {
+            HandshakeKind::Resumed
+        };
+        assert_eq!(
+            client.seal_half().info().handshake_kind,
+            expected,
+            "round {round}"
+        );
         let mut got = Vec::new();
         client.read_to_end(&mut got).await.unwrap();
         assert_eq!(got, b"hello");
@@ -329,4 +347,106 @@ async fn a_failed_handshake_tells_the_peer_why() {
         client_err.to_string().contains("received fatal alert"),
         "the client only saw: {client_err}"
     );
+}
+
+/// Both ends of a connection of ours, for `version`.
+async fn our_pair(
+    id: &tls::Identity,
+    tls13: bool,
+) -> (
+    sealstream_tls::TlsStream<tokio::net::TcpStream>,
+    sealstream_tls::TlsStream<tokio::net::TcpStream>,
+) {
+    let (c, s) = tcp_pair().await.unwrap();
+    let acceptor = TlsAcceptor::new(tls::server(id, tls13, None));
+    let server = tokio::spawn(async move { acceptor.accept(s).await.unwrap() });
+    let client = TlsConnector::new(tls::client(id, tls13, None))
+        .connect(tls::localhost(), c)
+        .await
+        .unwrap();
+    (client, server.await.unwrap())
+}
+
+#[tokio::test]
+async fn channel_bindings_agree_on_both_ends() {
+    let id = tls::identity();
+    for tls13 in [true, false] {
+        let (client, server) = our_pair(&id, tls13).await;
+        let (c, s) = (client.seal_half().info(), server.seal_half().info());
+
+        let end_point = c
+            .channel_binding(ChannelBinding::TlsServerEndPoint)
+            .unwrap();
+        assert_eq!(
+            end_point,
+            s.channel_binding(ChannelBinding::TlsServerEndPoint)
+                .unwrap()
+        );
+        // An ECDSA-with-SHA256 certificate: SHA-256 of its DER (RFC 5929 §4.1).
+        assert_eq!(end_point, sha2::Sha256::digest(id.cert.as_ref()).to_vec());
+
+        let exporter = c.channel_binding(ChannelBinding::TlsExporter);
+        if tls13 {
+            let exporter = exporter.unwrap();
+            assert_eq!(exporter.len(), 32);
+            assert_eq!(
+                exporter,
+                s.channel_binding(ChannelBinding::TlsExporter).unwrap()
+            );
+        } else {
+            let err = exporter.unwrap_err();
+            assert_eq!(err.status(), Status::UnsupportedFunction);
+            assert!(err.to_string().contains("TLS 1.3"), "{err}");
+        }
+        // The server learnt the name the client asked for.
+        assert_eq!(s.server_name.as_deref(), Some("localhost"));
+    }
+}
+
+#[tokio::test]
+async fn tls_exporter_matches_rustls_export_keying_material() {
+    let id = tls::identity();
+    for suite in tls::suites(true) {
+        // Our client, tokio-rustls server.
+        let (c, s) = tcp_pair().await.unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(tls::server(&id, true, Some(suite)));
+        let server = tokio::spawn(async move { acceptor.accept(s).await.unwrap() });
+        let ours = TlsConnector::new(tls::client(&id, true, Some(suite)))
+            .connect(tls::localhost(), c)
+            .await
+            .unwrap();
+        let theirs = server.await.unwrap();
+        let expected = theirs
+            .get_ref()
+            .1
+            .export_keying_material([0u8; 32], b"EXPORTER-Channel-Binding", Some(b""))
+            .unwrap();
+        let got = ours
+            .seal_half()
+            .info()
+            .channel_binding(ChannelBinding::TlsExporter)
+            .unwrap();
+        assert_eq!(got, expected, "{:?}: our client", suite.suite());
+
+        // tokio-rustls client, our server.
+        let (c, s) = tcp_pair().await.unwrap();
+        let acceptor = TlsAcceptor::new(tls::server(&id, true, Some(suite)));
+        let server = tokio::spawn(async move { acceptor.accept(s).await.unwrap() });
+        let theirs = tokio_rustls::TlsConnector::from(tls::client(&id, true, Some(suite)))
+            .connect(tls::localhost(), c)
+            .await
+            .unwrap();
+        let ours = server.await.unwrap();
+        let expected = theirs
+            .get_ref()
+            .1
+            .export_keying_material([0u8; 32], b"EXPORTER-Channel-Binding", Some(b""))
+            .unwrap();
+        let got = ours
+            .seal_half()
+            .info()
+            .channel_binding(ChannelBinding::TlsExporter)
+            .unwrap();
+        assert_eq!(got, expected, "{:?}: our server", suite.suite());
+    }
 }

@@ -14,7 +14,9 @@ use rustls::unbuffered::{ConnectionState, EncodeError, InsufficientSizeError, Un
 use rustls::{ExtractedSecrets, SideData};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use crate::info::TlsInfo;
+use crate::capture::{self, Captured};
+use crate::channel_binding;
+use crate::info::{Bindings, TlsInfo};
 use crate::kernel::{Kernel, Side};
 
 /// The most handshake bytes buffered at once (a certificate chain fits easily).
@@ -40,7 +42,11 @@ pub(crate) trait Unbuffered: Sized {
         incoming: &'i mut [u8],
     ) -> UnbufferedStatus<'c, 'i, Self::Data>;
 
-    /// The negotiated parameters; `server_name` as the client asked for it.
+    /// Whether this is the server end.
+    const IS_SERVER: bool;
+
+    /// The negotiated parameters; `server_name` as the client asked for it or the server
+    /// received it.
     fn info(&self, server_name: Option<String>) -> io::Result<TlsInfo>;
 
     fn finish(self) -> Result<(ExtractedSecrets, Side), rustls::Error>;
@@ -54,17 +60,20 @@ fn info_of<D>(
     Ok(TlsInfo {
         version: common.protocol_version().ok_or_else(incomplete)?,
         suite: common.negotiated_cipher_suite().ok_or_else(incomplete)?,
+        handshake_kind: common.handshake_kind().ok_or_else(incomplete)?,
         alpn: common.alpn_protocol().map(<[u8]>::to_vec),
         peer_certificates: common
             .peer_certificates()
             .map(<[_]>::to_vec)
             .unwrap_or_default(),
         server_name,
+        bindings: Bindings::default(),
     })
 }
 
 impl Unbuffered for UnbufferedClientConnection {
     type Data = rustls::client::ClientConnectionData;
+    const IS_SERVER: bool = false;
 
     fn process<'c, 'i>(
         &'c mut self,
@@ -85,6 +94,7 @@ impl Unbuffered for UnbufferedClientConnection {
 
 impl Unbuffered for UnbufferedServerConnection {
     type Data = rustls::server::ServerConnectionData;
+    const IS_SERVER: bool = true;
 
     fn process<'c, 'i>(
         &'c mut self,
@@ -94,7 +104,6 @@ impl Unbuffered for UnbufferedServerConnection {
     }
 
     fn info(&self, server_name: Option<String>) -> io::Result<TlsInfo> {
-        // rustls 0.23's unbuffered server does not expose the SNI it received.
         info_of(self, server_name)
     }
 
@@ -148,8 +157,10 @@ where
     let mut outgoing = vec![0u8; 4 * 1024];
     let mut queued = 0;
     let mut plaintext = Vec::new();
+    let mut captured = Captured::default();
     loop {
-        let UnbufferedStatus { mut discard, state } = conn.process(&mut incoming[..filled]);
+        let UnbufferedStatus { mut discard, state } =
+            capture::during(&mut captured, || conn.process(&mut incoming[..filled]));
         let mut need_bytes = false;
         let mut done = false;
         let state = match state {
@@ -229,7 +240,21 @@ where
             filled += n;
         }
     }
-    let info = Arc::new(conn.info(server_name)?);
+    let server_name = if C::IS_SERVER {
+        captured.sni.take()
+    } else {
+        server_name
+    };
+    let mut info = conn.info(server_name)?;
+    info.bindings = Bindings {
+        is_server: C::IS_SERVER,
+        exporter: captured
+            .exporter_secret
+            .as_ref()
+            .and_then(|secret| channel_binding::tls_exporter(info.suite, secret)),
+        own_key: captured.server_key.take(),
+    };
+    let info = Arc::new(info);
     let (secrets, side) = conn.finish().map_err(tls_error)?;
     incoming.truncate(filled);
     Ok(Handshaken {

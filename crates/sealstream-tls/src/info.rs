@@ -1,7 +1,13 @@
 //! What the handshake negotiated.
 
+use std::sync::Arc;
+
 use rustls::pki_types::CertificateDer;
-use rustls::{ProtocolVersion, SupportedCipherSuite};
+use rustls::sign::CertifiedKey;
+use rustls::{HandshakeKind, ProtocolVersion, SupportedCipherSuite};
+use sealstream::{Error, Status};
+
+use crate::channel_binding::{self, ChannelBinding};
 
 /// The parameters a TLS handshake settled on, readable from either half of the stream.
 #[derive(Clone, Debug)]
@@ -10,19 +16,74 @@ pub struct TlsInfo {
     pub version: ProtocolVersion,
     /// The cipher suite.
     pub suite: SupportedCipherSuite,
+    /// Whether the handshake was full, full after a HelloRetryRequest, or resumed a session.
+    pub handshake_kind: HandshakeKind,
     /// The application protocol agreed by ALPN, if any.
     pub alpn: Option<Vec<u8>>,
     /// The peer's certificate chain, leaf first (a server's always; a client's if it sent one).
     pub peer_certificates: Vec<CertificateDer<'static>>,
-    /// On the client side, the server name that was verified (and sent as SNI). On the server
-    /// side `None`: rustls 0.23's unbuffered server API does not expose the SNI it received
-    /// (a certificate resolver in the `ServerConfig` sees it).
+    /// The server name: on the client side the name that was verified (and sent as SNI), on the
+    /// server side the SNI the client sent, if any.
     pub server_name: Option<String>,
+    pub(crate) bindings: Bindings,
+}
+
+/// What channel bindings are computed from.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Bindings {
+    pub(crate) is_server: bool,
+    /// The `tls-exporter` value (TLS 1.3).
+    pub(crate) exporter: Option<[u8; 32]>,
+    /// The certificate this side presented, on a server that ran a full handshake.
+    pub(crate) own_key: Option<Arc<CertifiedKey>>,
 }
 
 impl TlsInfo {
     /// Whether TLS 1.3 was negotiated.
     pub fn is_tls13(&self) -> bool {
         self.version == ProtocolVersion::TLSv1_3
+    }
+
+    /// The channel binding of `kind` for this connection, the same on both ends (RFC 5056):
+    /// what SCRAM-*-PLUS, GSS-API and LDAP's extended protection put in their authentication so
+    /// that it cannot be relayed into another TLS connection.
+    ///
+    /// Fails with `SEC_E_UNSUPPORTED_FUNCTION` where the type is undefined:
+    /// - `tls-exporter` on TLS 1.2 (RFC 9266 defines it for TLS 1.3; use
+    ///   `tls-server-end-point` there);
+    /// - `tls-server-end-point` for a certificate whose signature uses no single hash (Ed25519),
+    ///   or on a server that resumed a session and so presented no certificate.
+    pub fn channel_binding(&self, kind: ChannelBinding) -> Result<Vec<u8>, Error> {
+        let unsupported = |why: &str| {
+            Error::new(
+                Status::UnsupportedFunction,
+                format!("no {} channel binding: {why}", kind.name()),
+            )
+        };
+        match kind {
+            ChannelBinding::TlsExporter => self
+                .bindings
+                .exporter
+                .map(|value| value.to_vec())
+                .ok_or_else(|| unsupported("RFC 9266 defines it for TLS 1.3 only")),
+            ChannelBinding::TlsServerEndPoint => {
+                let cert = if self.bindings.is_server {
+                    self.bindings
+                        .own_key
+                        .as_ref()
+                        .and_then(|key| key.cert.first())
+                        .ok_or_else(|| {
+                            unsupported(
+                                "this server resumed a session and presented no certificate",
+                            )
+                        })?
+                } else {
+                    self.peer_certificates
+                        .first()
+                        .ok_or_else(|| unsupported("the server presented no certificate"))?
+                };
+                channel_binding::tls_server_end_point(cert)
+            }
+        }
     }
 }

@@ -34,6 +34,8 @@
 #![forbid(unsafe_code)]
 
 pub mod alert;
+mod capture;
+mod channel_binding;
 mod cipher;
 mod handshake;
 mod info;
@@ -51,6 +53,7 @@ use rustls::{ClientConfig, ServerConfig};
 use sealstream::{SealedStream, Sealer, StreamBuilder};
 use tokio::io::{AsyncRead, AsyncWrite};
 
+pub use channel_binding::ChannelBinding;
 pub use info::TlsInfo;
 pub use record::{MAX_PLAINTEXT, TlsSeal, TlsUnseal};
 pub use rustls;
@@ -77,18 +80,30 @@ pub type TlsStream<T> = SealedStream<T, Tls>;
 /// How long a handshake may take by default before it fails with `TimedOut`.
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
-fn with_extraction<C: Clone>(
-    config: Arc<C>,
-    enabled: impl Fn(&C) -> bool,
-    enable: impl Fn(&mut C),
-) -> Arc<C> {
-    if enabled(&config) {
-        config
-    } else {
-        let mut owned = (*config).clone();
-        enable(&mut owned);
-        Arc::new(owned)
-    }
+/// The user's client config with what the hand-over needs: secret extraction, and a key log
+/// that also reports the exporter secret for channel bindings (the user's key log still sees
+/// everything).
+fn client_config(config: &ClientConfig) -> Arc<ClientConfig> {
+    let mut ours = config.clone();
+    ours.enable_secret_extraction = true;
+    ours.key_log = Arc::new(capture::CapturingKeyLog {
+        inner: config.key_log.clone(),
+    });
+    Arc::new(ours)
+}
+
+/// The user's server config with secret extraction, the capturing key log, and a certificate
+/// resolver that also reports the certificate presented and the SNI received.
+fn server_config(config: &ServerConfig) -> Arc<ServerConfig> {
+    let mut ours = config.clone();
+    ours.enable_secret_extraction = true;
+    ours.key_log = Arc::new(capture::CapturingKeyLog {
+        inner: config.key_log.clone(),
+    });
+    ours.cert_resolver = Arc::new(capture::CapturingResolver {
+        inner: config.cert_resolver.clone(),
+    });
+    Arc::new(ours)
 }
 
 async fn finish<T, C>(
@@ -134,15 +149,13 @@ pub struct TlsConnector {
 }
 
 impl TlsConnector {
-    /// A connector for `config`. Secret extraction, which the hand-over to the record layer
-    /// needs, is enabled on a copy if the config does not enable it.
+    /// A connector for `config`. It works on a copy that enables secret extraction (the
+    /// hand-over to the record layer needs it) and wraps the key log to learn the exporter
+    /// secret for [`ChannelBinding::TlsExporter`]; the user's key log still sees every secret it
+    /// asks for.
     pub fn new(config: Arc<ClientConfig>) -> Self {
         Self {
-            config: with_extraction(
-                config,
-                |c| c.enable_secret_extraction,
-                |c| c.enable_secret_extraction = true,
-            ),
+            config: client_config(&config),
             timeout: DEFAULT_HANDSHAKE_TIMEOUT,
         }
     }
@@ -192,14 +205,12 @@ pub struct TlsAcceptor {
 }
 
 impl TlsAcceptor {
-    /// An acceptor for `config`; secret extraction is enabled on a copy if needed.
+    /// An acceptor for `config`. Like [`TlsConnector::new`] it works on a copy, whose
+    /// certificate resolver is also wrapped to learn the certificate presented (for
+    /// [`ChannelBinding::TlsServerEndPoint`]) and the SNI received ([`TlsInfo::server_name`]).
     pub fn new(config: Arc<ServerConfig>) -> Self {
         Self {
-            config: with_extraction(
-                config,
-                |c| c.enable_secret_extraction,
-                |c| c.enable_secret_extraction = true,
-            ),
+            config: server_config(&config),
             timeout: DEFAULT_HANDSHAKE_TIMEOUT,
         }
     }

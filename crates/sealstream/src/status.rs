@@ -21,6 +21,9 @@ pub enum Status {
     Renegotiate,
     /// `SEC_E_INSUFFICIENT_MEMORY`: a buffer could not be obtained.
     InsufficientMemory,
+    /// `SEC_E_UNSUPPORTED_FUNCTION`: the context cannot answer this query (a channel binding
+    /// type the negotiated protocol does not define).
+    UnsupportedFunction,
     /// `SEC_E_INVALID_HANDLE`: the context is not usable (for example a half of another stream).
     InvalidHandle,
     /// `SEC_E_INTERNAL_ERROR`: a sealer broke its contract (a length outside its buffer).
@@ -60,6 +63,7 @@ impl Status {
             Status::Renegotiate => 0x0009_0321,
             Status::InsufficientMemory => 0x8009_0300,
             Status::InvalidHandle => 0x8009_0301,
+            Status::UnsupportedFunction => 0x8009_0302,
             Status::InternalError => 0x8009_0304,
             Status::InvalidToken => 0x8009_0308,
             Status::QopNotSupported => 0x8009_030A,
@@ -82,6 +86,7 @@ impl Status {
             Status::Renegotiate => "SEC_I_RENEGOTIATE",
             Status::InsufficientMemory => "SEC_E_INSUFFICIENT_MEMORY",
             Status::InvalidHandle => "SEC_E_INVALID_HANDLE",
+            Status::UnsupportedFunction => "SEC_E_UNSUPPORTED_FUNCTION",
             Status::InternalError => "SEC_E_INTERNAL_ERROR",
             Status::InvalidToken => "SEC_E_INVALID_TOKEN",
             Status::QopNotSupported => "SEC_E_QOP_NOT_SUPPORTED",
@@ -114,7 +119,9 @@ impl Status {
             Status::IncompleteMessage => io::ErrorKind::UnexpectedEof,
             // Using a context that is closed.
             Status::ContextExpired | Status::ContextExpiredInfo => io::ErrorKind::BrokenPipe,
-            Status::QopNotSupported | Status::CryptoSystemInvalid => io::ErrorKind::Unsupported,
+            Status::QopNotSupported | Status::CryptoSystemInvalid | Status::UnsupportedFunction => {
+                io::ErrorKind::Unsupported
+            }
             Status::InsufficientMemory => io::ErrorKind::OutOfMemory,
             Status::BufferTooSmall | Status::InvalidParameter | Status::InvalidHandle => {
                 io::ErrorKind::InvalidInput

@@ -1,0 +1,109 @@
+//! What rustls knows during a handshake but its unbuffered API does not hand out.
+//!
+//! rustls 0.23's unbuffered connections have no `export_keying_material`, and the unbuffered
+//! server does not say which certificate it presented or which name the client asked for, yet
+//! channel bindings need the first two (RFC 9266 `tls-exporter`, RFC 5929
+//! `tls-server-end-point` on the server side) and servers want the third. rustls does report
+//! them to two hooks of the config: the key log receives the TLS 1.3 exporter master secret,
+//! and the server's certificate resolver sees the ClientHello (with its SNI) and returns the
+//! certificate it will present.
+//!
+//! The connector and acceptor install wrappers around the user's hooks in their copy of the
+//! config. Both hooks run synchronously inside `process_tls_records`, on the thread that drives
+//! the handshake, so [`during`] opens a thread-local slot around each of those calls and the
+//! wrappers fill it. The user's own key log and resolver still see every call.
+
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use rustls::KeyLog;
+use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::sign::CertifiedKey;
+use zeroize::Zeroizing;
+
+/// The key log label of the TLS 1.3 exporter master secret.
+const EXPORTER_SECRET: &str = "EXPORTER_SECRET";
+
+/// What the hooks reported for one connection.
+#[derive(Default)]
+pub(crate) struct Captured {
+    /// The TLS 1.3 exporter master secret.
+    pub(crate) exporter_secret: Option<Zeroizing<Vec<u8>>>,
+    /// The certificate this server presented.
+    pub(crate) server_key: Option<Arc<CertifiedKey>>,
+    /// The server name the client sent (SNI), seen by this server.
+    pub(crate) sni: Option<String>,
+}
+
+thread_local! {
+    static SLOT: RefCell<Option<Captured>> = const { RefCell::new(None) };
+}
+
+/// Run `f` (one call into rustls for this connection) with the hooks reporting into `into`.
+pub(crate) fn during<R>(into: &mut Captured, f: impl FnOnce() -> R) -> R {
+    SLOT.with(|slot| *slot.borrow_mut() = Some(Captured::default()));
+    let result = f();
+    if let Some(got) = SLOT.with(|slot| slot.borrow_mut().take()) {
+        if got.exporter_secret.is_some() {
+            into.exporter_secret = got.exporter_secret;
+        }
+        if got.server_key.is_some() {
+            into.server_key = got.server_key;
+        }
+        if got.sni.is_some() {
+            into.sni = got.sni;
+        }
+    }
+    result
+}
+
+fn report(f: impl FnOnce(&mut Captured)) {
+    SLOT.with(|slot| {
+        if let Some(captured) = slot.borrow_mut().as_mut() {
+            f(captured);
+        }
+    });
+}
+
+/// The user's key log (if any), plus the exporter secret for this crate.
+#[derive(Debug)]
+pub(crate) struct CapturingKeyLog {
+    pub(crate) inner: Arc<dyn KeyLog>,
+}
+
+impl KeyLog for CapturingKeyLog {
+    fn log(&self, label: &str, client_random: &[u8], secret: &[u8]) {
+        if label == EXPORTER_SECRET {
+            report(|c| c.exporter_secret = Some(Zeroizing::new(secret.to_vec())));
+        }
+        if self.inner.will_log(label) {
+            self.inner.log(label, client_random, secret);
+        }
+    }
+
+    fn will_log(&self, label: &str) -> bool {
+        label == EXPORTER_SECRET || self.inner.will_log(label)
+    }
+}
+
+/// The user's certificate resolver, reporting the certificate it chose.
+#[derive(Debug)]
+pub(crate) struct CapturingResolver {
+    pub(crate) inner: Arc<dyn ResolvesServerCert>,
+}
+
+impl ResolvesServerCert for CapturingResolver {
+    fn resolve(&self, client_hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        let sni = client_hello.server_name().map(String::from);
+        let key = self.inner.resolve(client_hello);
+        report(|c| {
+            c.sni = sni;
+            c.server_key = key.clone();
+        });
+        key
+    }
+
+    fn only_raw_public_keys(&self) -> bool {
+        self.inner.only_raw_public_keys()
+    }
+}
