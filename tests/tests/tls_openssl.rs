@@ -1,7 +1,8 @@
 //! sealstream-tls against OpenSSL, an independent TLS implementation, started by the tests on
 //! loopback: our client with `openssl s_server`, `openssl s_client` with our server, for TLS 1.3
-//! and 1.2 with each AEAD suite, data both ways at once, byte-identical; and a KeyUpdate sent
-//! by openssl in the middle of a transfer.
+//! and 1.2 with each AEAD suite, 32 MiB both ways at once, byte-identical; a KeyUpdate sent
+//! by openssl in the middle of a transfer; session resumption both ways; channel bindings
+//! against openssl's keying material exporter and `openssl dgst` of the certificate.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -9,11 +10,12 @@ use std::time::Duration;
 
 use sealstream_interop::peer::{connect_when_listening, free_port, require};
 use sealstream_interop::{pattern, tls};
-use sealstream_tls::{TlsAcceptor, TlsConnector};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use sealstream_tls::rustls::HandshakeKind;
+use sealstream_tls::{ChannelBinding, TlsAcceptor, TlsConnector};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
 
-const LEN: usize = 8 * 1024 * 1024;
+const LEN: usize = 32 * 1024 * 1024;
 
 /// OpenSSL's names for the suites `tls::suites` lists, in the same order.
 fn openssl_suites(tls13: bool) -> [&'static str; 3] {
@@ -274,4 +276,336 @@ async fn key_update_from_openssl_mid_transfer() {
         printed.extend_from_slice(&buf[..n]);
     }
     server.kill().await.ok();
+}
+
+/// Read `child`'s stdout lines until one contains `marker`; returns that line.
+async fn line_with(child: &mut Child, marker: &str) -> String {
+    let stdout = child.stdout.as_mut().expect("piped stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let mut seen = Vec::new();
+    loop {
+        let line = tokio::time::timeout(Duration::from_secs(10), lines.next_line())
+            .await
+            .unwrap_or_else(|_| panic!("no {marker:?} from openssl; it printed {seen:#?}"))
+            .unwrap();
+        let Some(line) = line else {
+            panic!("openssl ended without {marker:?}; it printed {seen:#?}");
+        };
+        if line.contains(marker) {
+            return line;
+        }
+        seen.push(line);
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02X}")).collect()
+}
+
+/// The hex after "Keying material: " in openssl's session report.
+async fn openssl_keying_material(child: &mut Child) -> String {
+    let line = line_with(child, "Keying material:").await;
+    line.rsplit(' ').next().unwrap().trim().to_string()
+}
+
+fn exporter_args() -> Vec<String> {
+    [
+        "-keymatexport",
+        "EXPORTER-Channel-Binding",
+        "-keymatexportlen",
+        "32",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+#[tokio::test]
+async fn tls_exporter_matches_openssl_both_ways() {
+    let Some(openssl) = require("openssl") else {
+        return;
+    };
+    let id = tls::identity();
+    let (cert, key) = pem_files(&id);
+    for (suite, name) in tls::suites(true).into_iter().zip(openssl_suites(true)) {
+        // Our client, s_server (which reports the exporter when not -quiet).
+        let port = free_port();
+        let mut args: Vec<String> = [
+            "s_server",
+            "-accept",
+            &format!("127.0.0.1:{port}"),
+            "-naccept",
+            "1",
+        ]
+        .map(String::from)
+        .to_vec();
+        args.extend([
+            "-cert".into(),
+            cert.display().to_string(),
+            "-key".into(),
+            key.display().to_string(),
+        ]);
+        args.extend(version_args(true, name));
+        args.extend(exporter_args());
+        let mut server = spawn(&openssl, &args);
+        let tcp = connect_when_listening(port).await;
+        let ours = TlsConnector::new(tls::client(&id, true, Some(suite)))
+            .connect(tls::localhost(), tcp)
+            .await
+            .unwrap();
+        let theirs = openssl_keying_material(&mut server).await;
+        let binding = ours
+            .seal_half()
+            .info()
+            .channel_binding(ChannelBinding::TlsExporter)
+            .unwrap();
+        assert_eq!(hex(&binding), theirs, "{name}: our client");
+        server.kill().await.ok();
+
+        // s_client, our server.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mut args: Vec<String> = [
+            "s_client",
+            "-connect",
+            &format!("127.0.0.1:{port}"),
+            "-servername",
+            "localhost",
+        ]
+        .map(String::from)
+        .to_vec();
+        args.extend(["-CAfile".into(), cert.display().to_string()]);
+        args.extend(version_args(true, name));
+        args.extend(exporter_args());
+        let mut client = spawn(&openssl, &args);
+        let (tcp, _) = listener.accept().await.unwrap();
+        let ours = TlsAcceptor::new(tls::server(&id, true, Some(suite)))
+            .accept(tcp)
+            .await
+            .unwrap();
+        let theirs = openssl_keying_material(&mut client).await;
+        let binding = ours
+            .seal_half()
+            .info()
+            .channel_binding(ChannelBinding::TlsExporter)
+            .unwrap();
+        assert_eq!(hex(&binding), theirs, "{name}: our server");
+        client.kill().await.ok();
+    }
+}
+
+/// `openssl x509 -outform DER | openssl dgst -<hash>` of a PEM certificate, as hex.
+async fn openssl_digest(openssl: &Path, cert_pem: &Path, hash: &str) -> String {
+    let der = Command::new(openssl)
+        .args(["x509", "-outform", "DER", "-in"])
+        .arg(cert_pem)
+        .output()
+        .await
+        .unwrap();
+    assert!(der.status.success());
+    let mut dgst = Command::new(openssl)
+        .args(["dgst", &format!("-{hash}"), "-r"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    dgst.stdin
+        .take()
+        .unwrap()
+        .write_all(&der.stdout)
+        .await
+        .unwrap();
+    let out = dgst.wait_with_output().await.unwrap();
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_uppercase()
+}
+
+#[tokio::test]
+async fn tls_server_end_point_hash_follows_the_certificate_signature() {
+    let Some(openssl) = require("openssl") else {
+        return;
+    };
+    // RFC 5929 §4.1: the certificate's own signature hash, SHA-256 in place of MD5 or SHA-1.
+    let cases: [(&'static rcgen::SignatureAlgorithm, Option<&str>); 4] = [
+        (&rcgen::PKCS_ECDSA_P256_SHA256, Some("sha256")),
+        (&rcgen::PKCS_ECDSA_P384_SHA384, Some("sha384")),
+        (&rcgen::PKCS_RSA_SHA512, Some("sha512")),
+        (&rcgen::PKCS_ED25519, None),
+    ];
+    for (algorithm, hash) in cases {
+        let id = tls::identity_signed_with(algorithm);
+        let (cert, _) = pem_files(&id);
+        for tls13 in [true, false] {
+            if !tls13 && hash.is_none() {
+                continue; // rustls offers no TLS 1.2 suite for Ed25519 keys with ECDSA ciphers.
+            }
+            let (client, server) = pair(&id, tls13).await;
+            for info in [client.seal_half().info(), server.seal_half().info()] {
+                let got = info.channel_binding(ChannelBinding::TlsServerEndPoint);
+                match hash {
+                    Some(hash) => assert_eq!(
+                        hex(&got.unwrap()),
+                        openssl_digest(&openssl, &cert, hash).await,
+                        "{algorithm:?}"
+                    ),
+                    None => {
+                        let err = got.unwrap_err();
+                        assert_eq!(err.status(), sealstream::Status::UnsupportedFunction);
+                        assert!(err.to_string().contains("Ed25519"), "{err}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Both ends ours over TCP, any suite of the version.
+async fn pair(
+    id: &tls::Identity,
+    tls13: bool,
+) -> (
+    sealstream_tls::TlsStream<tokio::net::TcpStream>,
+    sealstream_tls::TlsStream<tokio::net::TcpStream>,
+) {
+    let (c, s) = sealstream_interop::tcp_pair().await.unwrap();
+    let acceptor = TlsAcceptor::new(tls::server(id, tls13, None));
+    let server = tokio::spawn(async move { acceptor.accept(s).await.unwrap() });
+    let client = TlsConnector::new(tls::client(id, tls13, None))
+        .connect(tls::localhost(), c)
+        .await
+        .unwrap();
+    (client, server.await.unwrap())
+}
+
+#[tokio::test]
+async fn our_client_resumes_with_openssl_s_server() {
+    let Some(openssl) = require("openssl") else {
+        return;
+    };
+    let id = tls::identity();
+    let (cert, key) = pem_files(&id);
+    for tls13 in [true, false] {
+        let port = free_port();
+        let mut args: Vec<String> = [
+            "s_server",
+            "-accept",
+            &format!("127.0.0.1:{port}"),
+            "-quiet",
+            "-naccept",
+            "2",
+        ]
+        .map(String::from)
+        .to_vec();
+        args.extend([
+            "-cert".into(),
+            cert.display().to_string(),
+            "-key".into(),
+            key.display().to_string(),
+        ]);
+        args.push(if tls13 { "-tls1_3" } else { "-tls1_2" }.into());
+        let mut server = spawn(&openssl, &args);
+        let connector = TlsConnector::new(tls::client(&id, tls13, None));
+        for round in 0..2 {
+            let tcp = connect_when_listening(port).await;
+            let mut ours = connector.connect(tls::localhost(), tcp).await.unwrap();
+            let kind = ours.seal_half().info().handshake_kind;
+            let expected = if round == 0 {
+                HandshakeKind::Full
+            } else {
+                HandshakeKind::Resumed
+            };
+            assert_eq!(kind, expected, "TLS 1.3: {tls13}, round {round}");
+            // A TLS 1.3 ticket arrives after the handshake: read until the data that follows it.
+            ours.write_all(b"ping\n").await.unwrap();
+            ours.flush().await.unwrap();
+            let mut printed = [0u8; 5];
+            server
+                .stdout
+                .as_mut()
+                .unwrap()
+                .read_exact(&mut printed)
+                .await
+                .unwrap();
+            assert_eq!(&printed, b"ping\n");
+            server
+                .stdin
+                .as_mut()
+                .unwrap()
+                .write_all(b"pong\n")
+                .await
+                .unwrap();
+            server.stdin.as_mut().unwrap().flush().await.unwrap();
+            let mut got = [0u8; 5];
+            ours.read_exact(&mut got).await.unwrap();
+            assert_eq!(&got, b"pong\n");
+            if tls13 {
+                assert!(ours.unseal_half().tickets_received() >= 1);
+            }
+            ours.shutdown().await.unwrap();
+        }
+        server.kill().await.ok();
+    }
+}
+
+#[tokio::test]
+async fn openssl_s_client_resumes_with_our_server() {
+    let Some(openssl) = require("openssl") else {
+        return;
+    };
+    let id = tls::identity();
+    let (cert, _) = pem_files(&id);
+    let session = cert.with_file_name("session.pem");
+    for tls13 in [true, false] {
+        let acceptor = TlsAcceptor::new(tls::server(&id, tls13, None));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        for round in 0..2 {
+            let mut args: Vec<String> = [
+                "s_client",
+                "-connect",
+                &format!("127.0.0.1:{port}"),
+                "-servername",
+                "localhost",
+            ]
+            .map(String::from)
+            .to_vec();
+            args.extend(["-CAfile".into(), cert.display().to_string()]);
+            args.push(if tls13 { "-tls1_3" } else { "-tls1_2" }.into());
+            let flag = if round == 0 { "-sess_out" } else { "-sess_in" };
+            args.extend([flag.into(), session.display().to_string()]);
+            let mut client = spawn(&openssl, &args);
+            let (tcp, _) = listener.accept().await.unwrap();
+            let mut ours = acceptor.accept(tcp).await.unwrap();
+            let kind = ours.seal_half().info().handshake_kind;
+            let expected = if round == 0 {
+                HandshakeKind::Full
+            } else {
+                HandshakeKind::Resumed
+            };
+            assert_eq!(kind, expected, "TLS 1.3: {tls13}, round {round}");
+            // openssl reports the session as new or reused in its summary.
+            let line = line_with(
+                &mut client,
+                if round == 0 {
+                    "New, TLS"
+                } else {
+                    "Reused, TLS"
+                },
+            )
+            .await;
+            assert!(!line.is_empty());
+            // Data after the handshake (and after our ticket) still flows.
+            ours.write_all(b"hello\n").await.unwrap();
+            ours.flush().await.unwrap();
+            line_with(&mut client, "hello").await;
+            // s_client writes the session file when it ends.
+            client.stdin.take();
+            let mut rest = Vec::new();
+            let _ = ours.read_to_end(&mut rest).await;
+            client.wait().await.unwrap();
+        }
+    }
 }
