@@ -609,3 +609,63 @@ async fn openssl_s_client_resumes_with_our_server() {
         }
     }
 }
+
+#[tokio::test]
+async fn openssl_follows_our_renewed_keys() {
+    let Some(openssl) = require("openssl") else {
+        return;
+    };
+    let id = tls::identity();
+    let (cert, key) = pem_files(&id);
+    let port = free_port();
+    let mut args: Vec<String> = [
+        "s_server",
+        "-accept",
+        &format!("127.0.0.1:{port}"),
+        "-quiet",
+        "-naccept",
+        "1",
+        "-tls1_3",
+    ]
+    .map(String::from)
+    .to_vec();
+    args.extend([
+        "-cert".into(),
+        cert.display().to_string(),
+        "-key".into(),
+        key.display().to_string(),
+    ]);
+    let mut server = spawn(&openssl, &args);
+    let tcp = connect_when_listening(port).await;
+    let ours = TlsConnector::new(tls::client(&id, true, None))
+        .renew_keys_after(64)
+        .connect(tls::localhost(), tcp)
+        .await
+        .unwrap();
+    let len = 8 * 1024 * 1024;
+    let mut stdout = server.stdout.take().unwrap();
+    let (r, mut w) = ours.into_split();
+    let at_peer = async move {
+        let mut got = vec![0u8; len];
+        let mut filled = 0;
+        while filled < len {
+            let n = tokio::time::timeout(Duration::from_secs(10), stdout.read(&mut got[filled..]))
+                .await
+                .unwrap_or_else(|_| panic!("openssl stopped printing after {filled} bytes"))
+                .unwrap();
+            assert!(n > 0, "openssl ended after {filled} bytes");
+            filled += n;
+        }
+        got
+    };
+    let send = async move {
+        w.write_all(&pattern(11, len)).await.unwrap();
+        w.flush().await.unwrap();
+        w
+    };
+    let (got, w) = tokio::join!(at_peer, send);
+    assert!(got == pattern(11, len), "openssl printed different bytes");
+    assert!(w.seal_half().key_updates_sent() >= (len / 16384 / 64) as u64);
+    drop(w.reunite(r).unwrap());
+    server.kill().await.ok();
+}

@@ -450,3 +450,30 @@ async fn tls_exporter_matches_rustls_export_keying_material() {
         assert_eq!(got, expected, "{:?}: our server", suite.suite());
     }
 }
+
+#[tokio::test]
+async fn renewed_keys_are_followed_by_tokio_rustls() {
+    let id = tls::identity();
+    let (c, s) = tcp_pair().await.unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls::server(&id, true, None));
+    let server = tokio::spawn(async move {
+        let mut stream = acceptor.accept(s).await.unwrap();
+        let mut got = Vec::new();
+        stream.read_to_end(&mut got).await.unwrap();
+        got
+    });
+    let mut ours = TlsConnector::new(tls::client(&id, true, None))
+        .renew_keys_after(50)
+        .connect(tls::localhost(), c)
+        .await
+        .unwrap();
+    ours.write_all(&pattern(9, LEN)).await.unwrap();
+    ours.shutdown().await.unwrap();
+    let records = LEN as u64 / 16384;
+    let sent = ours.seal_half().key_updates_sent();
+    assert!(
+        sent >= records / 50,
+        "{sent} KeyUpdates for {records} records"
+    );
+    assert!(server.await.unwrap() == pattern(9, LEN));
+}

@@ -106,17 +106,34 @@ fn server_config(config: &ServerConfig) -> Arc<ServerConfig> {
     Arc::new(ours)
 }
 
+/// Settings shared by the connector and the acceptor.
+#[derive(Clone, Copy, Debug)]
+struct Settings {
+    timeout: Duration,
+    renew_keys_after: Option<u64>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+            renew_keys_after: None,
+        }
+    }
+}
+
 async fn finish<T, C>(
     conn: C,
     mut io: T,
     server_name: Option<String>,
-    timeout: Duration,
+    settings: Settings,
     builder: StreamBuilder,
 ) -> io::Result<TlsStream<T>>
 where
     T: AsyncRead + AsyncWrite + Unpin,
     C: handshake::Unbuffered,
 {
+    let timeout = settings.timeout;
     let done = tokio::time::timeout(timeout, handshake::handshake(conn, &mut io, server_name))
         .await
         .map_err(|_| {
@@ -132,7 +149,12 @@ where
         suite = ?done.info.suite.suite(),
         alpn = ?done.info.alpn.as_deref().map(String::from_utf8_lossy),
     );
-    let seal = TlsSeal::new(done.secrets.tx, done.kernel.clone(), done.info.clone())?;
+    let seal = TlsSeal::new(
+        done.secrets.tx,
+        done.kernel.clone(),
+        done.info.clone(),
+        settings.renew_keys_after,
+    )?;
     let unseal = TlsUnseal::new(done.secrets.rx, done.kernel, done.info)?;
     Ok(builder
         .span(span)
@@ -145,7 +167,7 @@ where
 #[derive(Clone, Debug)]
 pub struct TlsConnector {
     config: Arc<ClientConfig>,
-    timeout: Duration,
+    settings: Settings,
 }
 
 impl TlsConnector {
@@ -156,13 +178,23 @@ impl TlsConnector {
     pub fn new(config: Arc<ClientConfig>) -> Self {
         Self {
             config: client_config(&config),
-            timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+            settings: Settings::default(),
         }
     }
 
     /// Fail handshakes that take longer than `timeout` with `TimedOut` (default 10 s).
     pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+        self.settings.timeout = timeout;
+        self
+    }
+
+    /// On TLS 1.3, renew the sending key with a KeyUpdate after `records` records under one
+    /// key (at least 1). Without this, keys are renewed just before the cipher suite's
+    /// confidentiality limit (2^24 records for AES-128-GCM, 2^23 for AES-256-GCM; ChaCha20-
+    /// Poly1305 has none). TLS 1.2 cannot renew keys: at the limit the connection sends
+    /// close_notify and further writes fail with `SEC_E_CONTEXT_EXPIRED`, as in rustls.
+    pub fn renew_keys_after(mut self, records: u64) -> Self {
+        self.settings.renew_keys_after = Some(records);
         self
     }
 
@@ -193,7 +225,7 @@ impl TlsConnector {
         let name = server_name.to_str().into_owned();
         let conn = UnbufferedClientConnection::new(self.config.clone(), server_name)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-        finish(conn, io, Some(name), self.timeout, builder).await
+        finish(conn, io, Some(name), self.settings, builder).await
     }
 }
 
@@ -201,7 +233,7 @@ impl TlsConnector {
 #[derive(Clone, Debug)]
 pub struct TlsAcceptor {
     config: Arc<ServerConfig>,
-    timeout: Duration,
+    settings: Settings,
 }
 
 impl TlsAcceptor {
@@ -211,13 +243,23 @@ impl TlsAcceptor {
     pub fn new(config: Arc<ServerConfig>) -> Self {
         Self {
             config: server_config(&config),
-            timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+            settings: Settings::default(),
         }
     }
 
     /// Fail handshakes that take longer than `timeout` with `TimedOut` (default 10 s).
     pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+        self.settings.timeout = timeout;
+        self
+    }
+
+    /// On TLS 1.3, renew the sending key with a KeyUpdate after `records` records under one
+    /// key (at least 1). Without this, keys are renewed just before the cipher suite's
+    /// confidentiality limit (2^24 records for AES-128-GCM, 2^23 for AES-256-GCM; ChaCha20-
+    /// Poly1305 has none). TLS 1.2 cannot renew keys: at the limit the connection sends
+    /// close_notify and further writes fail with `SEC_E_CONTEXT_EXPIRED`, as in rustls.
+    pub fn renew_keys_after(mut self, records: u64) -> Self {
+        self.settings.renew_keys_after = Some(records);
         self
     }
 
@@ -236,6 +278,6 @@ impl TlsAcceptor {
     {
         let conn = UnbufferedServerConnection::new(self.config.clone())
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-        finish(conn, io, None, self.timeout, builder).await
+        finish(conn, io, None, self.settings, builder).await
     }
 }

@@ -8,7 +8,7 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use rustls::ConnectionTrafficSecrets;
+use rustls::{ConnectionTrafficSecrets, SupportedCipherSuite};
 use sealstream::{
     AlertCode, Control, Error, Qop, RecordMut, Seal, Status, StreamSizes, Unseal, Unsealed,
 };
@@ -69,26 +69,58 @@ pub struct TlsSeal {
     info: Arc<TlsInfo>,
     /// Set once close_notify or a fatal alert went out: nothing may follow.
     closed: bool,
+    /// The suite's confidentiality limit: records one key may protect.
+    limit: u64,
+    /// Records after which the key is renewed (TLS 1.3) or the connection closed (TLS 1.2).
+    renew_after: u64,
+    key_updates_sent: u64,
+}
+
+/// The most records one key may protect: the suite's confidentiality limit (RFC 8446 §5.5:
+/// "For AES-GCM, up to 2^24.5 full-size records [...] may be encrypted on a given connection
+/// while keeping a safety margin of approximately 2^-57"; rustls's providers say 2^24 or 2^23).
+fn confidentiality_limit(suite: SupportedCipherSuite) -> u64 {
+    match suite {
+        SupportedCipherSuite::Tls13(suite) => suite.common.confidentiality_limit,
+        SupportedCipherSuite::Tls12(suite) => suite.common.confidentiality_limit,
+    }
 }
 
 impl TlsSeal {
+    /// `renew_after`: on TLS 1.3, records under one key before it is renewed, if sooner than
+    /// the suite's confidentiality limit. TLS 1.2 cannot renew and keeps to the limit.
     pub(crate) fn new(
         secrets: (u64, ConnectionTrafficSecrets),
         kernel: Kernel,
         info: Arc<TlsInfo>,
+        renew_after: Option<u64>,
     ) -> Result<Self, Error> {
+        let limit = confidentiality_limit(info.suite);
+        // The record that renews the key (a KeyUpdate, or TLS 1.2's close_notify) is the last
+        // one under the old key, so it must still be within the limit.
+        let asked = renew_after.filter(|_| info.is_tls13()).unwrap_or(u64::MAX);
+        let renew_after = asked.min(limit - 1).max(1);
         Ok(Self {
             cipher: RecordCipher::new(&secrets.1, info.is_tls13())?,
             seq: secrets.0,
             kernel,
             info,
             closed: false,
+            limit,
+            renew_after,
+            key_updates_sent: 0,
         })
     }
 
     /// What the handshake negotiated.
     pub fn info(&self) -> &TlsInfo {
         &self.info
+    }
+
+    /// KeyUpdates this half sent: asked for, answering the peer, or renewing the key before its
+    /// limit.
+    pub fn key_updates_sent(&self) -> u64 {
+        self.key_updates_sent
     }
 
     fn header_len(&self) -> usize {
@@ -137,10 +169,13 @@ impl TlsSeal {
                 "the TLS sending side is closed (close_notify or a fatal alert was sent)",
             ));
         }
-        if self.seq == u64::MAX {
+        if self.seq >= self.limit || self.seq == u64::MAX {
             return Err(Error::new(
                 Status::ContextExpired,
-                "TLS sequence numbers exhausted",
+                format!(
+                    "this key has protected {} records, the cipher suite's confidentiality limit",
+                    self.seq
+                ),
             ));
         }
         let seq = self.seq;
@@ -263,6 +298,7 @@ impl Seal for TlsSeal {
                 let next = self.kernel.next_tx()?;
                 self.cipher = RecordCipher::new(&next, true)?;
                 self.seq = 0;
+                self.key_updates_sent += 1;
                 tracing::debug!(update_requested, "sent KeyUpdate; sending key ratcheted");
                 Ok(n)
             }
@@ -275,6 +311,21 @@ impl Seal for TlsSeal {
 
     fn supports_qop(&self, qop: Qop) -> bool {
         qop == Qop::Default
+    }
+
+    /// Before the key reaches its limit: RFC 8446 §5.5 "Implementations SHOULD NOT [...] exceed
+    /// the limits [...]; to avoid this, they SHOULD update the keys", which TLS 1.3 does with a
+    /// KeyUpdate. TLS 1.2 cannot renew keys; like rustls, it closes the connection instead.
+    fn control_due(&self) -> Option<Control> {
+        if self.closed || self.seq < self.renew_after {
+            None
+        } else if self.info.is_tls13() {
+            Some(Control::KeyUpdate {
+                update_requested: false,
+            })
+        } else {
+            Some(Control::Close)
+        }
     }
 
     fn sequence(&self) -> u64 {
@@ -648,3 +699,7 @@ impl Unseal for TlsUnseal {
         self.seq
     }
 }
+
+#[cfg(test)]
+#[path = "record_tests.rs"]
+mod tests;

@@ -46,6 +46,15 @@ pub trait Seal: Send + 'static {
         qop == Qop::Default
     }
 
+    /// A control message this half must send before its next data record, asked by the sealer
+    /// itself: a key update before the cipher's confidentiality limit, or a close when the keys
+    /// cannot be renewed. The stream asks before every data record and seals the answer first.
+    ///
+    /// The default asks for nothing.
+    fn control_due(&self) -> Option<Control> {
+        None
+    }
+
     /// The sequence number the next record will carry (`MessageSeqNo`).
     fn sequence(&self) -> u64;
 }

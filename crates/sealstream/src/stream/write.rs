@@ -103,6 +103,9 @@ impl<S: Seal> WriteState<S> {
             return Poll::Ready(Ok(0));
         }
         ready!(self.poll_controls(io, cx, shared))?;
+        if let Some(control) = self.seal.control_due() {
+            ready!(self.poll_seal_control(io, cx, &control))?;
+        }
         ready!(self.poll_room(io, cx, self.sizes.record_len(1)))?;
 
         let accepted = match self.seal_from(bufs) {
@@ -223,7 +226,9 @@ impl<S: Seal> WriteState<S> {
         let mut current: &[u8] = slices.next().unwrap_or(&[]);
         while !current.is_empty() {
             let room = self.buf.len() - self.filled;
-            if room < self.sizes.record_len(1) {
+            // A control the sealer asks for goes first: the next write call sends it.
+            if room < self.sizes.record_len(1) || accepted > 0 && self.seal.control_due().is_some()
+            {
                 break;
             }
             let payload_cap = self.sizes.max_message.min(room - header - trailer);

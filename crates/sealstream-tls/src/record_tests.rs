@@ -1,0 +1,275 @@
+//! The record layer on its own, sans-IO: both halves of both ends after a real rustls
+//! handshake over an in-memory pipe, driven record by record.
+
+use rustls::SupportedCipherSuite;
+use rustls::client::UnbufferedClientConnection;
+use rustls::server::UnbufferedServerConnection;
+use sealstream::{AlertCode, Control, Qop, Seal, Status, Unseal, Unsealed, seal_message};
+use sealstream_interop::tls;
+use tokio::io::AsyncReadExt;
+
+use super::*;
+use crate::handshake::{Handshaken, handshake};
+
+/// One end's halves.
+struct End {
+    seal: TlsSeal,
+    unseal: TlsUnseal,
+}
+
+fn end(done: Handshaken, renew_after: Option<u64>) -> End {
+    End {
+        seal: TlsSeal::new(
+            done.secrets.tx,
+            done.kernel.clone(),
+            done.info.clone(),
+            renew_after,
+        )
+        .unwrap(),
+        unseal: TlsUnseal::new(done.secrets.rx, done.kernel, done.info).unwrap(),
+    }
+}
+
+/// A client and a server after a handshake limited to `suite`.
+fn connected(tls13: bool, suite: SupportedCipherSuite, renew_after: Option<u64>) -> (End, End) {
+    let id = tls::identity();
+    let client = UnbufferedClientConnection::new(
+        crate::client_config(&tls::client(&id, tls13, Some(suite))),
+        tls::localhost(),
+    )
+    .unwrap();
+    let server = UnbufferedServerConnection::new(crate::server_config(&tls::server(
+        &id,
+        tls13,
+        Some(suite),
+    )))
+    .unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let (mut a, mut b) = tokio::io::duplex(64 * 1024);
+        let (c, s) = tokio::join!(
+            handshake(client, &mut a, Some("localhost".into())),
+            handshake(server, &mut b, None)
+        );
+        let (c, s) = (c.unwrap(), s.unwrap());
+        assert!(c.ciphertext.is_empty() && s.ciphertext.is_empty());
+        let (mut client, server) = (end(c, renew_after), end(s, None));
+        // A TLS 1.3 server sends its session tickets after the handshake: the client takes them
+        // before anything else.
+        let mut pending = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(Ok(n @ 1..)) =
+            tokio::time::timeout(std::time::Duration::from_millis(50), a.read(&mut buf)).await
+        {
+            pending.extend_from_slice(&buf[..n]);
+        }
+        while !pending.is_empty() {
+            match client.unseal.unseal(&mut pending).unwrap() {
+                Unsealed::Consumed { consumed } => drop(pending.drain(..consumed)),
+                other => panic!("after the handshake: {other:?}"),
+            }
+        }
+        drop(b);
+        (client, server)
+    })
+}
+
+fn every_suite() -> Vec<(bool, SupportedCipherSuite)> {
+    [true, false]
+        .into_iter()
+        .flat_map(|tls13| tls::suites(tls13).into_iter().map(move |s| (tls13, s)))
+        .collect()
+}
+
+/// Seal `message` as one data record.
+fn seal(end: &mut End, message: &[u8]) -> Vec<u8> {
+    let mut out = vec![0u8; end.seal.sizes().record_len(message.len())];
+    let n = seal_message(&mut end.seal, Qop::Default, message, &mut out).unwrap();
+    out.truncate(n);
+    out
+}
+
+fn seal_control(end: &mut End, control: &Control) -> Vec<u8> {
+    let mut out = vec![0u8; end.seal.sizes().max_record()];
+    let n = end.seal.seal_control(control, &mut out).unwrap();
+    out.truncate(n);
+    out
+}
+
+/// Unseal one whole record; the plaintext of a data record, else the outcome.
+fn open(
+    end: &mut End,
+    mut record: Vec<u8>,
+) -> Result<Result<Vec<u8>, Unsealed>, sealstream::Error> {
+    let len = record.len();
+    match end.unseal.unseal(&mut record)? {
+        Unsealed::Data {
+            plaintext,
+            consumed,
+        } => {
+            assert_eq!(consumed, len);
+            Ok(Ok(record[plaintext].to_vec()))
+        }
+        other => Ok(Err(other)),
+    }
+}
+
+#[test]
+fn every_suite_round_trips_both_ways_with_exact_sizes() {
+    for (tls13, suite) in every_suite() {
+        let (mut client, mut server) = connected(tls13, suite, None);
+        for len in [0usize, 1, 100, MAX_PLAINTEXT] {
+            let message = vec![len as u8 ^ 0x5a; len];
+            let record = seal(&mut client, &message);
+            let sizes = client.seal.sizes();
+            // The header is exact; the trailer is TLS 1.3's inner type plus the tag.
+            assert_eq!(
+                record.len(),
+                sizes.header + len + sizes.trailer,
+                "{suite:?}"
+            );
+            assert_eq!(open(&mut server, record).unwrap().unwrap(), message);
+            let back = seal(&mut server, &message);
+            assert_eq!(open(&mut client, back).unwrap().unwrap(), message);
+        }
+        assert_eq!(client.seal.sequence(), server.unseal.sequence());
+    }
+}
+
+#[test]
+fn sans_io_misuse_is_refused_with_a_status() {
+    let (mut client, _) = connected(true, tls::suites(true)[0], None);
+    let mut out = vec![0u8; 64 * 1024];
+    let too_big = vec![0u8; MAX_PLAINTEXT + 1];
+    let err = seal_message(&mut client.seal, Qop::Default, &too_big, &mut out).unwrap_err();
+    assert_eq!(err.status(), Status::InvalidParameter);
+    let err = seal_message(&mut client.seal, Qop::Default, b"hello", &mut out[..10]).unwrap_err();
+    assert_eq!(err.status(), Status::BufferTooSmall);
+    // Calling the sealer directly with a record that lies about its room.
+    let mut short = [0u8; 8];
+    let record = sealstream::RecordMut::new(&mut short, 5, 3).unwrap();
+    let err = client.seal.seal(Qop::Default, record).unwrap_err();
+    assert_eq!(err.status(), Status::BufferTooSmall);
+    let err = seal_message(&mut client.seal, Qop::IntegrityOnly, b"x", &mut out).unwrap_err();
+    assert_eq!(err.status(), Status::QopNotSupported);
+    // Nothing was sealed by the failed calls.
+    assert_eq!(client.seal.sequence(), 0);
+}
+
+#[test]
+fn out_of_band_qop_sends_an_alert_the_peer_names() {
+    let (mut client, mut server) = connected(true, tls::suites(true)[0], None);
+    let mut out = vec![0u8; 1024];
+    let alert = AlertCode::fatal(crate::alert::ILLEGAL_PARAMETER);
+    let n = seal_message(
+        &mut client.seal,
+        Qop::OutOfBand,
+        &alert.to_bytes(),
+        &mut out,
+    )
+    .unwrap();
+    let err = open(&mut server, out[..n].to_vec()).unwrap_err();
+    assert_eq!(err.status(), Status::IllegalMessage);
+    assert!(err.to_string().contains("illegal_parameter"), "{err}");
+    // A fatal alert ends the sending side.
+    let err = seal_message(&mut client.seal, Qop::Default, b"more", &mut out).unwrap_err();
+    assert_eq!(err.status(), Status::ContextExpired);
+}
+
+#[test]
+fn tampering_and_replay_are_refused_without_plaintext() {
+    for (tls13, suite) in every_suite() {
+        let (mut client, mut server) = connected(tls13, suite, None);
+        let first = seal(&mut client, b"first record");
+        let mut flipped = first.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 1;
+        let err = open(&mut server, flipped).unwrap_err();
+        assert_eq!(err.status(), Status::MessageAltered, "{suite:?}");
+        assert_eq!(
+            server.unseal.alert_for(&err),
+            Some(Control::Alert(AlertCode::fatal(
+                crate::alert::BAD_RECORD_MAC
+            )))
+        );
+
+        // A fresh pair: a record replayed after it was accepted fails (its nonce is the
+        // previous sequence number).
+        let (mut client, mut server) = connected(tls13, suite, None);
+        let record = seal(&mut client, b"once");
+        assert_eq!(open(&mut server, record.clone()).unwrap().unwrap(), b"once");
+        let err = open(&mut server, record).unwrap_err();
+        assert_eq!(err.status(), Status::MessageAltered, "{suite:?}");
+    }
+}
+
+#[test]
+fn tls13_renews_its_key_before_the_limit_and_the_peer_follows() {
+    let (mut client, mut server) = connected(true, tls::suites(true)[0], Some(3));
+    let mut updates = 0;
+    for i in 0..10u8 {
+        if let Some(control) = client.seal.control_due() {
+            assert_eq!(
+                control,
+                Control::KeyUpdate {
+                    update_requested: false
+                }
+            );
+            let record = seal_control(&mut client, &control);
+            match open(&mut server, record).unwrap() {
+                Err(Unsealed::Consumed { .. }) => updates += 1,
+                other => panic!("a KeyUpdate that asks for nothing is consumed: {other:?}"),
+            }
+        }
+        let record = seal(&mut client, &[i]);
+        assert_eq!(open(&mut server, record).unwrap().unwrap(), [i]);
+    }
+    // Records 0-2, update, 0-2, update, 0-2, update, 0.
+    assert_eq!(updates, 3);
+    assert_eq!(client.seal.key_updates_sent(), 3);
+    assert_eq!(server.unseal.key_updates_received(), 3);
+}
+
+#[test]
+fn a_key_is_never_used_past_the_suite_limit() {
+    for tls13 in [true, false] {
+        let (mut client, mut server) = connected(tls13, tls::suites(tls13)[0], None);
+        // Pretend the key is near the suite's limit.
+        client.seal.limit = client.seal.seq + 3;
+        client.seal.renew_after = client.seal.limit - 1;
+        let record = seal(&mut client, b"a");
+        assert_eq!(open(&mut server, record).unwrap().unwrap(), b"a");
+        let record = seal(&mut client, b"b");
+        assert_eq!(open(&mut server, record).unwrap().unwrap(), b"b");
+        let due = client.seal.control_due().expect("renewal due at the limit");
+        if tls13 {
+            assert!(matches!(due, Control::KeyUpdate { .. }));
+        } else {
+            // TLS 1.2 cannot renew: close_notify goes out, and nothing after it.
+            assert_eq!(due, Control::Close);
+            let record = seal_control(&mut client, &due);
+            assert!(matches!(
+                open(&mut server, record).unwrap(),
+                Err(Unsealed::Closed { .. })
+            ));
+            let mut out = vec![0u8; 1024];
+            let err = seal_message(&mut client.seal, Qop::Default, b"c", &mut out).unwrap_err();
+            assert_eq!(err.status(), Status::ContextExpired);
+            continue;
+        }
+        // Ignoring the renewal, a data record at the limit is refused.
+        let _ = seal(&mut client, b"c");
+        let mut out = vec![0u8; 1024];
+        let err = seal_message(&mut client.seal, Qop::Default, b"d", &mut out).unwrap_err();
+        assert_eq!(err.status(), Status::ContextExpired, "{err}");
+    }
+}
+
+#[test]
+fn tls12_ignores_a_renewal_interval() {
+    let (client, _) = connected(false, tls::suites(false)[0], Some(3));
+    assert_eq!(client.seal.renew_after, (1 << 24) - 1);
+}
