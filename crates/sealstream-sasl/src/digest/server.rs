@@ -122,6 +122,15 @@ impl DigestServer {
         self
     }
 
+    /// H(A1) of a completed exchange, for checking recorded vectors against the layer.
+    #[cfg(test)]
+    pub(crate) fn ha1_for_tests(&self) -> [u8; 16] {
+        match &self.state {
+            State::Done { ha1, .. } => **ha1,
+            _ => [0; 16],
+        }
+    }
+
     /// The negotiated qop, once the client was verified.
     pub fn qop(&self) -> Option<DigestQop> {
         match &self.state {

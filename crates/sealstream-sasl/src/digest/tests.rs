@@ -491,3 +491,63 @@ fn oversized_peer_frames_are_refused() {
         Status::IllegalMessage
     );
 }
+
+// Recorded from OpenJDK 17's javax.security.sasl, client and server in one process, user
+// "chris", password "secret", qop auth-int; then the client wrapped "abc" and the server "xyz".
+const JDK_CHALLENGE: &[u8] = br#"realm="localhost",nonce="JQNesuDCOyiG7uqYUowEB5ggu3gn1TkVwSSoFYf+",qop="auth-int",charset=utf-8,algorithm=md5-sess"#;
+const JDK_RESPONSE: &[u8] = br#"charset=utf-8,username="chris",realm="localhost",nonce="JQNesuDCOyiG7uqYUowEB5ggu3gn1TkVwSSoFYf+",nc=00000001,cnonce="ZCsjuVILBRrV7U6M2X41H64ZFoVeHgQsX4YMZQrX",digest-uri="ldap/localhost",maxbuf=65536,response=ca2cb31064831029ccbdd6d36dc80b84,qop=auth-int"#;
+const JDK_RSPAUTH: &[u8] = b"rspauth=1c9bfdf86b69bf98ed6841a298b9676c";
+const JDK_CLIENT_ABC: [u8; 19] = [
+    0x61, 0x62, 0x63, 0x63, 0x08, 0x12, 0xa5, 0x63, 0x6e, 0x5b, 0xf1, 0x32, 0x0a, 0, 1, 0, 0, 0, 0,
+];
+const JDK_SERVER_XYZ: [u8; 19] = [
+    0x78, 0x79, 0x7a, 0x91, 0xc4, 0xb9, 0x99, 0xb0, 0xcb, 0x42, 0xae, 0x46, 0x9c, 0, 1, 0, 0, 0, 0,
+];
+
+#[test]
+fn jdk_auth_int_vector() {
+    use sealstream::sasl::{Unwrap, Wrap};
+    // Our client computes the JDK client's response.
+    let mut config = DigestClientConfig::new("chris", "secret", "ldap", "localhost");
+    config.props.max_ssf = 1;
+    let mut c = DigestClient::new(config).with_cnonce("ZCsjuVILBRrV7U6M2X41H64ZFoVeHgQsX4YMZQrX");
+    let ours = String::from_utf8(continue_bytes(c.step(JDK_CHALLENGE).unwrap())).unwrap();
+    assert!(
+        ours.contains("response=ca2cb31064831029ccbdd6d36dc80b84"),
+        "{ours}"
+    );
+    c.success(Some(JDK_RSPAUTH)).unwrap();
+
+    // Our server accepts it and answers the JDK server's rspauth.
+    let mut config = DigestServerConfig::new("ldap", "localhost", "localhost");
+    config.props.max_ssf = 1;
+    let mut s = DigestServer::new(config, Arc::new(Users))
+        .with_nonce("JQNesuDCOyiG7uqYUowEB5ggu3gn1TkVwSSoFYf+");
+    continue_bytes(s.start(None).unwrap());
+    assert_eq!(
+        s.step(JDK_RESPONSE).unwrap(),
+        Step::Done(Some(JDK_RSPAUTH.to_vec()))
+    );
+
+    // The layers produce and accept the JDK's tokens byte for byte.
+    let (ha1, qop) = (s.ha1_for_tests(), DigestQop::AuthInt);
+    let (mut server_wrap, mut server_unwrap) = layer::halves(&ha1, qop, false).unwrap();
+    let (mut client_wrap, _) = layer::halves(&ha1, qop, true).unwrap();
+    let wrap = |w: &mut DigestWrap, msg: &[u8]| {
+        let mut buf = msg.to_vec();
+        buf.resize(3 + 16, 0);
+        let n = w
+            .wrap(
+                Qop::Default,
+                sealstream::RecordMut::new(&mut buf, 0, 3).unwrap(),
+            )
+            .unwrap();
+        buf.truncate(n);
+        buf
+    };
+    assert_eq!(wrap(&mut client_wrap, b"abc"), JDK_CLIENT_ABC);
+    assert_eq!(wrap(&mut server_wrap, b"xyz"), JDK_SERVER_XYZ);
+    let mut token = JDK_CLIENT_ABC;
+    let plain = server_unwrap.unwrap(&mut token).unwrap();
+    assert_eq!(&token[plain], b"abc");
+}
