@@ -4,7 +4,8 @@
 set -euo pipefail
 
 # ---- Debian packages (grow this list: slapd, krb5-kdc, krb5-admin-server, ...) ----
-APT_PACKAGES=(openssl curl pkg-config libssl-dev)
+# default-jdk-headless: javac and java for the DIGEST-MD5 interop peer (tests/java/DigestPeer.java).
+APT_PACKAGES=(openssl curl pkg-config libssl-dev default-jdk-headless)
 
 # ---- cargo tools, pinned (both build with rustc 1.95 stable) ----
 CARGO_DENY_VERSION="0.20.2" # newest on crates.io at time of writing; rust-version 1.88

@@ -204,6 +204,31 @@ pub mod peer {
         panic!("no free port between 20000 and 32000");
     }
 
+    /// Compile the Java peer `tests/java/{class}.java` with `javac` into a fresh directory under
+    /// the system temp dir; the directory to put on `java -cp`. `None` when the JDK is missing
+    /// outside CI (see [`require`]).
+    pub fn compile_java(class: &str) -> Option<PathBuf> {
+        let javac = require("javac")?;
+        require("java")?;
+        let source = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("java")
+            .join(format!("{class}.java"));
+        let out = std::env::temp_dir().join(format!(
+            "sealstream-java-{class}-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        std::fs::create_dir_all(&out).expect("temp dir for Java classes");
+        let status = std::process::Command::new(javac)
+            .arg("-d")
+            .arg(&out)
+            .arg(&source)
+            .status()
+            .expect("javac runs");
+        assert!(status.success(), "javac failed on {}", source.display());
+        Some(out)
+    }
+
     /// Connect to 127.0.0.1:`port` once a peer listens there (at most 10 s).
     pub async fn connect_when_listening(port: u16) -> tokio::net::TcpStream {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
