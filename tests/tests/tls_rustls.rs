@@ -477,3 +477,32 @@ async fn renewed_keys_are_followed_by_tokio_rustls() {
     );
     assert!(server.await.unwrap() == pattern(9, LEN));
 }
+
+#[tokio::test]
+async fn a_peer_that_does_not_speak_tls_gets_an_alert_and_we_an_error() {
+    let id = tls::identity();
+    let (c, mut s) = tcp_pair().await.unwrap();
+    let peer = tokio::spawn(async move {
+        let mut hello = [0u8; 5];
+        s.read_exact(&mut hello).await.unwrap();
+        assert_eq!(hello[0], 22, "a ClientHello record");
+        s.write_all(b"HTTP/1.0 400 Bad Request\r\n\r\n")
+            .await
+            .unwrap();
+        // Skip the rest of the ClientHello, then what follows is our alert.
+        let len = u16::from_be_bytes([hello[3], hello[4]]) as usize;
+        let mut rest = vec![0u8; len];
+        s.read_exact(&mut rest).await.unwrap();
+        let mut after = Vec::new();
+        s.read_to_end(&mut after).await.unwrap();
+        after
+    });
+    let err = TlsConnector::new(tls::client(&id, true, None))
+        .connect(tls::localhost(), c)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidData, "{err}");
+    let after = peer.await.unwrap();
+    assert_eq!(after.first(), Some(&21), "an alert record: {after:?}");
+    assert_eq!(after.len(), 7, "exactly one alert: {after:?}");
+}

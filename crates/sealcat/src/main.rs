@@ -1,9 +1,13 @@
-//! sealcat: how a person meets sealstream. `sealcat bench` runs a loopback load test of
-//! sealstream-tls against tokio-rustls and plain TCP in one process and prints the ratios.
+//! sealcat: how a person meets sealstream. `sealcat connect` and `sealcat listen` put a sealed
+//! stream between the terminal (or a command) and a peer; `sealcat bench` runs a loopback load
+//! test of sealstream-tls against tokio-rustls and plain TCP in one process and prints the
+//! ratios.
 
 #![forbid(unsafe_code)]
 
 mod bench;
+mod net;
+mod tasks;
 
 use std::process::ExitCode;
 
@@ -24,8 +28,22 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Connect to a peer: stdin to it, its data to stdout.
+    Connect(net::connect::Options),
+    /// Accept connections: relay one to stdin/stdout, or --echo, or --exec a command for each.
+    Listen(net::listen::Options),
     /// Load-test sealstream-tls, tokio-rustls and plain TCP over loopback, in one run.
     Bench(bench::Options),
+}
+
+/// Run `future` on a runtime of two worker threads.
+fn block_on<F: std::future::Future<Output = Result<(), String>>>(future: F) -> Result<(), String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?
+        .block_on(future)
 }
 
 fn main() -> ExitCode {
@@ -38,16 +56,24 @@ fn main() -> ExitCode {
         }
         Err(err) => {
             // One line, like every other sealcat error; `--help` has the rest.
+            // clap puts the missing arguments on the lines after the first; the usage and tips
+            // follow an empty line.
             let text = err.to_string();
-            let first = text.lines().next().unwrap_or("invalid arguments");
+            let message: Vec<&str> = text
+                .lines()
+                .take_while(|line| !line.trim().is_empty())
+                .map(str::trim)
+                .collect();
             eprintln!(
                 "sealcat: {} (see sealcat --help)",
-                first.trim_start_matches("error: ")
+                message.join(" ").trim_start_matches("error: ")
             );
             return ExitCode::from(2);
         }
     };
     let result = match cli.command {
+        Command::Connect(options) => block_on(net::connect::run(options)),
+        Command::Listen(options) => block_on(net::listen::run(options)),
         Command::Bench(options) => bench::run(options, GLOBAL),
     };
     match result {

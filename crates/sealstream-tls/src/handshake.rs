@@ -50,6 +50,9 @@ pub(crate) trait Unbuffered: Sized {
     fn info(&self, server_name: Option<String>) -> io::Result<TlsInfo>;
 
     fn finish(self) -> Result<(ExtractedSecrets, Side), rustls::Error>;
+
+    /// Whether rustls has records queued to send.
+    fn wants_write(&self) -> bool;
 }
 
 fn info_of<D>(
@@ -90,6 +93,10 @@ impl Unbuffered for UnbufferedClientConnection {
         self.dangerous_into_kernel_connection()
             .map(|(s, k)| (s, Side::Client(k)))
     }
+
+    fn wants_write(&self) -> bool {
+        rustls::CommonState::wants_write(self)
+    }
 }
 
 impl Unbuffered for UnbufferedServerConnection {
@@ -111,6 +118,10 @@ impl Unbuffered for UnbufferedServerConnection {
         self.dangerous_into_kernel_connection()
             .map(|(s, k)| (s, Side::Server(k)))
     }
+
+    fn wants_write(&self) -> bool {
+        rustls::CommonState::wants_write(self)
+    }
 }
 
 fn tls_error(err: rustls::Error) -> io::Error {
@@ -127,17 +138,27 @@ where
     C: Unbuffered,
     T: AsyncWrite + Unpin,
 {
-    let mut out = [0u8; 64];
-    let mut queued = 0;
-    // An alert is one record; rustls hands it out as EncodeTlsData before anything else.
-    while let Ok(ConnectionState::EncodeTlsData(mut encoder)) = conn.process(incoming).state {
-        match encoder.encode(&mut out[queued..]) {
-            Ok(n) => queued += n,
-            Err(_) => break,
+    let mut out = Vec::new();
+    // Only while rustls has something queued: with nothing queued, `process` would parse the
+    // offending bytes again and fail a second time.
+    while conn.wants_write() {
+        let Ok(ConnectionState::EncodeTlsData(mut encoder)) = conn.process(incoming).state else {
+            break;
+        };
+        let queued = out.len();
+        match encoder.encode(&mut []) {
+            Err(EncodeError::InsufficientSize(InsufficientSizeError { required_size })) => {
+                out.resize(queued + required_size, 0);
+                match encoder.encode(&mut out[queued..]) {
+                    Ok(n) => out.truncate(queued + n),
+                    Err(_) => break,
+                }
+            }
+            Ok(_) | Err(_) => break,
         }
     }
-    if queued > 0 {
-        let _ = io.write_all(&out[..queued]).await;
+    if !out.is_empty() {
+        let _ = io.write_all(&out).await;
         let _ = io.flush().await;
     }
 }

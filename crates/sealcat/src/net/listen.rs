@@ -1,0 +1,186 @@
+//! `sealcat listen ADDR --tls`: accept TLS connections and relay them to stdin/stdout, echo
+//! them, or hand each to a command.
+
+use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::Stdio;
+
+use sealstream_tls::TlsAcceptor;
+use tokio::net::{TcpListener, TcpStream};
+
+use super::config;
+use super::identity::Identity;
+use super::relay::{Until, relay};
+
+/// Options of `sealcat listen`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Options {
+    /// Where to listen, HOST:PORT (port 0: any free port, printed on stderr).
+    addr: String,
+    /// Seal connections with TLS.
+    #[arg(long, required = true)]
+    tls: bool,
+    /// The certificate chain, PEM (default: a self-signed certificate made at start).
+    #[arg(long, value_name = "FILE", requires = "key")]
+    cert: Option<PathBuf>,
+    /// The private key, PEM.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    key: Option<PathBuf>,
+    /// Write the self-signed certificate to this file, for `connect --ca`.
+    #[arg(long, value_name = "FILE", conflicts_with = "cert")]
+    save_cert: Option<PathBuf>,
+    /// Send every connection's data back to it.
+    #[arg(long, conflicts_with = "exec")]
+    echo: bool,
+    /// Run this shell command per connection; its stdin and stdout become the stream.
+    #[arg(long, value_name = "CMD")]
+    exec: Option<String>,
+    /// Accept an application protocol by ALPN; repeat for several, in order of preference.
+    #[arg(long = "alpn", value_name = "PROTOCOL")]
+    alpn: Vec<String>,
+    /// With --echo or --exec, serve one connection and exit.
+    #[arg(long)]
+    once: bool,
+    /// Print each connection's negotiated parameters on stderr.
+    #[arg(short, long)]
+    verbose: bool,
+}
+
+/// What each connection is for.
+#[derive(Clone, Debug)]
+enum Serve {
+    Relay,
+    Echo,
+    Exec(String),
+}
+
+pub(crate) async fn run(options: Options) -> Result<(), String> {
+    let identity = match (&options.cert, &options.key) {
+        (Some(cert), Some(key)) => Identity::from_pem_files(cert, key)?,
+        _ => {
+            let host = options.addr.rsplit_once(':').map_or("", |(h, _)| h);
+            let mut names = vec!["localhost".to_string(), "127.0.0.1".to_string()];
+            if !host.is_empty() && !names.iter().any(|n| n == host) {
+                names.push(
+                    host.trim_start_matches('[')
+                        .trim_end_matches(']')
+                        .to_string(),
+                );
+            }
+            Identity::self_signed(names)?
+        }
+    };
+    let fingerprint = identity.fingerprint();
+    if let (Some(path), Some(pem)) = (&options.save_cert, &identity.self_signed_pem) {
+        std::fs::write(path, pem)
+            .map_err(|e| format!("cannot write the certificate to {}: {e}", path.display()))?;
+    }
+    let self_signed = identity.self_signed_pem.is_some();
+    let acceptor = TlsAcceptor::new(config::server(identity, &options.alpn)?);
+
+    let listener = TcpListener::bind(&options.addr)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", options.addr))?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| format!("cannot listen on {}: {e}", options.addr))?;
+    let kind = if self_signed {
+        "self-signed certificate"
+    } else {
+        "certificate"
+    };
+    eprintln!("sealcat: listening on {local} (TLS, {kind} SHA-256 {fingerprint})");
+
+    let serve = match (&options.exec, options.echo) {
+        (Some(cmd), _) => Serve::Exec(cmd.clone()),
+        (None, true) => Serve::Echo,
+        (None, false) => Serve::Relay,
+    };
+    if matches!(serve, Serve::Relay) || options.once {
+        let (tcp, peer) = accept(&listener).await?;
+        return handle(tcp, peer, &acceptor, &serve, options.verbose).await;
+    }
+    loop {
+        let (tcp, peer) = accept(&listener).await?;
+        let (acceptor, serve, verbose) = (acceptor.clone(), serve.clone(), options.verbose);
+        crate::tasks::spawn_named(&format!("connection {peer}"), async move {
+            if let Err(err) = handle(tcp, peer, &acceptor, &serve, verbose).await {
+                eprintln!("sealcat: {err}");
+            }
+        })
+        .map_err(|e| format!("cannot start a task for {peer}: {e}"))?;
+    }
+}
+
+async fn accept(listener: &TcpListener) -> Result<(TcpStream, SocketAddr), String> {
+    let (tcp, peer) = listener
+        .accept()
+        .await
+        .map_err(|e| format!("cannot accept a connection: {e}"))?;
+    let _ = tcp.set_nodelay(true);
+    Ok((tcp, peer))
+}
+
+async fn handle(
+    tcp: TcpStream,
+    peer: SocketAddr,
+    acceptor: &TlsAcceptor,
+    serve: &Serve,
+    verbose: bool,
+) -> Result<(), String> {
+    let stream = acceptor
+        .accept(tcp)
+        .await
+        .map_err(|e| super::handshake_error(&peer.to_string(), &e))?;
+    if verbose {
+        eprintln!(
+            "sealcat: {peer} connected: {}",
+            super::describe(stream.seal_half().info())
+        );
+    }
+    let (mut from_peer, mut to_peer) = stream.into_split();
+    let failed = |e: io::Error| format!("connection from {peer}: {e}");
+    match serve {
+        Serve::Relay => {
+            relay(
+                from_peer,
+                to_peer,
+                tokio::io::stdin(),
+                tokio::io::stdout(),
+                Until::PeerClosed,
+            )
+            .await
+            .map_err(failed)?;
+        }
+        Serve::Echo => {
+            use tokio::io::AsyncWriteExt;
+            tokio::io::copy(&mut from_peer, &mut to_peer)
+                .await
+                .map_err(failed)?;
+            to_peer.shutdown().await.map_err(failed)?;
+        }
+        Serve::Exec(cmd) => {
+            let mut child = tokio::process::Command::new("sh")
+                .arg("-c")
+                .arg(cmd)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .kill_on_drop(true)
+                .spawn()
+                .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+            let (stdin, stdout) = (child.stdin.take(), child.stdout.take());
+            let (Some(stdin), Some(stdout)) = (stdin, stdout) else {
+                return Err(format!("{cmd:?} has no stdin or stdout"));
+            };
+            relay(from_peer, to_peer, stdout, stdin, Until::BothClosed)
+                .await
+                .map_err(failed)?;
+            let _ = child.wait().await;
+        }
+    }
+    if verbose {
+        eprintln!("sealcat: {peer} closed");
+    }
+    Ok(())
+}
