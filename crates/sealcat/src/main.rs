@@ -71,6 +71,13 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // RUST_LOG=sealstream=debug shows records, controls and alerts as they go.
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let result = match cli.command {
         Command::Connect(options) => block_on(net::connect::run(options)),
         Command::Listen(options) => block_on(net::listen::run(options)),

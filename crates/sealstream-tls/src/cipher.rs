@@ -43,6 +43,13 @@ pub(crate) struct RecordCipher {
     framing: Framing,
 }
 
+impl Drop for RecordCipher {
+    fn drop(&mut self) {
+        // The IV is derived from the traffic secret; the key itself is wiped by aws-lc.
+        zeroize::Zeroize::zeroize(&mut self.iv);
+    }
+}
+
 impl std::fmt::Debug for RecordCipher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RecordCipher")

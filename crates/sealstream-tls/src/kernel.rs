@@ -16,6 +16,16 @@ use sealstream::{Error, Status};
 pub(crate) enum Side {
     Client(KernelConnection<ClientConnectionData>),
     Server(KernelConnection<ServerConnectionData>),
+    /// No key schedule: a record layer made from raw keys (the fuzzing entry point). Key
+    /// updates and tickets fail.
+    Detached,
+}
+
+fn detached() -> Error {
+    Error::new(
+        Status::IllegalMessage,
+        "no key schedule: this record layer was made from raw keys",
+    )
 }
 
 /// The shared post-handshake state.
@@ -45,21 +55,29 @@ impl Kernel {
     /// The next sending secret (after we sent our KeyUpdate).
     pub(crate) fn next_tx(&self) -> Result<ConnectionTrafficSecrets, Error> {
         self.with(|side| match side {
-            Side::Client(k) => k.update_tx_secret(),
-            Side::Server(k) => k.update_tx_secret(),
+            Side::Client(k) => k
+                .update_tx_secret()
+                .map_err(|e| rustls_error("key update", e)),
+            Side::Server(k) => k
+                .update_tx_secret()
+                .map_err(|e| rustls_error("key update", e)),
+            Side::Detached => Err(detached()),
         })
         .map(|(_, secrets)| secrets)
-        .map_err(|e| rustls_error("key update", e))
     }
 
     /// The next receiving secret (after the peer's KeyUpdate).
     pub(crate) fn next_rx(&self) -> Result<ConnectionTrafficSecrets, Error> {
         self.with(|side| match side {
-            Side::Client(k) => k.update_rx_secret(),
-            Side::Server(k) => k.update_rx_secret(),
+            Side::Client(k) => k
+                .update_rx_secret()
+                .map_err(|e| rustls_error("key update", e)),
+            Side::Server(k) => k
+                .update_rx_secret()
+                .map_err(|e| rustls_error("key update", e)),
+            Side::Detached => Err(detached()),
         })
         .map(|(_, secrets)| secrets)
-        .map_err(|e| rustls_error("key update", e))
     }
 
     /// Store a TLS 1.3 NewSessionTicket (client only; `payload` without the 4-byte header).
@@ -72,6 +90,7 @@ impl Kernel {
                 Status::IllegalMessage,
                 "a client sent a NewSessionTicket (unexpected_message)",
             )),
+            Side::Detached => Err(detached()),
         })
     }
 

@@ -37,6 +37,8 @@ pub mod alert;
 mod capture;
 mod channel_binding;
 mod cipher;
+#[doc(hidden)]
+pub mod fuzzing;
 mod handshake;
 mod info;
 mod kernel;

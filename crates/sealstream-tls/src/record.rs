@@ -153,7 +153,12 @@ impl TlsSeal {
     }
 
     /// Place `payload` after the header of `out` and seal it as a record of content type `ty`.
-    fn seal_bytes(&mut self, ty: u8, out: &mut [u8], payload: &[u8]) -> Result<usize, Error> {
+    pub(crate) fn seal_bytes(
+        &mut self,
+        ty: u8,
+        out: &mut [u8],
+        payload: &[u8],
+    ) -> Result<usize, Error> {
         self.check_room(out, payload.len())?;
         let start = self.header_len();
         out[start..start + payload.len()].copy_from_slice(payload);
