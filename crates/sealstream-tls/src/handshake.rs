@@ -53,6 +53,9 @@ pub(crate) trait Unbuffered: Sized {
 
     /// Whether rustls has records queued to send.
     fn wants_write(&self) -> bool;
+
+    /// Whether the handshake is still running.
+    fn is_handshaking(&self) -> bool;
 }
 
 fn info_of<D>(
@@ -97,6 +100,10 @@ impl Unbuffered for UnbufferedClientConnection {
     fn wants_write(&self) -> bool {
         rustls::CommonState::wants_write(self)
     }
+
+    fn is_handshaking(&self) -> bool {
+        rustls::CommonState::is_handshaking(self)
+    }
 }
 
 impl Unbuffered for UnbufferedServerConnection {
@@ -122,10 +129,23 @@ impl Unbuffered for UnbufferedServerConnection {
     fn wants_write(&self) -> bool {
         rustls::CommonState::wants_write(self)
     }
+
+    fn is_handshaking(&self) -> bool {
+        rustls::CommonState::is_handshaking(self)
+    }
 }
 
 fn tls_error(err: rustls::Error) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, err)
+    match err {
+        // Application data that followed the handshake closely enough for rustls to decrypt
+        // it here failed authentication: the same failure our record layer reports.
+        rustls::Error::DecryptError => sealstream::Error::new(
+            sealstream::Status::MessageAltered,
+            "TLS record failed authentication (bad_record_mac)",
+        )
+        .into(),
+        err => io::Error::new(io::ErrorKind::InvalidData, err),
+    }
 }
 
 /// After a handshake error, send the fatal alert rustls queued for it, so the peer learns why
@@ -215,13 +235,13 @@ where
             ConnectionState::BlockedHandshake => need_bytes = true,
             ConnectionState::ReadTraffic(mut traffic) => {
                 while let Some(record) = traffic.next_record() {
-                    let record = match record {
-                        Ok(record) => record,
-                        Err(err) => return Err(tls_error(err)),
-                    };
+                    let record = record.map_err(tls_error)?;
                     discard += record.discard;
                     plaintext.extend_from_slice(record.payload);
                 }
+                // Data after the peer's Finished: the handshake is over. Records behind it stay
+                // ciphertext for our record layer, whose failures keep what came before.
+                done = !conn.is_handshaking();
             }
             ConnectionState::WriteTraffic(_) => done = true,
             ConnectionState::PeerClosed | ConnectionState::Closed => {
