@@ -67,3 +67,60 @@ fn bad_options_fail_with_one_line() {
         assert!(!stderr.contains("panicked"));
     }
 }
+
+#[test]
+fn a_short_soak_loses_nothing() {
+    let out = sealcat()
+        .args([
+            "bench",
+            "--mode",
+            "soak",
+            "--connections",
+            "100",
+            "--duration",
+            "1",
+            "--json",
+        ])
+        .output()
+        .expect("sealcat runs");
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(doc["errors"], 0);
+    assert_eq!(doc["bytes_lost"], 0);
+    assert_eq!(doc["connections"], 100);
+    assert!(doc["bytes_verified"].as_u64().unwrap() > 0);
+    assert!(doc["rss_bytes_end"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn a_mode_measures_only_its_figures() {
+    let out = sealcat()
+        .args([
+            "bench",
+            "--mode",
+            "echo",
+            "--duration",
+            "0.2",
+            "--json",
+            "--compare",
+            "sealstream-tls,plain",
+        ])
+        .output()
+        .expect("sealcat runs");
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    let ours = &doc["results"]["sealstream-tls"];
+    assert!(ours["ping_p50_us"].as_f64().unwrap() > 0.0);
+    assert!(
+        ours["bulk_mb_per_s"].is_null(),
+        "bulk not measured in echo mode"
+    );
+}

@@ -8,6 +8,7 @@
 
 mod check;
 mod process;
+mod soak;
 mod transport;
 
 use std::time::{Duration, Instant};
@@ -20,9 +21,30 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use check::Pattern;
 use transport::{End, Impl, Loopback, Reader, Tls, Writer};
 
+/// Which tests a run makes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Mode {
+    /// Every figure.
+    All,
+    /// One-way throughput, CPU per byte and allocations per record.
+    Bulk,
+    /// Both directions at once.
+    Duplex,
+    /// 64-byte ping-pong latency.
+    Echo,
+    /// --connections connections echoing checksummed data for --duration (first of --compare).
+    Soak,
+}
+
 /// Options of `sealcat bench`.
 #[derive(Debug, Args)]
 pub(crate) struct Options {
+    /// What to measure.
+    #[arg(long, value_enum, default_value_t = Mode::All)]
+    mode: Mode,
+    /// Connections at once in the bulk, duplex and soak tests.
+    #[arg(long, default_value_t = 1)]
+    connections: usize,
     /// Implementations to measure, the first against the others.
     #[arg(
         long,
@@ -50,8 +72,8 @@ pub(crate) struct Options {
     json: bool,
 }
 
-/// One implementation's figures.
-#[derive(Debug, Default, Clone)]
+/// One implementation's figures; NaN where the mode skipped the test.
+#[derive(Debug, Clone)]
 struct Figures {
     bulk_mbps: f64,
     duplex_mbps: f64,
@@ -62,6 +84,22 @@ struct Figures {
     idle_rss_per_pair: f64,
     idle_heap_per_pair: f64,
     allocs_per_record: f64,
+}
+
+impl Default for Figures {
+    fn default() -> Self {
+        Self {
+            bulk_mbps: f64::NAN,
+            duplex_mbps: f64::NAN,
+            cpu_ns_per_byte: f64::NAN,
+            ping_p50_us: f64::NAN,
+            ping_p99_us: f64::NAN,
+            handshakes_per_s: f64::NAN,
+            idle_rss_per_pair: f64::NAN,
+            idle_heap_per_pair: f64::NAN,
+            allocs_per_record: f64::NAN,
+        }
+    }
 }
 
 type BenchResult<T> = Result<T, String>;
@@ -89,6 +127,9 @@ pub(crate) fn run(
     if options.workers == 0 {
         return Err("--workers must be at least 1".into());
     }
+    if options.connections == 0 {
+        return Err("--connections must be at least 1".into());
+    }
     let impls = options
         .compare
         .iter()
@@ -101,24 +142,77 @@ pub(crate) fn run(
         .map_err(io_err("starting the runtime"))?;
     let tls = Tls::new(&options.suite)?;
     let duration = Duration::from_secs_f64(options.duration);
+    let progress = indicatif::ProgressBar::new_spinner();
+    progress.enable_steady_tick(Duration::from_millis(120));
+    if options.mode == Mode::Soak {
+        let which = impls[0];
+        let report = runtime.block_on(async {
+            let loopback = Loopback::new()
+                .await
+                .map_err(io_err("listening on 127.0.0.1"))?;
+            let chunk = options.size.min(64 * 1024);
+            soak::soak(
+                which,
+                &loopback,
+                &tls,
+                options.connections,
+                chunk,
+                duration,
+                &progress,
+            )
+            .await
+        })?;
+        progress.finish_and_clear();
+        print_soak(&options, which, &report);
+        if report.errors > 0 || report.lost > 0 {
+            return Err(format!(
+                "soak: {} failed connections, {} bytes lost; first error: {}",
+                report.errors,
+                report.lost,
+                report.first_error.as_deref().unwrap_or("none")
+            ));
+        }
+        return Ok(());
+    }
     let mut results = Vec::new();
     runtime.block_on(async {
         let loopback = Loopback::new()
             .await
             .map_err(io_err("listening on 127.0.0.1"))?;
         for &which in &impls {
-            eprintln!("sealcat bench: {} ...", which.name());
-            let figures = measure(which, &loopback, &tls, &options, duration, alloc).await?;
+            progress.set_message(format!("{} ...", which.name()));
+            let figures =
+                measure(which, &loopback, &tls, &options, duration, alloc, &progress).await?;
             results.push((which, figures));
         }
         Ok::<_, String>(())
     })?;
+    progress.finish_and_clear();
     if options.json {
         print_json(&options, &tls, &results);
     } else {
         print_table(&options, &tls, &results);
     }
     Ok(())
+}
+
+/// `count` connected pairs of `which`.
+async fn pairs(
+    which: Impl,
+    loopback: &Loopback,
+    tls: &Tls,
+    count: usize,
+) -> BenchResult<Vec<(End, End)>> {
+    let mut pairs = Vec::with_capacity(count);
+    for _ in 0..count {
+        pairs.push(
+            loopback
+                .pair(which, tls)
+                .await
+                .map_err(io_err("connecting"))?,
+        );
+    }
+    Ok(pairs)
 }
 
 async fn measure(
@@ -128,58 +222,68 @@ async fn measure(
     options: &Options,
     duration: Duration,
     alloc: &'static StatsAlloc<std::alloc::System>,
+    progress: &indicatif::ProgressBar,
 ) -> BenchResult<Figures> {
     let mut f = Figures::default();
+    let name = which.name();
+    let mode = options.mode;
 
-    // One-way bulk, with CPU time and allocations over the same interval.
-    let (client, server) = loopback
-        .pair(which, tls)
-        .await
-        .map_err(io_err("connecting"))?;
-    let cpu_before = process::cpu_time();
-    let region = Region::new(alloc);
-    let (bytes, elapsed) = one_way(client, server, options.size, duration).await?;
-    let allocs = region.change().allocations;
-    let cpu = process::cpu_time()
-        .zip(cpu_before)
-        .map(|(a, b)| a.saturating_sub(b));
-    f.bulk_mbps = bytes as f64 / elapsed.as_secs_f64() / 1e6;
-    f.cpu_ns_per_byte = cpu.map_or(f64::NAN, |c| c.as_nanos() as f64 / bytes as f64);
-    let records = (bytes as f64 / sealstream_tls::MAX_PLAINTEXT as f64).max(1.0);
-    f.allocs_per_record = allocs as f64 / records;
+    if matches!(mode, Mode::All | Mode::Bulk) {
+        // One-way bulk, with CPU time and allocations over the same interval.
+        progress.set_message(format!("{name}: one-way bulk"));
+        let pairs = pairs(which, loopback, tls, options.connections).await?;
+        let cpu_before = process::cpu_time();
+        let region = Region::new(alloc);
+        let (bytes, elapsed) = one_way(pairs, options.size, duration).await?;
+        let allocs = region.change().allocations;
+        let cpu = process::cpu_time()
+            .zip(cpu_before)
+            .map(|(a, b)| a.saturating_sub(b));
+        f.bulk_mbps = bytes as f64 / elapsed.as_secs_f64() / 1e6;
+        f.cpu_ns_per_byte = cpu.map_or(f64::NAN, |c| c.as_nanos() as f64 / bytes as f64);
+        let records = (bytes as f64 / sealstream_tls::MAX_PLAINTEXT as f64).max(1.0);
+        f.allocs_per_record = allocs as f64 / records;
+    }
 
-    // Full duplex: both directions at once, each on its own task.
-    let (client, server) = loopback
-        .pair(which, tls)
-        .await
-        .map_err(io_err("connecting"))?;
-    let (bytes, elapsed) = duplex(client, server, options.size, duration).await?;
-    f.duplex_mbps = bytes as f64 / elapsed.as_secs_f64() / 1e6;
+    if matches!(mode, Mode::All | Mode::Duplex) {
+        // Full duplex: both directions at once, each on its own task.
+        progress.set_message(format!("{name}: full duplex"));
+        let pairs = pairs(which, loopback, tls, options.connections).await?;
+        let (bytes, elapsed) = duplex(pairs, options.size, duration).await?;
+        f.duplex_mbps = bytes as f64 / elapsed.as_secs_f64() / 1e6;
+    }
 
-    // 64-byte ping-pong.
-    let (client, server) = loopback
-        .pair(which, tls)
-        .await
-        .map_err(io_err("connecting"))?;
-    let hist = ping_pong(client, server, duration).await?;
-    f.ping_p50_us = hist.value_at_quantile(0.50) as f64 / 1000.0;
-    f.ping_p99_us = hist.value_at_quantile(0.99) as f64 / 1000.0;
-
-    // Full handshakes per second (TCP connect and accept included for all).
-    let start = Instant::now();
-    let mut handshakes = 0u64;
-    while start.elapsed() < duration / 2 {
-        let (c, s) = loopback
+    if matches!(mode, Mode::All | Mode::Echo) {
+        // 64-byte ping-pong.
+        progress.set_message(format!("{name}: ping-pong"));
+        let (client, server) = loopback
             .pair(which, tls)
             .await
-            .map_err(io_err("handshake"))?;
-        drop((c, s));
-        handshakes += 1;
+            .map_err(io_err("connecting"))?;
+        let hist = ping_pong(client, server, duration).await?;
+        f.ping_p50_us = hist.value_at_quantile(0.50) as f64 / 1000.0;
+        f.ping_p99_us = hist.value_at_quantile(0.99) as f64 / 1000.0;
     }
-    f.handshakes_per_s = handshakes as f64 / start.elapsed().as_secs_f64();
 
-    (f.idle_rss_per_pair, f.idle_heap_per_pair) =
-        idle_memory(which, loopback, tls, options.idle_connections, alloc).await?;
+    if mode == Mode::All {
+        // Full handshakes per second (TCP connect and accept included for all).
+        progress.set_message(format!("{name}: handshakes"));
+        let start = Instant::now();
+        let mut handshakes = 0u64;
+        while start.elapsed() < duration / 2 {
+            let (c, s) = loopback
+                .pair(which, tls)
+                .await
+                .map_err(io_err("handshake"))?;
+            drop((c, s));
+            handshakes += 1;
+        }
+        f.handshakes_per_s = handshakes as f64 / start.elapsed().as_secs_f64();
+
+        progress.set_message(format!("{name}: idle memory"));
+        (f.idle_rss_per_pair, f.idle_heap_per_pair) =
+            idle_memory(which, loopback, tls, options.idle_connections, alloc).await?;
+    }
     Ok(f)
 }
 
@@ -213,45 +317,69 @@ fn joined<T>(r: Result<BenchResult<T>, tokio::task::JoinError>) -> BenchResult<T
     r.map_err(|e| format!("benchmark task failed: {e}"))?
 }
 
+/// Each pair's client sends to its server until `duration` has passed; all pairs at once.
 async fn one_way(
-    client: End,
-    server: End,
+    pairs: Vec<(End, End)>,
     size: usize,
     duration: Duration,
 ) -> BenchResult<(u64, Duration)> {
     let start = Instant::now();
-    let sender = tokio::spawn(send_for(client.writer, size, duration));
-    let receiver = tokio::spawn(receive_all(server.reader));
-    let sent = joined(sender.await)?;
-    let received = joined(receiver.await)?;
-    let elapsed = start.elapsed();
-    if sent != received {
-        return Err(format!("sent {sent} bytes but {received} arrived"));
+    let mut flows = Vec::new();
+    let mut idle = Vec::new();
+    for (client, server) in pairs {
+        flows.push((
+            tokio::spawn(send_for(client.writer, size, duration)),
+            tokio::spawn(receive_all(server.reader)),
+        ));
+        idle.push((client.reader, server.writer));
     }
-    drop((client.reader, server.writer));
-    Ok((received, elapsed))
+    let mut total = 0;
+    for (sender, receiver) in flows {
+        let sent = joined(sender.await)?;
+        let received = joined(receiver.await)?;
+        if sent != received {
+            return Err(format!("sent {sent} bytes but {received} arrived"));
+        }
+        total += received;
+    }
+    let elapsed = start.elapsed();
+    drop(idle);
+    Ok((total, elapsed))
 }
 
+/// Both directions of every pair at once.
 async fn duplex(
-    client: End,
-    server: End,
+    pairs: Vec<(End, End)>,
     size: usize,
     duration: Duration,
 ) -> BenchResult<(u64, Duration)> {
     let start = Instant::now();
-    let up = tokio::spawn(send_for(client.writer, size, duration));
-    let down = tokio::spawn(send_for(server.writer, size, duration));
-    let at_server = tokio::spawn(receive_all(server.reader));
-    let at_client = tokio::spawn(receive_all(client.reader));
-    let (up, down) = (joined(up.await)?, joined(down.await)?);
-    let (at_server, at_client) = (joined(at_server.await)?, joined(at_client.await)?);
-    let elapsed = start.elapsed();
-    if up != at_server || down != at_client {
-        return Err(format!(
-            "duplex lost bytes: {up}/{at_server} up, {down}/{at_client} down"
-        ));
+    let mut flows = Vec::new();
+    for (client, server) in pairs {
+        flows.push([
+            (
+                tokio::spawn(send_for(client.writer, size, duration)),
+                tokio::spawn(receive_all(server.reader)),
+            ),
+            (
+                tokio::spawn(send_for(server.writer, size, duration)),
+                tokio::spawn(receive_all(client.reader)),
+            ),
+        ]);
     }
-    Ok((up + down, elapsed))
+    let mut total = 0;
+    for flow in flows {
+        for (sender, receiver) in flow {
+            let (sent, received) = (joined(sender.await)?, joined(receiver.await)?);
+            if sent != received {
+                return Err(format!(
+                    "duplex lost bytes: sent {sent}, {received} arrived"
+                ));
+            }
+            total += received;
+        }
+    }
+    Ok((total, start.elapsed()))
 }
 
 async fn ping_pong(client: End, server: End, duration: Duration) -> BenchResult<Histogram<u64>> {
@@ -431,9 +559,10 @@ fn reference(results: &[(Impl, Figures)]) -> Option<&Figures> {
 
 fn print_table(options: &Options, tls: &Tls, results: &[(Impl, Figures)]) {
     println!(
-        "sealcat bench: {:?}, {}-byte writes, {} tokio workers, {} s per test, 127.0.0.1",
+        "sealcat bench: {:?}, {}-byte writes, {} connection(s), {} tokio workers, {} s per test, 127.0.0.1",
         tls.suite.suite(),
         options.size,
+        options.connections,
         options.workers,
         options.duration
     );
@@ -443,10 +572,13 @@ fn print_table(options: &Options, tls: &Tls, results: &[(Impl, Figures)]) {
         header.push_str(&format!("{:>16}", which.name()));
     }
     if reference.is_some() {
-        header.push_str(&format!("{:>22}", "sealstream÷tokio-rustls"));
+        header.push_str(&format!("{:>26}", "sealstream÷tokio-rustls"));
     }
     println!("{header}");
     for row in ROWS {
+        if results.iter().all(|(_, f)| (row.get)(f).is_nan()) {
+            continue; // not measured in this mode
+        }
         let mut line = format!(
             "{:<28}",
             format!("{} ({})", row.label, row.unit).replace(" ()", "")
@@ -479,7 +611,7 @@ fn print_table(options: &Options, tls: &Tls, results: &[(Impl, Figures)]) {
             } else {
                 "-".into()
             };
-            line.push_str(&format!("{text:>22}"));
+            line.push_str(&format!("{text:>26}"));
         }
         println!("{line}");
     }
@@ -506,10 +638,45 @@ fn print_json(options: &Options, tls: &Tls, results: &[(Impl, Figures)]) {
     let doc = serde_json::json!({
         "suite": format!("{:?}", tls.suite.suite()),
         "write_size": options.size,
+        "mode": format!("{:?}", options.mode).to_lowercase(),
+        "connections": options.connections,
         "workers": options.workers,
         "duration_s": options.duration,
         "errors": 0,
         "results": impls,
     });
     println!("{doc:#}");
+}
+
+fn print_soak(options: &Options, which: Impl, report: &soak::SoakReport) {
+    if options.json {
+        let doc = serde_json::json!({
+            "mode": "soak",
+            "implementation": which.name(),
+            "connections": report.connections,
+            "seconds": report.seconds,
+            "bytes_verified": report.bytes,
+            "errors": report.errors,
+            "bytes_lost": report.lost,
+            "rss_bytes_connected": report.rss_connected,
+            "rss_bytes_end": report.rss_end,
+            "first_error": report.first_error,
+        });
+        println!("{doc:#}");
+        return;
+    }
+    println!(
+        "sealcat bench --mode soak: {}, {} connections, {:.1} s",
+        which.name(),
+        report.connections,
+        report.seconds
+    );
+    println!("  bytes echoed and verified   {}", report.bytes);
+    println!("  failed connections          {}", report.errors);
+    println!("  bytes lost                  {}", report.lost);
+    println!(
+        "  RSS connected / at the end  {:.1} MB / {:.1} MB",
+        report.rss_connected as f64 / 1e6,
+        report.rss_end as f64 / 1e6
+    );
 }

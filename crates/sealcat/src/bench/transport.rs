@@ -77,6 +77,9 @@ impl Impl {
 pub(crate) struct Tls {
     client: Arc<ClientConfig>,
     server: Arc<ServerConfig>,
+    /// Made once, as a server makes its acceptor once: each copies its config when made.
+    connector: sealstream_tls::TlsConnector,
+    acceptor: sealstream_tls::TlsAcceptor,
     pub(crate) suite: SupportedCipherSuite,
 }
 
@@ -121,9 +124,12 @@ impl Tls {
             .with_root_certificates(roots)
             .with_no_client_auth();
         client.resumption = Resumption::disabled();
+        let (client, server) = (Arc::new(client), Arc::new(server));
         Ok(Self {
-            client: Arc::new(client),
-            server: Arc::new(server),
+            connector: sealstream_tls::TlsConnector::new(client.clone()),
+            acceptor: sealstream_tls::TlsAcceptor::new(server.clone()),
+            client,
+            server,
             suite,
         })
     }
@@ -157,9 +163,8 @@ impl Loopback {
         match which {
             Impl::Plain => Ok(ends(c.into_split(), s.into_split())),
             Impl::Sealstream => {
-                let connector = sealstream_tls::TlsConnector::new(tls.client.clone());
-                let acceptor = sealstream_tls::TlsAcceptor::new(tls.server.clone());
-                let (client, server) = tokio::join!(connector.connect(name, c), acceptor.accept(s));
+                let (client, server) =
+                    tokio::join!(tls.connector.connect(name, c), tls.acceptor.accept(s));
                 Ok(ends(client?.into_split(), server?.into_split()))
             }
             Impl::TokioRustls => {
