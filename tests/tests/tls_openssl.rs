@@ -56,6 +56,21 @@ fn pem_files(id: &tls::Identity) -> (PathBuf, PathBuf) {
     (cert, key)
 }
 
+/// `openssl s_server` arguments: listen on 127.0.0.1:`port` with `cert` and `key` for
+/// `naccept` connections; `quiet` relays data only (no session report, no commands).
+fn s_server_args(port: u16, cert: &Path, key: &Path, naccept: u32, quiet: bool) -> Vec<String> {
+    let mut args: Vec<String> = ["s_server", "-accept", &format!("127.0.0.1:{port}")]
+        .map(String::from)
+        .to_vec();
+    if quiet {
+        args.push("-quiet".into());
+    }
+    args.extend(["-naccept".into(), naccept.to_string()]);
+    args.extend(["-cert".into(), cert.display().to_string()]);
+    args.extend(["-key".into(), key.display().to_string()]);
+    args
+}
+
 fn spawn(openssl: &Path, args: &[String]) -> Child {
     Command::new(openssl)
         .args(args)
@@ -117,22 +132,7 @@ async fn our_client_with_openssl_s_server() {
     for tls13 in [true, false] {
         for (suite, name) in tls::suites(tls13).into_iter().zip(openssl_suites(tls13)) {
             let port = free_port();
-            let mut args: Vec<String> = [
-                "s_server",
-                "-accept",
-                &format!("127.0.0.1:{port}"),
-                "-quiet",
-                "-naccept",
-                "1",
-            ]
-            .map(String::from)
-            .to_vec();
-            args.extend([
-                "-cert".into(),
-                cert.display().to_string(),
-                "-key".into(),
-                key.display().to_string(),
-            ]);
+            let mut args = s_server_args(port, &cert, &key, 1, true);
             args.extend(version_args(tls13, name));
             let mut server = spawn(&openssl, &args);
             let tcp = connect_when_listening(port).await;
@@ -211,20 +211,8 @@ async fn key_update_from_openssl_mid_transfer() {
     let (cert, key) = pem_files(&id);
     let port = free_port();
     // Without -quiet, s_server reads commands from stdin: "K" sends a KeyUpdate asking for ours.
-    let args: Vec<String> = [
-        "s_server",
-        "-accept",
-        &format!("127.0.0.1:{port}"),
-        "-naccept",
-        "1",
-        "-tls1_3",
-        "-cert",
-        &cert.display().to_string(),
-        "-key",
-        &key.display().to_string(),
-    ]
-    .map(String::from)
-    .to_vec();
+    let mut args = s_server_args(port, &cert, &key, 1, false);
+    args.push("-tls1_3".into());
     let mut server = spawn(&openssl, &args);
     let tcp = connect_when_listening(port).await;
     let client = TlsConnector::new(tls::client(&id, true, None))
@@ -329,21 +317,7 @@ async fn tls_exporter_matches_openssl_both_ways() {
     for (suite, name) in tls::suites(true).into_iter().zip(openssl_suites(true)) {
         // Our client, s_server (which reports the exporter when not -quiet).
         let port = free_port();
-        let mut args: Vec<String> = [
-            "s_server",
-            "-accept",
-            &format!("127.0.0.1:{port}"),
-            "-naccept",
-            "1",
-        ]
-        .map(String::from)
-        .to_vec();
-        args.extend([
-            "-cert".into(),
-            cert.display().to_string(),
-            "-key".into(),
-            key.display().to_string(),
-        ]);
+        let mut args = s_server_args(port, &cert, &key, 1, false);
         args.extend(version_args(true, name));
         args.extend(exporter_args());
         let mut server = spawn(&openssl, &args);
@@ -489,22 +463,7 @@ async fn our_client_resumes_with_openssl_s_server() {
     let (cert, key) = pem_files(&id);
     for tls13 in [true, false] {
         let port = free_port();
-        let mut args: Vec<String> = [
-            "s_server",
-            "-accept",
-            &format!("127.0.0.1:{port}"),
-            "-quiet",
-            "-naccept",
-            "2",
-        ]
-        .map(String::from)
-        .to_vec();
-        args.extend([
-            "-cert".into(),
-            cert.display().to_string(),
-            "-key".into(),
-            key.display().to_string(),
-        ]);
+        let mut args = s_server_args(port, &cert, &key, 2, true);
         args.push(if tls13 { "-tls1_3" } else { "-tls1_2" }.into());
         let mut server = spawn(&openssl, &args);
         let connector = TlsConnector::new(tls::client(&id, tls13, None));
@@ -618,23 +577,8 @@ async fn openssl_follows_our_renewed_keys() {
     let id = tls::identity();
     let (cert, key) = pem_files(&id);
     let port = free_port();
-    let mut args: Vec<String> = [
-        "s_server",
-        "-accept",
-        &format!("127.0.0.1:{port}"),
-        "-quiet",
-        "-naccept",
-        "1",
-        "-tls1_3",
-    ]
-    .map(String::from)
-    .to_vec();
-    args.extend([
-        "-cert".into(),
-        cert.display().to_string(),
-        "-key".into(),
-        key.display().to_string(),
-    ]);
+    let mut args = s_server_args(port, &cert, &key, 1, true);
+    args.push("-tls1_3".into());
     let mut server = spawn(&openssl, &args);
     let tcp = connect_when_listening(port).await;
     let ours = TlsConnector::new(tls::client(&id, true, None))

@@ -7,7 +7,7 @@ use sealstream_tls::TlsConnector;
 use tokio::net::TcpStream;
 
 use super::config::{self, Trust};
-use super::relay::{Until, relay};
+use super::relay::relay_terminal;
 
 /// Options of `sealcat connect`.
 #[derive(Debug, clap::Args)]
@@ -73,15 +73,9 @@ pub(crate) async fn run(options: Options) -> Result<(), String> {
         );
     }
     let (from_peer, to_peer) = stream.into_split();
-    let moved = relay(
-        from_peer,
-        to_peer,
-        tokio::io::stdin(),
-        tokio::io::stdout(),
-        Until::PeerClosed,
-    )
-    .await
-    .map_err(|e| format!("connection to {}: {e}", options.addr))?;
+    let moved = relay_terminal(from_peer, to_peer)
+        .await
+        .map_err(|e| format!("connection to {}: {e}", options.addr))?;
     if options.verbose {
         eprintln!(
             "sealcat: closed; sent {} bytes, received {}",

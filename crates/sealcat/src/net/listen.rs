@@ -11,7 +11,7 @@ use tokio::net::{TcpListener, TcpStream};
 
 use super::config;
 use super::identity::Identity;
-use super::relay::{Until, relay};
+use super::relay::{Until, relay, relay_terminal};
 
 /// Options of `sealcat listen`.
 #[derive(Debug, clap::Args)]
@@ -143,15 +143,7 @@ async fn handle(
     let failed = |e: io::Error| format!("connection from {peer}: {e}");
     match serve {
         Serve::Relay => {
-            relay(
-                from_peer,
-                to_peer,
-                tokio::io::stdin(),
-                tokio::io::stdout(),
-                Until::PeerClosed,
-            )
-            .await
-            .map_err(failed)?;
+            relay_terminal(from_peer, to_peer).await.map_err(failed)?;
         }
         Serve::Echo => {
             use tokio::io::AsyncWriteExt;

@@ -102,3 +102,19 @@ where
         received: received.into_inner(),
     })
 }
+
+/// Relay the terminal: stdin to the peer, the peer to stdout, until the peer closes.
+pub(crate) async fn relay_terminal<SR, SW>(from_peer: SR, to_peer: SW) -> io::Result<Moved>
+where
+    SR: AsyncRead + Unpin,
+    SW: AsyncWrite + Unpin,
+{
+    relay(
+        from_peer,
+        to_peer,
+        tokio::io::stdin(),
+        tokio::io::stdout(),
+        Until::PeerClosed,
+    )
+    .await
+}
