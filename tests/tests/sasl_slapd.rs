@@ -308,3 +308,78 @@ async fn forced_layer_refuses_qop_auth() {
         "ldap_search: bound as alice; layer auth, ssf 0; maxbuf none (no layer)\n"
     );
 }
+
+/// The example binary itself, which `cargo test --workspace` builds into `target/*/examples`
+/// next to this test's `deps` directory. `cargo test -p sealstream-interop` does not build it:
+/// then the test is skipped, except under `CI=true`, whose test run covers the workspace.
+fn example_binary() -> Option<PathBuf> {
+    let exe = std::env::current_exe().expect("test executable path");
+    let path = exe.parent()?.parent()?.join("examples").join("ldap_search");
+    if path.is_file() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{} missing: the CI test run builds the examples (cargo test --workspace)",
+        path.display()
+    );
+    eprintln!("skipping: {} not built", path.display());
+    None
+}
+
+#[test]
+fn example_binary_prints_ldif_and_one_line_errors() {
+    let Some(binary) = example_binary() else {
+        return;
+    };
+    let Some(slapd) = Slapd::start(1) else {
+        return;
+    };
+    let run = |password: &str| {
+        Command::new(&binary)
+            .args([
+                "--url",
+                &slapd.url(),
+                "--mech",
+                "digest-md5",
+                "--user",
+                "alice",
+            ])
+            .args([
+                "--password",
+                password,
+                "--qop",
+                "auth-conf",
+                "--cipher",
+                "rc4",
+                "-v",
+            ])
+            .args([
+                "--base",
+                "ou=data,dc=example,dc=com",
+                "--filter",
+                "(cn=item2)",
+            ])
+            .output()
+            .expect("ldap_search runs")
+    };
+    let ok = run("secret");
+    let stderr = String::from_utf8_lossy(&ok.stderr);
+    assert!(ok.status.success(), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&ok.stdout), item(2));
+    assert_eq!(
+        stderr,
+        "ldap_search: bound as alice; layer auth-conf (rc4), ssf 128; \
+         maxbuf ours 65536, server's 65536\n"
+    );
+
+    let refused = run("wrong");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(49), "{stderr}");
+    assert!(refused.stdout.is_empty());
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("ldap_search: bind failed: result 49 (invalidCredentials)"),
+        "{stderr}"
+    );
+}
