@@ -28,7 +28,7 @@ use crate::ldif;
     about = "Search an LDAP directory over a SASL DIGEST-MD5 security layer, printing LDIF"
 )]
 pub struct Args {
-    /// The server: ldap://HOST[:PORT] (port 389 by default).
+    /// The server: ldap://HOST:PORT, or ldap://HOST for port 389.
     #[arg(long)]
     pub url: String,
     /// The SASL mechanism (only digest-md5).
