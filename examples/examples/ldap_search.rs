@@ -1,9 +1,11 @@
 //! Search an LDAP directory over a SASL DIGEST-MD5 security layer and print the entries as LDIF.
 //!
 //! ```text
+//! tests/peers/slapd.sh start /tmp/slapd 20389     # a private slapd with DIGEST-MD5 (alice/secret)
 //! cargo run -p sealstream-examples --example ldap_search -- \
 //!     --url ldap://127.0.0.1:20389 --mech digest-md5 --user alice --password secret \
-//!     --qop auth-conf --cipher rc4 -v --base dc=example,dc=com '(uid=alice)' cn mail
+//!     --qop auth-conf --cipher rc4 -v --base dc=example,dc=com --filter '(uid=alice)' cn mail
+//! tests/peers/slapd.sh stop /tmp/slapd
 //! ```
 //!
 //! The bind, the layer and the search are in `sealstream_examples::ldap_search`; `-v` prints the
