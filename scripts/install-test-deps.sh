@@ -5,7 +5,9 @@ set -euo pipefail
 
 # ---- Debian packages (grow this list: slapd, krb5-kdc, krb5-admin-server, ...) ----
 # default-jdk-headless: javac and java for the DIGEST-MD5 interop peer (tests/java/DigestPeer.java).
-APT_PACKAGES=(openssl curl pkg-config libssl-dev default-jdk-headless)
+# slapd ldap-utils libsasl2-modules: OpenLDAP with Cyrus SASL DIGEST-MD5, started per test by
+#   tests/peers/slapd.sh (ldapsearch for its readiness check; libdigestmd5.so from the modules).
+APT_PACKAGES=(openssl curl pkg-config libssl-dev default-jdk-headless slapd ldap-utils libsasl2-modules)
 
 # ---- cargo tools, pinned (both build with rustc 1.95 stable) ----
 CARGO_DENY_VERSION="0.20.2" # newest on crates.io at time of writing; rust-version 1.88
@@ -27,6 +29,18 @@ if ((${#missing[@]})); then
     as_root=()
     if [ "$(id -u)" -ne 0 ]; then as_root=(sudo); fi
     "${as_root[@]}" apt-get update -qq
+    # The packages of servers (slapd) would start a system daemon (slapd on port 389, with
+    # Debian's own directory) from their postinst. The tests start private instances and need no
+    # system one, so invoke-rc.d is told "action forbidden" (exit 101, see invoke-rc.d(8)) through
+    # /usr/sbin/policy-rc.d for the duration of the install, unless the image already has one
+    # (Docker images usually do). A file we created is removed again, even on failure.
+    policy=/usr/sbin/policy-rc.d
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\n# written by sealstream scripts/install-test-deps.sh during apt-get install\nexit 101\n' |
+            "${as_root[@]}" tee "$policy" >/dev/null
+        "${as_root[@]}" chmod 755 "$policy"
+        trap '"${as_root[@]}" rm -f "$policy"' EXIT
+    fi
     # noninteractive: slapd/krb5 would otherwise prompt via debconf
     "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
         apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

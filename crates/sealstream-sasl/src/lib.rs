@@ -40,6 +40,8 @@ mod credentials;
 pub mod digest;
 mod error;
 pub mod external;
+#[doc(hidden)]
+pub mod fuzzing;
 mod layer;
 mod mechanism;
 pub mod plain;

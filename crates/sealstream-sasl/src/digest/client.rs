@@ -154,8 +154,7 @@ impl DigestClient {
         }
     }
 
-    /// Use `cnonce` instead of a random one: for published test vectors only.
-    #[cfg(test)]
+    /// Use `cnonce` instead of a random one: for published test vectors and fuzzing only.
     pub(crate) fn with_cnonce(mut self, cnonce: &str) -> Self {
         self.cnonce = Some(cnonce.to_owned());
         self

@@ -18,8 +18,8 @@ mod cipher;
 mod client;
 pub(crate) mod compute;
 mod directives;
-mod layer;
-mod messages;
+pub(crate) mod layer;
+pub(crate) mod messages;
 mod server;
 
 pub use cipher::Cipher;

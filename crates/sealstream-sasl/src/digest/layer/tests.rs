@@ -158,6 +158,24 @@ fn every_altered_byte_is_caught() {
     }
 }
 
+/// The smallest sealed body (two blocks: the MAC starts at byte 6) decrypting to a padding length
+/// of 7 or 8 claims more padding than there is room for: refused, never a slice out of range
+/// (found by the digest_unwrap fuzz target).
+#[test]
+fn padding_longer_than_the_body_is_refused() {
+    for cipher in [Cipher::Des, Cipher::TripleDes] {
+        for pad in [7u8, 8, 255] {
+            let qop = DigestQop::AuthConf(cipher);
+            let (mut w, mut u) = pair(qop);
+            let mut token = vec![pad; 16];
+            w.0.conf.as_mut().unwrap().encrypt(&mut token);
+            token.extend_from_slice(&[0, 1, 0, 0, 0, 0]);
+            let status = unwrap(&mut u, &token).unwrap_err().status();
+            assert_eq!(status, Status::MessageAltered, "{qop}, pad {pad}");
+        }
+    }
+}
+
 #[test]
 fn short_and_misaligned_buffers_are_illegal() {
     for qop in qops() {

@@ -1,0 +1,468 @@
+//! `ldap_search`: a SASL DIGEST-MD5 bind, the negotiated security layer installed as a
+//! `SealedStream` over the TCP connection, then one search printed as LDIF.
+//!
+//! The bind (RFC 4513 §5.2.2): BindRequests with SaslCredentials; a BindResponse with result
+//! 14 (saslBindInProgress) carries the server's challenge, and the final one with result 0
+//! carries `rspauth`, which the client checks before trusting the server. Every byte after that
+//! response is framed by the layer (RFC 4422 §3.7).
+
+use std::fmt;
+use std::io::Write;
+use std::time::Duration;
+
+use clap::Parser;
+use rasn_ldap::{LdapMessage, ProtocolOp, ResultCode, SearchRequestScope};
+use sealstream::{EofPolicy, StreamBuilder};
+use sealstream_sasl::digest::{Cipher, DigestClient, DigestClientConfig};
+use sealstream_sasl::{ClientMechanism, SecurityProperties, Step};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::ldap::{self, MessageReader};
+use crate::ldif;
+
+/// The command line.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "ldap_search",
+    about = "Search an LDAP directory over a SASL DIGEST-MD5 security layer, printing LDIF"
+)]
+pub struct Args {
+    /// The server: ldap://HOST:PORT, or ldap://HOST for port 389.
+    #[arg(long)]
+    pub url: String,
+    /// The SASL mechanism (only digest-md5).
+    #[arg(long, default_value = "digest-md5")]
+    pub mech: String,
+    /// The SASL user name (authcid).
+    #[arg(long)]
+    pub user: String,
+    /// The password (visible to other local users in the process list: for tests and labs).
+    #[arg(long)]
+    pub password: String,
+    /// The realm, if not the server's first.
+    #[arg(long)]
+    pub realm: Option<String>,
+    /// The quality of protection: auth (no layer), auth-int (integrity) or auth-conf
+    /// (confidentiality).
+    #[arg(long, value_parser = ["auth", "auth-int", "auth-conf"])]
+    pub qop: String,
+    /// The auth-conf cipher: rc4, 3des, or with --legacy-ciphers des, rc4-56, rc4-40. Without it,
+    /// the strongest one the server offers.
+    #[arg(long)]
+    pub cipher: Option<String>,
+    /// Allow the weak ciphers des, rc4-56 and rc4-40.
+    #[arg(long)]
+    pub legacy_ciphers: bool,
+    /// The largest frame we accept, announced to the server as maxbuf.
+    #[arg(long, default_value_t = 65536)]
+    pub maxbuf: u32,
+    /// The search base.
+    #[arg(long)]
+    pub base: String,
+    /// The search scope: base, one or sub.
+    #[arg(long, default_value = "sub", value_parser = ["base", "one", "sub"])]
+    pub scope: String,
+    /// The filter: (attr=value) or (attr=*).
+    #[arg(long, default_value = "(objectClass=*)")]
+    pub filter: String,
+    /// Give up after this many seconds.
+    #[arg(long, default_value_t = 30)]
+    pub timeout: u64,
+    /// Print the negotiated layer, cipher and maxbuf on stderr.
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// The attributes to return (all user attributes when none are named).
+    pub attributes: Vec<String>,
+}
+
+/// Why the command failed: one line for the user and the process exit status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The exit status: 2 for bad arguments, the LDAP result code when the server refused
+    /// (49 for a wrong password), 1 otherwise.
+    pub exit_code: u8,
+    /// What went wrong, on one line.
+    pub message: String,
+}
+
+impl Failure {
+    fn usage(message: impl Into<String>) -> Self {
+        Self {
+            exit_code: 2,
+            message: message.into(),
+        }
+    }
+
+    fn other(message: impl Into<String>) -> Self {
+        Self {
+            exit_code: 1,
+            message: message.into(),
+        }
+    }
+
+    /// The server answered `what` with a result other than success.
+    fn ldap(what: &str, code: ResultCode, diagnostic: &str) -> Self {
+        let (number, name) = ldap::result_code(code);
+        let diagnostic = if diagnostic.is_empty() {
+            String::new()
+        } else {
+            format!(": {diagnostic}")
+        };
+        Self {
+            exit_code: u8::try_from(number).unwrap_or(1).max(1),
+            message: format!("{what} failed: result {number} ({name}){diagnostic}"),
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // One line, whatever the server's diagnostic contains.
+        f.write_str(&self.message.replace(['\n', '\r'], " "))
+    }
+}
+
+impl std::error::Error for Failure {}
+
+fn io_failure(what: &str) -> impl FnOnce(std::io::Error) -> Failure + '_ {
+    move |e| Failure::other(format!("{what}: {e}"))
+}
+
+/// `ldap://HOST[:PORT][/]` as host and port.
+pub fn parse_url(url: &str) -> Result<(String, u16), Failure> {
+    let bad = |why: &str| Failure::usage(format!("--url {url:?}: {why}"));
+    let rest = url
+        .strip_prefix("ldap://")
+        .ok_or_else(|| bad("only ldap://HOST[:PORT] is supported"))?;
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    let (host, port) = if let Some(v6) = rest.strip_prefix('[') {
+        let (host, after) = v6.split_once(']').ok_or_else(|| bad("unclosed ["))?;
+        (host, after.strip_prefix(':'))
+    } else {
+        match rest.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (rest, None),
+        }
+    };
+    if host.is_empty() || host.contains(['/', '?', '@']) {
+        return Err(bad("expected a host name"));
+    }
+    let port = match port {
+        None => 389,
+        Some(p) => p
+            .parse::<u16>()
+            .ok()
+            .filter(|&p| p != 0)
+            .ok_or_else(|| bad("bad port"))?,
+    };
+    Ok((host.to_owned(), port))
+}
+
+/// The security properties that make the client negotiate exactly what the arguments ask for.
+///
+/// Each cipher has its own strength (rc4 128, 3des 112, rc4-56 56, des 55, rc4-40 40), so
+/// pinning both `min_ssf` and `max_ssf` to one picks that cipher.
+pub fn properties(args: &Args) -> Result<SecurityProperties, Failure> {
+    let (min_ssf, max_ssf) = match (args.qop.as_str(), &args.cipher) {
+        ("auth-conf", Some(name)) => {
+            let cipher = Cipher::from_name(name)
+                .ok_or_else(|| Failure::usage(format!("--cipher {name}: unknown cipher")))?;
+            if cipher.is_legacy() && !args.legacy_ciphers {
+                return Err(Failure::usage(format!(
+                    "--cipher {name} is a weak legacy cipher; add --legacy-ciphers to allow it"
+                )));
+            }
+            (cipher.ssf(), cipher.ssf())
+        }
+        (qop, Some(_)) => {
+            return Err(Failure::usage(format!(
+                "--cipher goes with --qop auth-conf, not {qop}"
+            )));
+        }
+        ("auth", None) => (0, 0),
+        ("auth-int", None) => (1, 1),
+        ("auth-conf", None) => (2, 256),
+        (qop, None) => return Err(Failure::usage(format!("--qop {qop}: unknown qop"))),
+    };
+    Ok(SecurityProperties {
+        min_ssf,
+        max_ssf,
+        maxbuf: args.maxbuf,
+        allow_legacy_ciphers: args.legacy_ciphers,
+        ..SecurityProperties::default()
+    })
+}
+
+/// Run the command: bind, search, write the entries to `out` as LDIF and, with `--verbose`, the
+/// negotiated layer to `log`.
+pub async fn run(args: &Args, out: &mut impl Write, log: &mut impl Write) -> Result<(), Failure> {
+    let timeout = Duration::from_secs(args.timeout);
+    match tokio::time::timeout(timeout, session(args, out, log)).await {
+        Ok(result) => result,
+        Err(_) => Err(Failure::other(format!(
+            "no answer from {} within {} s",
+            args.url, args.timeout
+        ))),
+    }
+}
+
+async fn session(args: &Args, out: &mut impl Write, log: &mut impl Write) -> Result<(), Failure> {
+    if !args.mech.eq_ignore_ascii_case("digest-md5") {
+        return Err(Failure::usage(format!(
+            "--mech {}: only digest-md5 is supported",
+            args.mech
+        )));
+    }
+    let (host, port) = parse_url(&args.url)?;
+    let filter = ldap::parse_filter(&args.filter).map_err(Failure::usage)?;
+    let scope = match args.scope.as_str() {
+        "base" => SearchRequestScope::BaseObject,
+        "one" => SearchRequestScope::SingleLevel,
+        _ => SearchRequestScope::WholeSubtree,
+    };
+    let mut config = DigestClientConfig::new(&args.user, &args.password, "ldap", &host);
+    config.realm = args.realm.clone();
+    config.props = properties(args)?;
+
+    let mut tcp = TcpStream::connect((host.as_str(), port))
+        .await
+        .map_err(io_failure(&format!("cannot connect to {host}:{port}")))?;
+    tcp.set_nodelay(true).ok();
+    let mut reader = MessageReader::new();
+    let client = bind(&mut tcp, &mut reader, Box::new(DigestClient::new(config))).await?;
+
+    if let Some(qop) = client.qop() {
+        let outcome = client
+            .outcome()
+            .ok_or_else(|| Failure::other("no outcome"))?;
+        if args.verbose {
+            let maxbuf = if outcome.our_maxbuf == 0 {
+                "none (no layer)".to_owned()
+            } else {
+                format!(
+                    "ours {}, server's {}",
+                    outcome.our_maxbuf, outcome.peer_maxbuf
+                )
+            };
+            writeln!(
+                log,
+                "ldap_search: bound as {}; layer {qop}, ssf {}; maxbuf {maxbuf}",
+                outcome.authcid, outcome.ssf
+            )
+            .ok();
+        }
+    }
+    let layer = client
+        .into_layer()
+        .map_err(|e| Failure::other(e.to_string()))?;
+    let search = ldap::search(2, &args.base, scope, filter, &args.attributes);
+    match layer {
+        None => run_search(&mut tcp, &mut reader, &search, out).await,
+        Some(layer) => {
+            let sealer = layer
+                .into_sealer()
+                .map_err(|e| Failure::other(format!("cannot install the security layer: {e}")))?;
+            // Bytes the server sent after its bind response already belong to the layer.
+            let mut stream = StreamBuilder::new()
+                .eof_policy(EofPolicy::CleanEnd)
+                .leftover_ciphertext(reader.take_buffered())
+                .build(tcp, sealer);
+            run_search(&mut stream, &mut reader, &search, out).await
+        }
+    }
+}
+
+/// Run the SASL exchange in BindRequests; the client once the server reported success and the
+/// client verified it.
+async fn bind(
+    tcp: &mut TcpStream,
+    reader: &mut MessageReader,
+    mut client: Box<DigestClient>,
+) -> Result<Box<DigestClient>, Failure> {
+    const ID: u32 = 1;
+    let sasl = |e: sealstream_sasl::AuthError| Failure::other(e.to_string());
+    let mut credentials = client.start().map_err(sasl)?;
+    // DIGEST-MD5 takes two round trips; a server asking for more than a few is broken.
+    for _ in 0..4 {
+        let request = ldap::sasl_bind(ID, client.name(), credentials.take());
+        ldap::send(tcp, &request)
+            .await
+            .map_err(io_failure("sending the bind request"))?;
+        let response = expect_response(reader.read(tcp).await, ID, "the bind")?;
+        let ProtocolOp::BindResponse(response) = response.protocol_op else {
+            return Err(Failure::other(
+                "the server answered the bind with something other than a BindResponse",
+            ));
+        };
+        match response.result_code {
+            ResultCode::SaslBindInProgress => {
+                let challenge = response.server_sasl_creds.unwrap_or_default();
+                credentials = match client.step(&challenge).map_err(sasl)? {
+                    Step::Continue(next) => Some(next),
+                    Step::Done(last) => last,
+                };
+            }
+            ResultCode::Success => {
+                client
+                    .success(response.server_sasl_creds.as_deref())
+                    .map_err(sasl)?;
+                return Ok(client);
+            }
+            code => return Err(Failure::ldap("bind", code, &response.diagnostic_message)),
+        }
+    }
+    Err(Failure::other(
+        "the server kept the SASL bind in progress beyond DIGEST-MD5's two steps",
+    ))
+}
+
+/// The next message, which must answer request `id`; a notice of disconnection (RFC 4511
+/// §4.4.1, message ID 0) becomes its diagnostic.
+fn expect_response(
+    message: std::io::Result<LdapMessage>,
+    id: u32,
+    what: &str,
+) -> Result<LdapMessage, Failure> {
+    let message = message.map_err(io_failure(&format!("reading the answer to {what}")))?;
+    if message.message_id == id {
+        return Ok(message);
+    }
+    if let (0, ProtocolOp::ExtendedResp(notice)) = (message.message_id, &message.protocol_op) {
+        return Err(Failure::ldap(
+            &format!("{what} (the server disconnected)"),
+            notice.result_code,
+            &notice.diagnostic_message,
+        ));
+    }
+    Err(Failure::other(format!(
+        "{what}: the server answered message {} instead of {id}",
+        message.message_id
+    )))
+}
+
+/// Send the search over `io` and write each entry as LDIF until SearchResultDone.
+async fn run_search<S: AsyncRead + AsyncWrite + Unpin>(
+    io: &mut S,
+    reader: &mut MessageReader,
+    request: &LdapMessage,
+    out: &mut impl Write,
+) -> Result<(), Failure> {
+    ldap::send(io, request)
+        .await
+        .map_err(io_failure("sending the search request"))?;
+    loop {
+        let message = expect_response(reader.read(io).await, request.message_id, "the search")?;
+        match message.protocol_op {
+            ProtocolOp::SearchResEntry(entry) => {
+                ldif::write_entry(out, &entry).map_err(io_failure("writing the output"))?;
+            }
+            ProtocolOp::SearchResRef(references) => {
+                for uri in references.0 {
+                    writeln!(out, "# search reference: {}\n", uri.as_str())
+                        .map_err(io_failure("writing the output"))?;
+                }
+            }
+            ProtocolOp::SearchResDone(done) => {
+                let result = done.0;
+                if result.result_code != ResultCode::Success {
+                    return Err(Failure::ldap(
+                        "search",
+                        result.result_code,
+                        &result.diagnostic_message,
+                    ));
+                }
+                break;
+            }
+            _ => {
+                return Err(Failure::other(
+                    "the server answered the search with an unexpected message",
+                ));
+            }
+        }
+    }
+    out.flush().map_err(io_failure("writing the output"))?;
+    // Best effort: the answer is complete whatever happens to the goodbye.
+    let _ = ldap::send(io, &ldap::unbind(request.message_id + 1)).await;
+    let _ = io.shutdown().await;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(extra: &[&str]) -> Args {
+        let base = [
+            "ldap_search",
+            "--url",
+            "ldap://h",
+            "--user",
+            "u",
+            "--password",
+            "p",
+            "--base",
+            "dc=x",
+        ];
+        Args::try_parse_from(base.iter().chain(extra)).unwrap()
+    }
+
+    #[test]
+    fn urls() {
+        assert_eq!(parse_url("ldap://h").unwrap(), ("h".into(), 389));
+        assert_eq!(
+            parse_url("ldap://127.0.0.1:20389/").unwrap(),
+            ("127.0.0.1".into(), 20389)
+        );
+        assert_eq!(parse_url("ldap://[::1]:1").unwrap(), ("::1".into(), 1));
+        for bad in [
+            "ldaps://h",
+            "h:389",
+            "ldap://",
+            "ldap://h:0",
+            "ldap://h:x",
+            "ldap://h/dc=x",
+        ] {
+            let err = parse_url(bad).unwrap_err();
+            assert_eq!(err.exit_code, 2, "{bad}");
+        }
+    }
+
+    #[test]
+    fn qop_and_cipher_pin_the_strength() {
+        let p = properties(&args(&["--qop", "auth-int"])).unwrap();
+        assert_eq!((p.min_ssf, p.max_ssf), (1, 1));
+        let p = properties(&args(&["--qop", "auth-conf", "--cipher", "3des"])).unwrap();
+        assert_eq!((p.min_ssf, p.max_ssf), (112, 112));
+        let p = properties(&args(&["--qop", "auth-conf"])).unwrap();
+        assert_eq!(
+            (p.min_ssf, p.max_ssf, p.allow_legacy_ciphers),
+            (2, 256, false)
+        );
+        let err = properties(&args(&["--qop", "auth-conf", "--cipher", "des"])).unwrap_err();
+        assert!(err.message.contains("--legacy-ciphers"), "{err}");
+        let p = properties(&args(&[
+            "--qop",
+            "auth-conf",
+            "--cipher",
+            "des",
+            "--legacy-ciphers",
+        ]))
+        .unwrap();
+        assert_eq!((p.min_ssf, p.max_ssf), (55, 55));
+        let err = properties(&args(&["--qop", "auth-int", "--cipher", "rc4"])).unwrap_err();
+        assert_eq!(err.exit_code, 2);
+        let err = properties(&args(&["--qop", "auth-conf", "--cipher", "aes"])).unwrap_err();
+        assert!(err.message.contains("unknown cipher"), "{err}");
+    }
+
+    #[test]
+    fn failures_are_one_line() {
+        let f = Failure::ldap("bind", ResultCode::InvalidCredentials, "bad\nthing");
+        assert_eq!(f.exit_code, 49);
+        assert_eq!(
+            f.to_string(),
+            "bind failed: result 49 (invalidCredentials): bad thing"
+        );
+    }
+}
