@@ -506,3 +506,51 @@ async fn a_peer_that_does_not_speak_tls_gets_an_alert_and_we_an_error() {
     assert_eq!(after.first(), Some(&21), "an alert record: {after:?}");
     assert_eq!(after.len(), 7, "exactly one alert: {after:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_sent_with_the_clients_finished_reaches_our_server() {
+    // curl and browsers send their request in the same flight as their Finished. A TLS 1.3
+    // server queues its session tickets on that Finished: they must go out before our record
+    // layer takes over, or its sequence numbers are off by the tickets.
+    use std::io::{Read, Write};
+    let id = tls::identity();
+    for tls13 in [true, false] {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let config = tls::client(&id, tls13, None);
+        let client = std::thread::spawn(move || {
+            let mut sock = std::net::TcpStream::connect(addr).unwrap();
+            let mut conn = rustls::ClientConnection::new(config, tls::localhost()).unwrap();
+            // Written before the handshake: rustls sends it right after its Finished.
+            conn.writer().write_all(b"GET / HTTP/1.1\r\n\r\n").unwrap();
+            let mut stream = rustls::Stream::new(&mut conn, &mut sock);
+            let mut reply = Vec::new();
+            stream.read_to_end(&mut reply).unwrap();
+            reply
+        });
+        let (tcp, _) = tokio::net::TcpListener::from_std({
+            listener.set_nonblocking(true).unwrap();
+            listener
+        })
+        .unwrap()
+        .accept()
+        .await
+        .unwrap();
+        let mut server = TlsAcceptor::new(tls::server(&id, tls13, None))
+            .accept(tcp)
+            .await
+            .unwrap();
+        let mut request = [0u8; 18];
+        server.read_exact(&mut request).await.unwrap();
+        assert_eq!(&request, b"GET / HTTP/1.1\r\n\r\n");
+        server
+            .write_all(b"HTTP/1.1 200 OK\r\n\r\nhello")
+            .await
+            .unwrap();
+        server.shutdown().await.unwrap();
+        let reply = tokio::task::spawn_blocking(move || client.join().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(reply, b"HTTP/1.1 200 OK\r\n\r\nhello", "TLS 1.3: {tls13}");
+    }
+}

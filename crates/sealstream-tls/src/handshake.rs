@@ -200,6 +200,13 @@ where
     let mut plaintext = Vec::new();
     let mut captured = Captured::default();
     loop {
+        // Once the handshake is over and everything rustls queued (a TLS 1.3 server's session
+        // tickets) is on the wire, stop: records still to come are ciphertext for our record
+        // layer, which keeps what came before a bad one. Asking rustls for more would make it
+        // decrypt them, and fail the whole handshake on a bad one.
+        if !conn.is_handshaking() && !conn.wants_write() && queued == 0 {
+            break;
+        }
         let UnbufferedStatus { mut discard, state } =
             capture::during(&mut captured, || conn.process(&mut incoming[..filled]));
         let mut need_bytes = false;
@@ -239,9 +246,6 @@ where
                     discard += record.discard;
                     plaintext.extend_from_slice(record.payload);
                 }
-                // Data after the peer's Finished: the handshake is over. Records behind it stay
-                // ciphertext for our record layer, whose failures keep what came before.
-                done = !conn.is_handshaking();
             }
             ConnectionState::WriteTraffic(_) => done = true,
             ConnectionState::PeerClosed | ConnectionState::Closed => {
