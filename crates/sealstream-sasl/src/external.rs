@@ -3,27 +3,12 @@
 
 use std::sync::Arc;
 
+use crate::one_message::{self, Exchange};
 use crate::{
-    AuthError, ClientMechanism, CredentialLookup, Layer, Outcome, SecurityLayer, ServerMechanism,
-    Step,
+    AuthError, ClientMechanism, CredentialLookup, Outcome, SecurityLayer, ServerMechanism, Step,
 };
 
 const NAME: &str = "EXTERNAL";
-
-// RFC 4422 A.1: "The authorization identity string is transferred as its UTF-8 representation.
-// [...] If the client sends an empty string as its authorization identity, the server is to
-// derive the authorization identity from the client's authentication credentials."
-fn no_layer(authcid: String, authzid: String) -> Outcome {
-    Outcome {
-        mechanism: NAME,
-        authcid,
-        authzid,
-        layer: Layer::None,
-        ssf: 0,
-        our_maxbuf: 0,
-        peer_maxbuf: 0,
-    }
-}
 
 /// The client side of EXTERNAL.
 #[derive(Debug)]
@@ -68,17 +53,10 @@ impl ClientMechanism for ExternalClient {
     }
 
     fn success(&mut self, additional_data: Option<&[u8]>) -> Result<(), AuthError> {
-        if !self.sent {
-            return Err(AuthError::state(
-                "success before the EXTERNAL message was sent",
-            ));
-        }
-        if additional_data.is_some_and(|d| !d.is_empty()) {
-            return Err(AuthError::malformed("EXTERNAL success carries no data"));
-        }
+        one_message::check_success(NAME, self.sent, additional_data)?;
         // The client does not learn who the lower layer proved it to be.
         let authzid = self.authzid.clone().unwrap_or_default();
-        self.outcome = Some(no_layer(String::new(), authzid));
+        self.outcome = Some(one_message::outcome(NAME, String::new(), authzid));
         Ok(())
     }
 
@@ -87,10 +65,7 @@ impl ClientMechanism for ExternalClient {
     }
 
     fn into_layer(self: Box<Self>) -> Result<Option<SecurityLayer>, AuthError> {
-        match self.outcome {
-            Some(_) => Ok(None),
-            None => Err(AuthError::state("EXTERNAL exchange not complete")),
-        }
+        one_message::no_layer(NAME, self.outcome.as_ref())
     }
 }
 
@@ -98,15 +73,14 @@ impl ClientMechanism for ExternalClient {
 pub struct ExternalServer {
     identity: Option<String>,
     authorizer: Arc<dyn CredentialLookup>,
-    done: bool,
-    outcome: Option<Outcome>,
+    exchange: Exchange,
 }
 
 impl std::fmt::Debug for ExternalServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ExternalServer")
             .field("identity", &self.identity)
-            .field("outcome", &self.outcome)
+            .field("exchange", &self.exchange)
             .finish_non_exhaustive()
     }
 }
@@ -118,14 +92,20 @@ impl ExternalServer {
         Self {
             identity,
             authorizer,
-            done: false,
-            outcome: None,
+            exchange: Exchange::new(NAME),
         }
     }
 
-    fn verify(&mut self, message: &[u8]) -> Result<Step, AuthError> {
-        self.done = true;
-        let Some(identity) = self.identity.clone() else {
+    // RFC 4422 A.1: "The authorization identity string is transferred as its UTF-8
+    // representation. [...] If the client sends an empty string as its authorization identity,
+    // the server is to derive the authorization identity from the client's authentication
+    // credentials."
+    fn check(
+        identity: Option<&str>,
+        authorizer: &dyn CredentialLookup,
+        message: &[u8],
+    ) -> Result<Outcome, AuthError> {
+        let Some(identity) = identity else {
             return Err(AuthError::denied(
                 "no identity was established by the lower layer",
             ));
@@ -135,18 +115,8 @@ impl ExternalServer {
         if requested.contains('\0') {
             return Err(AuthError::malformed("EXTERNAL authzid contains NUL"));
         }
-        let authzid = if requested.is_empty() {
-            identity.clone()
-        } else {
-            requested.to_owned()
-        };
-        if !self.authorizer.authorize(&identity, "", &authzid) {
-            return Err(AuthError::denied(format!(
-                "{identity} may not act as {authzid}"
-            )));
-        }
-        self.outcome = Some(no_layer(identity, authzid));
-        Ok(Step::Done(None))
+        let authzid = one_message::authorize(authorizer, identity, "", requested)?;
+        Ok(one_message::outcome(NAME, identity.to_owned(), authzid))
     }
 }
 
@@ -156,28 +126,23 @@ impl ServerMechanism for ExternalServer {
     }
 
     fn start(&mut self, initial_response: Option<&[u8]>) -> Result<Step, AuthError> {
-        match initial_response {
-            Some(message) => self.verify(message),
-            None => Ok(Step::Continue(Vec::new())),
-        }
+        let (identity, authorizer) = (self.identity.as_deref(), &*self.authorizer);
+        self.exchange
+            .start(initial_response, |m| Self::check(identity, authorizer, m))
     }
 
     fn step(&mut self, response: &[u8]) -> Result<Step, AuthError> {
-        if self.done {
-            return Err(AuthError::state("EXTERNAL exchange already ended"));
-        }
-        self.verify(response)
+        let (identity, authorizer) = (self.identity.as_deref(), &*self.authorizer);
+        self.exchange
+            .step(response, |m| Self::check(identity, authorizer, m))
     }
 
     fn outcome(&self) -> Option<&Outcome> {
-        self.outcome.as_ref()
+        self.exchange.outcome()
     }
 
     fn into_layer(self: Box<Self>) -> Result<Option<SecurityLayer>, AuthError> {
-        match self.outcome {
-            Some(_) => Ok(None),
-            None => Err(AuthError::state("EXTERNAL exchange not complete")),
-        }
+        self.exchange.into_layer()
     }
 }
 

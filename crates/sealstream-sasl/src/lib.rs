@@ -44,6 +44,7 @@ pub mod external;
 pub mod fuzzing;
 mod layer;
 mod mechanism;
+mod one_message;
 pub mod plain;
 mod props;
 mod select;

@@ -9,9 +9,10 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::digest::compute::user_hash;
+use crate::one_message::{self, Exchange};
 use crate::{
-    AuthError, ClientMechanism, CredentialLookup, Layer, Outcome, Secret, SecurityLayer,
-    ServerMechanism, Step,
+    AuthError, ClientMechanism, CredentialLookup, Outcome, Secret, SecurityLayer, ServerMechanism,
+    Step,
 };
 
 const NAME: &str = "PLAIN";
@@ -19,18 +20,6 @@ const NAME: &str = "PLAIN";
 // RFC 4616 §2: "The server MUST be capable of accepting authzid, authcid, and passwd productions
 // up to and including 255 octets." We accept up to 1024 each.
 const MAX_FIELD: usize = 1024;
-
-fn no_layer(authcid: String, authzid: String) -> Outcome {
-    Outcome {
-        mechanism: NAME,
-        authcid,
-        authzid,
-        layer: Layer::None,
-        ssf: 0,
-        our_maxbuf: 0,
-        peer_maxbuf: 0,
-    }
-}
 
 /// The client side of PLAIN.
 pub struct PlainClient {
@@ -113,16 +102,9 @@ impl ClientMechanism for PlainClient {
     }
 
     fn success(&mut self, additional_data: Option<&[u8]>) -> Result<(), AuthError> {
-        if !self.sent {
-            return Err(AuthError::state(
-                "success before the PLAIN message was sent",
-            ));
-        }
-        if additional_data.is_some_and(|d| !d.is_empty()) {
-            return Err(AuthError::malformed("PLAIN success carries no data"));
-        }
+        one_message::check_success(NAME, self.sent, additional_data)?;
         let authzid = self.authzid.clone().unwrap_or_else(|| self.authcid.clone());
-        self.outcome = Some(no_layer(self.authcid.clone(), authzid));
+        self.outcome = Some(one_message::outcome(NAME, self.authcid.clone(), authzid));
         Ok(())
     }
 
@@ -131,10 +113,7 @@ impl ClientMechanism for PlainClient {
     }
 
     fn into_layer(self: Box<Self>) -> Result<Option<SecurityLayer>, AuthError> {
-        match self.outcome {
-            Some(_) => Ok(None),
-            None => Err(AuthError::state("PLAIN exchange not complete")),
-        }
+        one_message::no_layer(NAME, self.outcome.as_ref())
     }
 }
 
@@ -142,15 +121,14 @@ impl ClientMechanism for PlainClient {
 pub struct PlainServer {
     credentials: Arc<dyn CredentialLookup>,
     realm: String,
-    outcome: Option<Outcome>,
-    done: bool,
+    exchange: Exchange,
 }
 
 impl std::fmt::Debug for PlainServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PlainServer")
             .field("realm", &self.realm)
-            .field("outcome", &self.outcome)
+            .field("exchange", &self.exchange)
             .finish_non_exhaustive()
     }
 }
@@ -161,13 +139,15 @@ impl PlainServer {
         Self {
             credentials,
             realm: realm.into(),
-            outcome: None,
-            done: false,
+            exchange: Exchange::new(NAME),
         }
     }
 
-    fn verify(&mut self, message: &[u8]) -> Result<Step, AuthError> {
-        self.done = true;
+    fn check(
+        credentials: &dyn CredentialLookup,
+        realm: &str,
+        message: &[u8],
+    ) -> Result<Outcome, AuthError> {
         let mut fields = message.split(|b| *b == 0);
         let (Some(authzid), Some(authcid), Some(passwd), None) =
             (fields.next(), fields.next(), fields.next(), fields.next())
@@ -193,12 +173,12 @@ impl PlainServer {
                 "PLAIN authcid and password must not be empty",
             ));
         }
-        let ok = match self.credentials.lookup(&authcid, &self.realm) {
+        let ok = match credentials.lookup(&authcid, realm) {
             Some(Secret::Password(stored)) => {
                 bool::from(stored.as_bytes().ct_eq(passwd.as_bytes()))
             }
             Some(Secret::DigestHash(stored)) => {
-                let hash = user_hash(&authcid, &self.realm, &passwd);
+                let hash = user_hash(&authcid, realm, &passwd);
                 bool::from(stored.ct_eq(&hash[..]))
             }
             None => false,
@@ -206,18 +186,8 @@ impl PlainServer {
         if !ok {
             return Err(AuthError::denied("PLAIN: wrong user name or password"));
         }
-        let authzid = if authzid.is_empty() {
-            authcid.clone()
-        } else {
-            authzid
-        };
-        if !self.credentials.authorize(&authcid, &self.realm, &authzid) {
-            return Err(AuthError::denied(format!(
-                "{authcid} may not act as {authzid}"
-            )));
-        }
-        self.outcome = Some(no_layer(authcid, authzid));
-        Ok(Step::Done(None))
+        let authzid = one_message::authorize(credentials, &authcid, realm, &authzid)?;
+        Ok(one_message::outcome(NAME, authcid, authzid))
     }
 }
 
@@ -227,35 +197,30 @@ impl ServerMechanism for PlainServer {
     }
 
     fn start(&mut self, initial_response: Option<&[u8]>) -> Result<Step, AuthError> {
-        match initial_response {
-            Some(message) => self.verify(message),
-            None => Ok(Step::Continue(Vec::new())),
-        }
+        let (credentials, realm) = (&*self.credentials, self.realm.as_str());
+        self.exchange
+            .start(initial_response, |m| Self::check(credentials, realm, m))
     }
 
     fn step(&mut self, response: &[u8]) -> Result<Step, AuthError> {
-        if self.done {
-            return Err(AuthError::state("PLAIN exchange already ended"));
-        }
-        self.verify(response)
+        let (credentials, realm) = (&*self.credentials, self.realm.as_str());
+        self.exchange
+            .step(response, |m| Self::check(credentials, realm, m))
     }
 
     fn outcome(&self) -> Option<&Outcome> {
-        self.outcome.as_ref()
+        self.exchange.outcome()
     }
 
     fn into_layer(self: Box<Self>) -> Result<Option<SecurityLayer>, AuthError> {
-        match self.outcome {
-            Some(_) => Ok(None),
-            None => Err(AuthError::state("PLAIN exchange not complete")),
-        }
+        self.exchange.into_layer()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::AuthErrorKind;
+    use crate::{AuthErrorKind, Layer};
 
     struct Users;
     impl CredentialLookup for Users {
