@@ -8,9 +8,7 @@ use zeroize::Zeroizing;
 use super::compute::{self, Key16, Side, digest_response, ha1, user_hash};
 use super::messages::{Challenge, Response, parse_rspauth};
 use super::{Cipher, DigestQop, NAME, layer, our_maxbuf, random_nonce};
-use crate::{
-    AuthError, AuthErrorKind, ClientMechanism, Outcome, SecurityLayer, SecurityProperties, Step,
-};
+use crate::{AuthError, ClientMechanism, Outcome, SecurityLayer, SecurityProperties, Step};
 
 /// What a DIGEST-MD5 client needs: who it is, whom it talks to, what it requires.
 #[derive(Clone)]
@@ -323,16 +321,6 @@ impl ClientMechanism for DigestClient {
         let State::Verified { ha1, outcome, qop } = self.state else {
             return Err(AuthError::state("DIGEST-MD5 exchange not complete"));
         };
-        if qop == DigestQop::Auth {
-            return Ok(None);
-        }
-        let (wrap, unwrap) = layer::halves(&ha1, qop, true)
-            .map_err(|e| AuthError::new(AuthErrorKind::Internal, e.to_string()))?;
-        Ok(Some(SecurityLayer::new(
-            wrap,
-            unwrap,
-            outcome.our_maxbuf,
-            outcome.peer_maxbuf,
-        )))
+        layer::security_layer(&ha1, qop, &outcome, true)
     }
 }

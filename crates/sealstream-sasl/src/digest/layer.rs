@@ -22,6 +22,7 @@ use zeroize::Zeroizing;
 
 use super::compute::{DirectionKeys, Key16, direction_keys};
 use super::{Cipher, DigestQop};
+use crate::{AuthError, AuthErrorKind, Outcome, SecurityLayer};
 
 /// Length of the truncated HMAC-MD5.
 const MAC_LEN: usize = 10;
@@ -206,6 +207,27 @@ pub(crate) fn halves(
         DigestWrap(Direction::new(ha1, qop, client)?),
         DigestUnwrap(Direction::new(ha1, qop, !client)?),
     ))
+}
+
+/// The layer a finished exchange negotiated for one side: none for qop=auth, else both
+/// directions framed with the maxbufs of `outcome`.
+pub(crate) fn security_layer(
+    ha1: &[u8; 16],
+    qop: DigestQop,
+    outcome: &Outcome,
+    client: bool,
+) -> Result<Option<SecurityLayer>, AuthError> {
+    if qop == DigestQop::Auth {
+        return Ok(None);
+    }
+    let (wrap, unwrap) = halves(ha1, qop, client)
+        .map_err(|e| AuthError::new(AuthErrorKind::Internal, e.to_string()))?;
+    Ok(Some(SecurityLayer::new(
+        wrap,
+        unwrap,
+        outcome.our_maxbuf,
+        outcome.peer_maxbuf,
+    )))
 }
 
 impl Wrap for DigestWrap {

@@ -9,7 +9,7 @@ use super::compute::{Key16, Side, digest_response, ha1, user_hash};
 use super::messages::{Challenge, Response, encode_rspauth};
 use super::{Cipher, DigestQop, NAME, layer, our_maxbuf, random_nonce};
 use crate::{
-    AuthError, AuthErrorKind, CredentialLookup, Outcome, Secret, SecurityLayer, SecurityProperties,
+    AuthError, CredentialLookup, Outcome, Secret, SecurityLayer, SecurityProperties,
     ServerMechanism, Step,
 };
 
@@ -287,16 +287,6 @@ impl ServerMechanism for DigestServer {
         let State::Done { ha1, outcome, qop } = self.state else {
             return Err(AuthError::state("DIGEST-MD5 exchange not complete"));
         };
-        if qop == DigestQop::Auth {
-            return Ok(None);
-        }
-        let (wrap, unwrap) = layer::halves(&ha1, qop, false)
-            .map_err(|e| AuthError::new(AuthErrorKind::Internal, e.to_string()))?;
-        Ok(Some(SecurityLayer::new(
-            wrap,
-            unwrap,
-            outcome.our_maxbuf,
-            outcome.peer_maxbuf,
-        )))
+        layer::security_layer(&ha1, qop, &outcome, false)
     }
 }
