@@ -10,7 +10,10 @@ use std::sync::Arc;
 
 use rustls::client::UnbufferedClientConnection;
 use rustls::server::UnbufferedServerConnection;
-use rustls::unbuffered::{ConnectionState, EncodeError, InsufficientSizeError, UnbufferedStatus};
+use rustls::unbuffered::{
+    ConnectionState, EncodeError, InsufficientSizeError, UnbufferedConnectionCommon,
+    UnbufferedStatus,
+};
 use rustls::{ExtractedSecrets, SideData};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
@@ -37,44 +40,47 @@ pub(crate) struct Handshaken {
 pub(crate) trait Unbuffered: Sized {
     type Data: SideData;
 
+    /// Whether this is the server end.
+    const IS_SERVER: bool;
+
     fn process<'c, 'i>(
         &'c mut self,
         incoming: &'i mut [u8],
     ) -> UnbufferedStatus<'c, 'i, Self::Data>;
 
-    /// Whether this is the server end.
-    const IS_SERVER: bool;
+    fn finish(self) -> Result<(ExtractedSecrets, Side), rustls::Error>;
+
+    /// What both connection types share.
+    fn common(&self) -> &UnbufferedConnectionCommon<Self::Data>;
 
     /// The negotiated parameters; `server_name` as the client asked for it or the server
     /// received it.
-    fn info(&self, server_name: Option<String>) -> io::Result<TlsInfo>;
-
-    fn finish(self) -> Result<(ExtractedSecrets, Side), rustls::Error>;
+    fn info(&self, server_name: Option<String>) -> io::Result<TlsInfo> {
+        let common = self.common();
+        let incomplete = || io::Error::other("handshake finished without negotiated parameters");
+        Ok(TlsInfo {
+            version: common.protocol_version().ok_or_else(incomplete)?,
+            suite: common.negotiated_cipher_suite().ok_or_else(incomplete)?,
+            handshake_kind: common.handshake_kind().ok_or_else(incomplete)?,
+            alpn: common.alpn_protocol().map(<[u8]>::to_vec),
+            peer_certificates: common
+                .peer_certificates()
+                .map(<[_]>::to_vec)
+                .unwrap_or_default(),
+            server_name,
+            bindings: Bindings::default(),
+        })
+    }
 
     /// Whether rustls has records queued to send.
-    fn wants_write(&self) -> bool;
+    fn wants_write(&self) -> bool {
+        self.common().wants_write()
+    }
 
     /// Whether the handshake is still running.
-    fn is_handshaking(&self) -> bool;
-}
-
-fn info_of<D>(
-    common: &rustls::unbuffered::UnbufferedConnectionCommon<D>,
-    server_name: Option<String>,
-) -> io::Result<TlsInfo> {
-    let incomplete = || io::Error::other("handshake finished without negotiated parameters");
-    Ok(TlsInfo {
-        version: common.protocol_version().ok_or_else(incomplete)?,
-        suite: common.negotiated_cipher_suite().ok_or_else(incomplete)?,
-        handshake_kind: common.handshake_kind().ok_or_else(incomplete)?,
-        alpn: common.alpn_protocol().map(<[u8]>::to_vec),
-        peer_certificates: common
-            .peer_certificates()
-            .map(<[_]>::to_vec)
-            .unwrap_or_default(),
-        server_name,
-        bindings: Bindings::default(),
-    })
+    fn is_handshaking(&self) -> bool {
+        self.common().is_handshaking()
+    }
 }
 
 impl Unbuffered for UnbufferedClientConnection {
@@ -88,21 +94,13 @@ impl Unbuffered for UnbufferedClientConnection {
         self.process_tls_records(incoming)
     }
 
-    fn info(&self, server_name: Option<String>) -> io::Result<TlsInfo> {
-        info_of(self, server_name)
-    }
-
     fn finish(self) -> Result<(ExtractedSecrets, Side), rustls::Error> {
         self.dangerous_into_kernel_connection()
             .map(|(s, k)| (s, Side::Client(k)))
     }
 
-    fn wants_write(&self) -> bool {
-        rustls::CommonState::wants_write(self)
-    }
-
-    fn is_handshaking(&self) -> bool {
-        rustls::CommonState::is_handshaking(self)
+    fn common(&self) -> &UnbufferedConnectionCommon<Self::Data> {
+        self
     }
 }
 
@@ -117,21 +115,13 @@ impl Unbuffered for UnbufferedServerConnection {
         self.process_tls_records(incoming)
     }
 
-    fn info(&self, server_name: Option<String>) -> io::Result<TlsInfo> {
-        info_of(self, server_name)
-    }
-
     fn finish(self) -> Result<(ExtractedSecrets, Side), rustls::Error> {
         self.dangerous_into_kernel_connection()
             .map(|(s, k)| (s, Side::Server(k)))
     }
 
-    fn wants_write(&self) -> bool {
-        rustls::CommonState::wants_write(self)
-    }
-
-    fn is_handshaking(&self) -> bool {
-        rustls::CommonState::is_handshaking(self)
+    fn common(&self) -> &UnbufferedConnectionCommon<Self::Data> {
+        self
     }
 }
 
