@@ -128,15 +128,22 @@ fn choose_qop(challenge: &Challenge, props: &SecurityProperties) -> Result<Diges
     }
     best.ok_or_else(|| {
         let ciphers: Vec<&str> = challenge.ciphers.iter().map(|c| Cipher::name(*c)).collect();
+        // Mention the legacy opt-in only where it would have found a cipher.
+        let legacy_would_fit = !props.allow_legacy_ciphers
+            && offered("auth-conf")
+            && challenge
+                .ciphers
+                .iter()
+                .any(|c| c.is_legacy() && props.accepts_layer(DigestQop::AuthConf(*c).ssf()));
         AuthError::policy(format!(
             "the server offers qop {:?} with ciphers {ciphers:?}; none lies within SSF {}..={}{}",
             challenge.qops,
             props.min_ssf,
             props.max_ssf,
-            if props.allow_legacy_ciphers {
-                ""
-            } else {
+            if legacy_would_fit {
                 " (des, rc4-56 and rc4-40 need allow_legacy_ciphers)"
+            } else {
+                ""
             }
         ))
     })

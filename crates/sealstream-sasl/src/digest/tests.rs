@@ -229,15 +229,20 @@ fn client_takes_the_strongest_allowed() {
     assert_eq!(c.qop(), Some(DigestQop::AuthConf(Cipher::TripleDes)));
 }
 
-#[test]
-fn legacy_ciphers_need_the_opt_in() {
-    // A server that offers only des: a client without the opt-in refuses.
-    let des_only = SecurityProperties {
+/// A server offering only des and nothing weaker.
+fn des_only_forced() -> SecurityProperties {
+    SecurityProperties {
         min_ssf: 55,
         max_ssf: 55,
         allow_legacy_ciphers: true,
         ..Default::default()
-    };
+    }
+}
+
+#[test]
+fn legacy_ciphers_need_the_opt_in() {
+    // A server that offers only des: a client without the opt-in refuses.
+    let des_only = des_only_forced();
     let mut c = client(
         "chris",
         "secret",
@@ -249,6 +254,19 @@ fn legacy_ciphers_need_the_opt_in() {
     let err = exchange(&mut c, &mut server(des_only)).unwrap_err();
     assert_eq!(err.kind(), AuthErrorKind::Policy);
     assert!(err.detail().contains("allow_legacy_ciphers"), "{err}");
+    // A client that wants no layer from a server that forces one: the legacy opt-in would not
+    // help, so the error does not point at it.
+    let mut c = client(
+        "chris",
+        "secret",
+        SecurityProperties {
+            max_ssf: 0,
+            ..Default::default()
+        },
+    );
+    let err = exchange(&mut c, &mut server(des_only_forced())).unwrap_err();
+    assert_eq!(err.kind(), AuthErrorKind::Policy);
+    assert!(!err.detail().contains("allow_legacy_ciphers"), "{err}");
     // A server without the opt-in offers none of them.
     let mut s = server(SecurityProperties::default());
     let challenge = String::from_utf8(continue_bytes(s.start(None).unwrap())).unwrap();
