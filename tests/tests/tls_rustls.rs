@@ -554,3 +554,62 @@ async fn data_sent_with_the_clients_finished_reaches_our_server() {
         assert_eq!(reply, b"HTTP/1.1 200 OK\r\n\r\nhello", "TLS 1.3: {tls13}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_record_in_the_finished_flight_keeps_the_good_one_before_it() {
+    // The client's Finished, a good record and a tampered one arrive in one segment. The good
+    // record is delivered, the bad one is MESSAGE_ALTERED, and the handshake itself succeeds
+    // (it used to fail, losing the good record, when rustls decrypted past the Finished).
+    use std::io::{Read, Write};
+    let id = tls::identity();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let config = tls::client(&id, true, None);
+    let client = std::thread::spawn(move || {
+        let mut sock = std::net::TcpStream::connect(addr).unwrap();
+        let mut conn = rustls::ClientConnection::new(config, tls::localhost()).unwrap();
+        conn.writer().write_all(b"good").unwrap();
+        conn.writer().write_all(b"bad!").unwrap();
+        loop {
+            if conn.wants_write() {
+                let mut flight = Vec::new();
+                while conn.wants_write() {
+                    conn.write_tls(&mut flight).unwrap();
+                }
+                if !conn.is_handshaking() {
+                    // Finished, "good", "bad!": corrupt the last record's tag.
+                    *flight.last_mut().unwrap() ^= 1;
+                    sock.write_all(&flight).unwrap();
+                    break;
+                }
+                sock.write_all(&flight).unwrap();
+            }
+            conn.read_tls(&mut sock).unwrap();
+            conn.process_new_packets().unwrap();
+        }
+        // Hold the socket until the server is done.
+        let _ = sock.read(&mut [0u8; 1]);
+    });
+    listener.set_nonblocking(true).unwrap();
+    let (tcp, _) = tokio::net::TcpListener::from_std(listener)
+        .unwrap()
+        .accept()
+        .await
+        .unwrap();
+    let mut server = TlsAcceptor::new(tls::server(&id, true, None))
+        .accept(tcp)
+        .await
+        .expect("the handshake itself is sound");
+    let mut got = Vec::new();
+    let err = server.read_to_end(&mut got).await.unwrap_err();
+    assert_eq!(got, b"good");
+    assert_eq!(
+        Error::from_io(&err).map(Error::status),
+        Some(Status::MessageAltered),
+        "{err}"
+    );
+    drop(server);
+    tokio::task::spawn_blocking(move || client.join().unwrap())
+        .await
+        .unwrap();
+}

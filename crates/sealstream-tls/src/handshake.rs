@@ -190,11 +190,16 @@ where
     let mut plaintext = Vec::new();
     let mut captured = Captured::default();
     loop {
-        // Once the handshake is over and everything rustls queued (a TLS 1.3 server's session
-        // tickets) is on the wire, stop: records still to come are ciphertext for our record
-        // layer, which keeps what came before a bad one. Asking rustls for more would make it
-        // decrypt them, and fail the whole handshake on a bad one.
-        if !conn.is_handshaking() && !conn.wants_write() && queued == 0 {
+        // Once the handshake is over and rustls has encoded everything it queued (a TLS 1.3
+        // server's session tickets), send that and stop. Records still to come are ciphertext
+        // for our record layer, which keeps what came before a bad one. Asking rustls for
+        // anything more (even for the transmit step) makes it decrypt the next record first,
+        // and fail the whole handshake on a bad one.
+        if !conn.is_handshaking() && !conn.wants_write() {
+            if queued > 0 {
+                io.write_all(&outgoing[..queued]).await?;
+                io.flush().await?;
+            }
             break;
         }
         let UnbufferedStatus { mut discard, state } =
