@@ -6,7 +6,7 @@ use sealstream::sasl::{Unwrap, Wrap};
 use sealstream::{Qop, RecordMut};
 
 use crate::digest::layer::halves;
-use crate::digest::messages::{Challenge, Response};
+use crate::digest::messages::{self, Challenge, Response};
 use crate::digest::{Cipher, DigestClient, DigestClientConfig, DigestQop};
 use crate::{ClientMechanism, Step};
 
@@ -22,13 +22,17 @@ const HA1: [u8; 16] = *b"fuzzing H(A1) 16";
 pub fn digest_challenge(data: &[u8]) {
     if let Ok(challenge) = Challenge::parse(data) {
         let encoded = challenge.encode();
-        let again = Challenge::parse(&encoded).unwrap_or_else(|e| {
-            panic!(
-                "re-encoded challenge {:?} refused: {e}",
-                String::from_utf8_lossy(&encoded)
-            )
-        });
-        assert_eq!(again, challenge, "the challenge changed in re-encoding");
+        // Re-encoding quotes every value, so a challenge just under the size limit may come out
+        // over it; that is the limit working, not a bug.
+        if encoded.len() < messages::MAX_CHALLENGE {
+            let again = Challenge::parse(&encoded).unwrap_or_else(|e| {
+                panic!(
+                    "re-encoded challenge {:?} refused: {e}",
+                    String::from_utf8_lossy(&encoded)
+                )
+            });
+            assert_eq!(again, challenge, "the challenge changed in re-encoding");
+        }
     }
 
     let mut config = DigestClientConfig::new("fuzz", "pencil", "ldap", "localhost");

@@ -153,10 +153,34 @@ impl Writer {
 
     /// `name="value"`, escaping `"` and `\`.
     pub(crate) fn quoted(&mut self, name: &str, value: &str) -> &mut Self {
+        self.quoted_bytes(name, value.as_bytes())
+    }
+
+    /// `name="value"` for a user name or realm, in ISO 8859-1 unless `utf8`.
+    ///
+    /// RFC 2831 §2.1.1: "charset [...] If present, it specifies that the server supports UTF-8
+    /// encoding for the username and password. If not present, the username and password must
+    /// be encoded in ISO 8859-1". A value with a character beyond U+00FF has no ISO 8859-1
+    /// form and goes out in UTF-8, which is all a peer without UTF-8 support can be sent.
+    pub(crate) fn text(&mut self, name: &str, value: &str, utf8: bool) -> &mut Self {
+        if utf8 || value.is_ascii() {
+            return self.quoted(name, value);
+        }
+        match value
+            .chars()
+            .map(|c| u8::try_from(u32::from(c)).ok())
+            .collect::<Option<Vec<u8>>>()
+        {
+            Some(latin1) => self.quoted_bytes(name, &latin1),
+            None => self.quoted(name, value),
+        }
+    }
+
+    fn quoted_bytes(&mut self, name: &str, value: &[u8]) -> &mut Self {
         self.separate();
         self.out.extend_from_slice(name.as_bytes());
         self.out.extend_from_slice(b"=\"");
-        for &b in value.as_bytes() {
+        for &b in value {
             if b == b'"' || b == b'\\' {
                 self.out.push(b'\\');
             }

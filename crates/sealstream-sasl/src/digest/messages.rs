@@ -7,7 +7,7 @@ use super::{Cipher, DigestQop, compute, parse_maxbuf};
 use crate::AuthError;
 
 // RFC 2831 §2.1.1: "The size of a digest-challenge MUST be less than 2048 bytes."
-const MAX_CHALLENGE: usize = 2048;
+pub(crate) const MAX_CHALLENGE: usize = 2048;
 // RFC 2831 §2.1.2: "The size of a digest-response MUST be less than 4096 bytes."
 const MAX_RESPONSE: usize = 4096;
 
@@ -89,7 +89,7 @@ impl Challenge {
     pub(crate) fn encode(&self) -> Vec<u8> {
         let mut w = Writer::default();
         for realm in &self.realms {
-            w.quoted("realm", realm);
+            w.text("realm", realm, self.utf8);
         }
         w.quoted("nonce", &self.nonce);
         w.quoted("qop", &self.qops.join(","));
@@ -206,9 +206,9 @@ impl Response {
         if self.utf8 {
             w.token("charset", "utf-8");
         }
-        w.quoted("username", &self.username);
+        w.text("username", &self.username, self.utf8);
         if let Some(realm) = &self.realm {
-            w.quoted("realm", realm);
+            w.text("realm", realm, self.utf8);
         }
         w.quoted("nonce", &self.nonce);
         w.token("nc", &format!("{:08x}", self.nc));

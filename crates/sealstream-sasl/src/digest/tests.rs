@@ -419,6 +419,33 @@ fn cyrus_style_unquoted_challenge_is_accepted() {
 }
 
 #[test]
+fn without_charset_utf8_names_travel_in_iso_8859_1() {
+    // Found by fuzzing: a challenge without charset=utf-8 whose realm had bytes above 0x7F was
+    // decoded as ISO 8859-1 but written back in UTF-8, so the names changed on the wire.
+    let challenge = b"realm=\"caf\xe9\",nonce=\"n1\",qop=\"auth\",algorithm=md5-sess";
+    let parsed = messages::Challenge::parse(challenge).unwrap();
+    assert_eq!(parsed.realms, ["caf\u{e9}"]);
+    assert_eq!(parsed.encode(), challenge, "the same bytes go out again");
+
+    // The client answers in ISO 8859-1 too: one byte for "é" in the user name and the realm.
+    let mut c = DigestClient::new(DigestClientConfig::new("ren\u{e9}", "pw", "ldap", "h"));
+    let response = continue_bytes(c.step(challenge).unwrap());
+    let latin1 = |s: &[u8]| response.windows(s.len()).any(|w| w == s);
+    assert!(latin1(b"username=\"ren\xe9\""), "{response:?}");
+    assert!(latin1(b"realm=\"caf\xe9\""), "{response:?}");
+    assert!(
+        !response.starts_with(b"charset"),
+        "no charset=utf-8 was offered"
+    );
+
+    // With charset=utf-8, UTF-8.
+    let utf8 = "realm=\"caf\u{e9}\",nonce=\"n1\",qop=\"auth\",charset=utf-8,algorithm=md5-sess";
+    let mut c = DigestClient::new(DigestClientConfig::new("ren\u{e9}", "pw", "ldap", "h"));
+    let response = String::from_utf8(continue_bytes(c.step(utf8.as_bytes()).unwrap())).unwrap();
+    assert!(response.contains("username=\"ren\u{e9}\""), "{response}");
+}
+
+#[test]
 fn steps_out_of_order() {
     let mut s = server(SecurityProperties::default());
     assert_eq!(s.step(b"x").unwrap_err().kind(), AuthErrorKind::State);
