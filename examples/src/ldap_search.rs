@@ -13,7 +13,7 @@ use std::time::Duration;
 use clap::Parser;
 use rasn_ldap::{LdapMessage, ProtocolOp, ResultCode, SearchRequestScope};
 use sealstream::{EofPolicy, StreamBuilder};
-use sealstream_sasl::digest::{Cipher, DigestClient, DigestClientConfig};
+use sealstream_sasl::digest::{DigestClient, DigestClientConfig, LayerChoice};
 use sealstream_sasl::{ClientMechanism, SecurityProperties, Step};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -159,39 +159,19 @@ pub fn parse_url(url: &str) -> Result<(String, u16), Failure> {
     Ok((host.to_owned(), port))
 }
 
-/// The security properties that make the client negotiate exactly what the arguments ask for.
-///
-/// Each cipher has its own strength (rc4 128, 3des 112, rc4-56 56, des 55, rc4-40 40), so
-/// pinning both `min_ssf` and `max_ssf` to one picks that cipher.
+/// The security properties that make the client negotiate exactly what the arguments ask for
+/// (see [`LayerChoice`]).
 pub fn properties(args: &Args) -> Result<SecurityProperties, Failure> {
-    let (min_ssf, max_ssf) = match (args.qop.as_str(), &args.cipher) {
-        ("auth-conf", Some(name)) => {
-            let cipher = Cipher::from_name(name)
-                .ok_or_else(|| Failure::usage(format!("--cipher {name}: unknown cipher")))?;
-            if cipher.is_legacy() && !args.legacy_ciphers {
-                return Err(Failure::usage(format!(
-                    "--cipher {name} is a weak legacy cipher; add --legacy-ciphers to allow it"
-                )));
-            }
-            (cipher.ssf(), cipher.ssf())
-        }
-        (qop, Some(_)) => {
-            return Err(Failure::usage(format!(
-                "--cipher goes with --qop auth-conf, not {qop}"
-            )));
-        }
-        ("auth", None) => (0, 0),
-        ("auth-int", None) => (1, 1),
-        ("auth-conf", None) => (2, 256),
-        (qop, None) => return Err(Failure::usage(format!("--qop {qop}: unknown qop"))),
-    };
-    Ok(SecurityProperties {
-        min_ssf,
-        max_ssf,
-        maxbuf: args.maxbuf,
-        allow_legacy_ciphers: args.legacy_ciphers,
-        ..SecurityProperties::default()
-    })
+    let choice = LayerChoice::from_names(&args.qop, args.cipher.as_deref())
+        .map_err(|e| Failure::usage(format!("--qop/--cipher: {}", e.detail())))?;
+    let mut props = choice.properties(args.legacy_ciphers).map_err(|e| {
+        Failure::usage(format!(
+            "--cipher: {}; add --legacy-ciphers to allow it",
+            e.detail()
+        ))
+    })?;
+    props.maxbuf = args.maxbuf;
+    Ok(props)
 }
 
 /// Run the command: bind, search, write the entries to `out` as LDIF and, with `--verbose`, the

@@ -1,110 +1,31 @@
 //! `sealcat connect` and `sealcat listen` as a user runs them: with each other over TLS, with
 //! openssl on the other end, and with bad input (one clear line, a non-zero exit, no panic).
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::path::PathBuf;
-use std::process::{Child, ChildStderr, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-fn sealcat() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_sealcat"))
-}
+mod common;
 
-fn temp_path(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("sealcat-{}-{name}", std::process::id()))
-}
+use common::{
+    Listener, assert_fails, pattern, run, sealcat, stderr_of, temp_path, wait_with_deadline,
+};
 
-/// Bytes that show any loss, reordering or duplication.
-fn pattern(seed: u8, len: usize) -> Vec<u8> {
-    (0..len).map(|i| (i % 251) as u8 ^ seed).collect()
-}
-
-/// A running `sealcat listen`, and the address it printed.
-struct Listener {
-    child: Child,
-    addr: String,
-    stderr: BufReader<ChildStderr>,
-}
-
-impl Drop for Listener {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
+/// `sealcat listen --tls ARGS`; it prints its certificate's fingerprint.
 fn listen(args: &[&str]) -> Listener {
-    let mut child = sealcat()
-        .args(["listen", "127.0.0.1:0", "--tls"])
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("sealcat listen starts");
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
-    let addr = line
-        .split_whitespace()
-        .find(|word| word.starts_with("127.0.0.1:"))
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_string();
+    let listener = common::listen(&["--tls"], args, &[]);
     assert!(
-        line.contains("SHA-256"),
-        "the fingerprint is printed: {line}"
+        listener.banner.contains("SHA-256"),
+        "the fingerprint is printed: {}",
+        listener.banner
     );
-    Listener {
-        child,
-        addr,
-        stderr,
-    }
+    listener
 }
 
-/// Run `sealcat connect ADDR --tls ARGS` with `input` on stdin.
+/// `sealcat connect ADDR --tls ARGS` with `input` on stdin.
 fn connect(addr: &str, args: &[&str], input: Vec<u8>) -> Output {
-    let mut child = sealcat()
-        .args(["connect", addr, "--tls"])
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("sealcat connect starts");
-    let mut stdin = child.stdin.take().unwrap();
-    let feeder = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
-    let out = wait_with_deadline(child, Duration::from_secs(30));
-    feeder.join().unwrap();
-    out
-}
-
-fn wait_with_deadline(child: Child, deadline: Duration) -> Output {
-    let id = child.id();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    rx.recv_timeout(deadline)
-        .unwrap_or_else(|_| {
-            let _ = Command::new("kill").arg(id.to_string()).status();
-            panic!("sealcat did not finish within {deadline:?}")
-        })
-        .unwrap()
-}
-
-fn stderr_of(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// A failed run: exit `code`, one line on stderr containing `expected`, no panic.
-fn assert_fails(out: &Output, code: i32, expected: &str) {
-    let err = stderr_of(out);
-    assert_eq!(out.status.code(), Some(code), "stderr: {err}");
-    assert!(err.contains(expected), "expected {expected:?} in {err:?}");
-    assert!(!err.contains("panicked"), "{err}");
-    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err:?}");
+    common::connect(addr, &["--tls"], args, &[], input)
 }
 
 #[test]
@@ -206,18 +127,6 @@ fn an_untrusted_certificate_is_refused_with_a_hint() {
 
 #[test]
 fn bad_input_gives_one_line_and_a_non_zero_exit() {
-    let run = |args: &[&str]| {
-        wait_with_deadline(
-            sealcat()
-                .args(args)
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap(),
-            Duration::from_secs(20),
-        )
-    };
     assert_fails(
         &run(&["connect", "127.0.0.1:9", "--tls", "--bogus"]),
         2,

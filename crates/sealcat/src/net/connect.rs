@@ -1,13 +1,15 @@
-//! `sealcat connect ADDR --tls`: stdin to the peer, the peer to stdout.
+//! `sealcat connect ADDR --tls | --sasl MECH`: stdin to the peer, the peer to stdout.
 
 use std::path::PathBuf;
 
 use rustls::pki_types::ServerName;
 use sealstream_tls::TlsConnector;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
 use super::config::{self, Trust};
 use super::relay::relay_terminal;
+use super::sasl;
 
 /// Options of `sealcat connect`.
 #[derive(Debug, clap::Args)]
@@ -15,21 +17,28 @@ pub(crate) struct Options {
     /// The peer, HOST:PORT.
     addr: String,
     /// Seal the connection with TLS.
-    #[arg(long, required = true)]
+    #[arg(long, required_unless_present = "sasl", conflicts_with = "sasl")]
     tls: bool,
+    /// Authenticate with this SASL mechanism and seal the connection with its layer, over
+    /// sealcat's line protocol (PROTOCOL.md).
+    #[arg(long, value_name = "MECH", value_parser = sasl::MECHANISMS)]
+    sasl: Option<String>,
     /// Trust the CA certificates in this PEM file (default: the system's).
-    #[arg(long, value_name = "FILE", conflicts_with = "insecure")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["insecure", "sasl"])]
     ca: Option<PathBuf>,
     /// Accept any server certificate (the handshake's signatures are still checked).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "sasl")]
     insecure: bool,
     /// The server name to verify and send as SNI (default: the host of ADDR).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", conflicts_with = "sasl")]
     sni: Option<String>,
     /// Offer an application protocol by ALPN; repeat for several, in order of preference.
-    #[arg(long = "alpn", value_name = "PROTOCOL")]
+    #[arg(long = "alpn", value_name = "PROTOCOL", conflicts_with = "sasl")]
     alpn: Vec<String>,
-    /// Print the negotiated version, suite, ALPN and peer certificate on stderr.
+    #[command(flatten)]
+    sasl_args: sasl::ClientArgs,
+    /// Print what was negotiated (TLS: version, suite, ALPN, peer certificate; SASL: layer,
+    /// cipher, maxbuf) on stderr.
     #[arg(short, long)]
     verbose: bool,
 }
@@ -41,23 +50,35 @@ fn host_of(addr: &str) -> &str {
 }
 
 pub(crate) async fn run(options: Options) -> Result<(), String> {
+    let host = host_of(&options.addr).to_string();
+    if options.sasl.is_some() {
+        // Checked before connecting: a bad --cipher is a usage error, not a network one.
+        let mechanism = options.sasl_args.mechanism(&host)?;
+        let tcp = connect_tcp(&options.addr).await?;
+        let established = sasl::exchange::client(tcp, mechanism)
+            .await
+            .map_err(|e| sasl::exchange_error(&options.addr, &e))?;
+        if options.verbose {
+            eprintln!(
+                "sealcat: connected to {}: {}",
+                options.addr,
+                sasl::describe(&established.outcome)
+            );
+        }
+        let (from_peer, to_peer) = established.stream.into_split();
+        return relay(&options, from_peer, to_peer).await;
+    }
+
     let trust = match (&options.ca, options.insecure) {
         (Some(path), _) => Trust::CaFile(path),
         (None, true) => Trust::Anyone,
         (None, false) => Trust::System,
     };
-    let name = options
-        .sni
-        .clone()
-        .unwrap_or_else(|| host_of(&options.addr).to_string());
+    let name = options.sni.clone().unwrap_or(host);
     let server_name = ServerName::try_from(name.clone())
         .map_err(|_| format!("{name:?} is not a valid server name"))?;
     let config = config::client(trust, &options.alpn)?;
-
-    let tcp = TcpStream::connect(&options.addr)
-        .await
-        .map_err(|e| format!("cannot connect to {}: {e}", options.addr))?;
-    let _ = tcp.set_nodelay(true);
+    let tcp = connect_tcp(&options.addr).await?;
     let stream = TlsConnector::new(config)
         .connect(server_name, tcp)
         .await
@@ -73,6 +94,23 @@ pub(crate) async fn run(options: Options) -> Result<(), String> {
         );
     }
     let (from_peer, to_peer) = stream.into_split();
+    relay(&options, from_peer, to_peer).await
+}
+
+async fn connect_tcp(addr: &str) -> Result<TcpStream, String> {
+    let tcp = TcpStream::connect(addr)
+        .await
+        .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
+    let _ = tcp.set_nodelay(true);
+    Ok(tcp)
+}
+
+/// Relay the terminal over the sealed stream's two halves.
+async fn relay<R, W>(options: &Options, from_peer: R, to_peer: W) -> Result<(), String>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
     let moved = relay_terminal(from_peer, to_peer)
         .await
         .map_err(|e| format!("connection to {}: {e}", options.addr))?;

@@ -1,5 +1,5 @@
-//! `sealcat listen ADDR --tls`: accept TLS connections and relay them to stdin/stdout, echo
-//! them, or hand each to a command.
+//! `sealcat listen ADDR --tls | --sasl MECH`: accept sealed connections and relay them to
+//! stdin/stdout, echo them, or hand each to a command.
 
 use std::io;
 use std::net::SocketAddr;
@@ -7,11 +7,13 @@ use std::path::PathBuf;
 use std::process::Stdio;
 
 use sealstream_tls::TlsAcceptor;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 
 use super::config;
 use super::identity::Identity;
 use super::relay::{Until, relay, relay_terminal};
+use super::sasl;
 
 /// Options of `sealcat listen`.
 #[derive(Debug, clap::Args)]
@@ -19,16 +21,20 @@ pub(crate) struct Options {
     /// Where to listen, HOST:PORT (port 0: any free port, printed on stderr).
     addr: String,
     /// Seal connections with TLS.
-    #[arg(long, required = true)]
+    #[arg(long, required_unless_present = "sasl", conflicts_with = "sasl")]
     tls: bool,
+    /// Authenticate clients with this SASL mechanism and seal each connection with its layer,
+    /// over sealcat's line protocol (PROTOCOL.md).
+    #[arg(long, value_name = "MECH", value_parser = sasl::MECHANISMS)]
+    sasl: Option<String>,
     /// The certificate chain, PEM (default: a self-signed certificate made at start).
-    #[arg(long, value_name = "FILE", requires = "key")]
+    #[arg(long, value_name = "FILE", requires = "key", conflicts_with = "sasl")]
     cert: Option<PathBuf>,
     /// The private key, PEM.
     #[arg(long, value_name = "FILE", requires = "cert")]
     key: Option<PathBuf>,
     /// Write the self-signed certificate to this file, for `connect --ca`.
-    #[arg(long, value_name = "FILE", conflicts_with = "cert")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["cert", "sasl"])]
     save_cert: Option<PathBuf>,
     /// Send every connection's data back to it.
     #[arg(long, conflicts_with = "exec")]
@@ -37,8 +43,10 @@ pub(crate) struct Options {
     #[arg(long, value_name = "CMD")]
     exec: Option<String>,
     /// Accept an application protocol by ALPN; repeat for several, in order of preference.
-    #[arg(long = "alpn", value_name = "PROTOCOL")]
+    #[arg(long = "alpn", value_name = "PROTOCOL", conflicts_with = "sasl")]
     alpn: Vec<String>,
+    #[command(flatten)]
+    sasl_args: sasl::ServerArgs,
     /// With --echo or --exec, serve one connection and exit.
     #[arg(long)]
     once: bool,
@@ -55,18 +63,30 @@ enum Serve {
     Exec(String),
 }
 
-pub(crate) async fn run(options: Options) -> Result<(), String> {
+/// How each connection is sealed.
+#[derive(Clone)]
+enum Acceptor {
+    Tls(TlsAcceptor),
+    Sasl(sasl::ServerSettings),
+}
+
+/// The host part of `addr`, without brackets; `None` for a wildcard address.
+fn host_of(addr: &str) -> Option<String> {
+    let host = addr.rsplit_once(':').map_or("", |(h, _)| h);
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    (!matches!(host, "" | "0.0.0.0" | "::")).then(|| host.to_string())
+}
+
+/// The TLS acceptor, and the words describing it for the start-up line.
+fn tls_acceptor(options: &Options) -> Result<(TlsAcceptor, String), String> {
     let identity = match (&options.cert, &options.key) {
         (Some(cert), Some(key)) => Identity::from_pem_files(cert, key)?,
         _ => {
-            let host = options.addr.rsplit_once(':').map_or("", |(h, _)| h);
             let mut names = vec!["localhost".to_string(), "127.0.0.1".to_string()];
-            if !host.is_empty() && !names.iter().any(|n| n == host) {
-                names.push(
-                    host.trim_start_matches('[')
-                        .trim_end_matches(']')
-                        .to_string(),
-                );
+            if let Some(host) = host_of(&options.addr) {
+                if !names.contains(&host) {
+                    names.push(host);
+                }
             }
             Identity::self_signed(names)?
         }
@@ -76,8 +96,31 @@ pub(crate) async fn run(options: Options) -> Result<(), String> {
         std::fs::write(path, pem)
             .map_err(|e| format!("cannot write the certificate to {}: {e}", path.display()))?;
     }
-    let self_signed = identity.self_signed_pem.is_some();
+    let kind = if identity.self_signed_pem.is_some() {
+        "self-signed certificate"
+    } else {
+        "certificate"
+    };
     let acceptor = TlsAcceptor::new(config::server(identity, &options.alpn)?);
+    Ok((acceptor, format!("TLS, {kind} SHA-256 {fingerprint}")))
+}
+
+pub(crate) async fn run(options: Options) -> Result<(), String> {
+    let (acceptor, description) = if options.sasl.is_some() {
+        let settings = options
+            .sasl_args
+            .settings(host_of(&options.addr).as_deref())?;
+        let description = format!(
+            "SASL DIGEST-MD5 as {}/{}, offering {}",
+            sasl::SERVICE,
+            settings.host(),
+            options.sasl_args.offer()
+        );
+        (Acceptor::Sasl(settings), description)
+    } else {
+        let (acceptor, description) = tls_acceptor(&options)?;
+        (Acceptor::Tls(acceptor), description)
+    };
 
     let listener = TcpListener::bind(&options.addr)
         .await
@@ -85,12 +128,7 @@ pub(crate) async fn run(options: Options) -> Result<(), String> {
     let local = listener
         .local_addr()
         .map_err(|e| format!("cannot listen on {}: {e}", options.addr))?;
-    let kind = if self_signed {
-        "self-signed certificate"
-    } else {
-        "certificate"
-    };
-    eprintln!("sealcat: listening on {local} (TLS, {kind} SHA-256 {fingerprint})");
+    eprintln!("sealcat: listening on {local} ({description})");
 
     let serve = match (&options.exec, options.echo) {
         (Some(cmd), _) => Serve::Exec(cmd.clone()),
@@ -125,21 +163,56 @@ async fn accept(listener: &TcpListener) -> Result<(TcpStream, SocketAddr), Strin
 async fn handle(
     tcp: TcpStream,
     peer: SocketAddr,
-    acceptor: &TlsAcceptor,
+    acceptor: &Acceptor,
     serve: &Serve,
     verbose: bool,
 ) -> Result<(), String> {
-    let stream = acceptor
-        .accept(tcp)
-        .await
-        .map_err(|e| super::handshake_error(&peer.to_string(), &e))?;
-    if verbose {
-        eprintln!(
-            "sealcat: {peer} connected: {}",
-            super::describe(stream.seal_half().info())
-        );
+    match acceptor {
+        Acceptor::Tls(acceptor) => {
+            let stream = acceptor
+                .accept(tcp)
+                .await
+                .map_err(|e| super::handshake_error(&peer.to_string(), &e))?;
+            if verbose {
+                eprintln!(
+                    "sealcat: {peer} connected: {}",
+                    super::describe(stream.seal_half().info())
+                );
+            }
+            let (from_peer, to_peer) = stream.into_split();
+            serve_halves(from_peer, to_peer, peer, serve).await?;
+        }
+        Acceptor::Sasl(settings) => {
+            let established = sasl::exchange::server(tcp, settings.mechanism())
+                .await
+                .map_err(|e| sasl::exchange_error(&peer.to_string(), &e))?;
+            if verbose {
+                eprintln!(
+                    "sealcat: {peer} connected: {}",
+                    sasl::describe(&established.outcome)
+                );
+            }
+            let (from_peer, to_peer) = established.stream.into_split();
+            serve_halves(from_peer, to_peer, peer, serve).await?;
+        }
     }
-    let (mut from_peer, mut to_peer) = stream.into_split();
+    if verbose {
+        eprintln!("sealcat: {peer} closed");
+    }
+    Ok(())
+}
+
+/// Do with a sealed connection's halves what `serve` says.
+async fn serve_halves<R, W>(
+    mut from_peer: R,
+    mut to_peer: W,
+    peer: SocketAddr,
+    serve: &Serve,
+) -> Result<(), String>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
     let failed = |e: io::Error| format!("connection from {peer}: {e}");
     match serve {
         Serve::Relay => {
@@ -170,9 +243,6 @@ async fn handle(
                 .map_err(failed)?;
             let _ = child.wait().await;
         }
-    }
-    if verbose {
-        eprintln!("sealcat: {peer} closed");
     }
     Ok(())
 }

@@ -6,6 +6,7 @@ pub(crate) mod connect;
 pub(crate) mod identity;
 pub(crate) mod listen;
 pub(crate) mod relay;
+pub(crate) mod sasl;
 
 use sealstream_tls::TlsInfo;
 use x509_parser::prelude::{FromDer, X509Certificate};

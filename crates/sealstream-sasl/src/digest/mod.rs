@@ -14,6 +14,7 @@
 //! `rc4-56` and `rc4-40`. Subsequent authentication (RFC 2831 §2.2) is not: every exchange is a
 //! first one.
 
+mod choice;
 mod cipher;
 mod client;
 pub(crate) mod compute;
@@ -22,6 +23,7 @@ pub(crate) mod layer;
 pub(crate) mod messages;
 mod server;
 
+pub use choice::LayerChoice;
 pub use cipher::Cipher;
 pub use client::{DigestClient, DigestClientConfig};
 pub use compute::user_hash;

@@ -1,0 +1,252 @@
+//! `--sasl digest-md5`: authenticate with SASL and seal the connection with the negotiated
+//! layer instead of TLS, over sealcat's line protocol (`crates/sealcat/PROTOCOL.md`).
+
+pub(crate) mod exchange;
+pub(crate) mod lines;
+
+use std::sync::Arc;
+
+use sealstream_sasl::digest::{
+    DigestClient, DigestClientConfig, DigestServer, DigestServerConfig, LayerChoice,
+};
+use sealstream_sasl::{ClientMechanism, CredentialLookup, Layer, Outcome, Secret, ServerMechanism};
+
+/// The service name in DIGEST-MD5's `digest-uri` (`sealcat/HOST`).
+pub(crate) const SERVICE: &str = "sealcat";
+
+/// The mechanisms `--sasl` takes.
+pub(crate) const MECHANISMS: [&str; 1] = ["digest-md5"];
+
+/// SASL options of `sealcat connect`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ClientArgs {
+    /// The SASL user name (authentication identity).
+    #[arg(long, conflicts_with = "tls", required_if_eq("sasl", "digest-md5"))]
+    user: Option<String>,
+    /// The password. Prefer the SEALCAT_PASSWORD environment variable: a command line is visible
+    /// to other local users.
+    #[arg(
+        long,
+        env = "SEALCAT_PASSWORD",
+        hide_env_values = true,
+        conflicts_with = "tls",
+        required_if_eq("sasl", "digest-md5")
+    )]
+    password: Option<String>,
+    /// The realm to authenticate in (default: the server's first).
+    #[arg(long, conflicts_with = "tls")]
+    realm: Option<String>,
+    /// Act as this identity instead of the user's own (the server must allow it).
+    #[arg(long, conflicts_with = "tls")]
+    authzid: Option<String>,
+    /// The layer to insist on: auth-int (integrity) or auth-conf (confidentiality).
+    #[arg(
+        long,
+        conflicts_with = "tls",
+        required_if_eq("sasl", "digest-md5"),
+        value_parser = ["auth-int", "auth-conf"]
+    )]
+    qop: Option<String>,
+    /// The auth-conf cipher: rc4 or 3des; des, rc4-56 and rc4-40 with --legacy-ciphers
+    /// (default: the strongest the server offers).
+    #[arg(long, conflicts_with = "tls")]
+    cipher: Option<String>,
+    /// Allow DIGEST-MD5's weak ciphers des, rc4-56 and rc4-40.
+    #[arg(long, conflicts_with = "tls")]
+    legacy_ciphers: bool,
+    /// The largest frame we accept, announced to the peer as maxbuf.
+    #[arg(long, conflicts_with = "tls", default_value_t = 65536)]
+    maxbuf: u32,
+    /// The host in DIGEST-MD5's digest-uri (default: the host of ADDR).
+    #[arg(long, conflicts_with = "tls", value_name = "NAME")]
+    sasl_host: Option<String>,
+}
+
+/// SASL options of `sealcat listen`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ServerArgs {
+    /// The one user accepted.
+    #[arg(long, conflicts_with = "tls", required_if_eq("sasl", "digest-md5"))]
+    user: Option<String>,
+    /// The user's password. Prefer the SEALCAT_PASSWORD environment variable: a command line is
+    /// visible to other local users.
+    #[arg(
+        long,
+        env = "SEALCAT_PASSWORD",
+        hide_env_values = true,
+        conflicts_with = "tls",
+        required_if_eq("sasl", "digest-md5")
+    )]
+    password: Option<String>,
+    /// The realm offered (default: the host name).
+    #[arg(long, conflicts_with = "tls")]
+    realm: Option<String>,
+    /// An identity the user may act as besides its own; repeat for several.
+    #[arg(long = "authzid", conflicts_with = "tls", value_name = "ID")]
+    authzids: Vec<String>,
+    /// The layer offered: auth-int or auth-conf (default: both).
+    #[arg(long, conflicts_with = "tls", value_parser = ["auth-int", "auth-conf"])]
+    qop: Option<String>,
+    /// Offer only auth-conf with this cipher.
+    #[arg(long, conflicts_with = "tls")]
+    cipher: Option<String>,
+    /// Offer DIGEST-MD5's weak ciphers des, rc4-56 and rc4-40 too.
+    #[arg(long, conflicts_with = "tls")]
+    legacy_ciphers: bool,
+    /// The largest frame we accept, announced to the peer as maxbuf.
+    #[arg(long, conflicts_with = "tls", default_value_t = 65536)]
+    maxbuf: u32,
+    /// Our host name, which clients must name in digest-uri (default: the host of ADDR, or
+    /// localhost when ADDR is a wildcard address).
+    #[arg(long, conflicts_with = "tls", value_name = "NAME")]
+    sasl_host: Option<String>,
+}
+
+/// The layer and properties asked for by `--qop`, `--cipher` and `--legacy-ciphers`.
+fn properties(
+    qop: Option<&str>,
+    cipher: Option<&str>,
+    legacy: bool,
+    maxbuf: u32,
+) -> Result<sealstream_sasl::SecurityProperties, String> {
+    let choice = match (qop, cipher) {
+        (Some(qop), cipher) => LayerChoice::from_names(qop, cipher),
+        // A cipher alone means auth-conf with it.
+        (None, Some(cipher)) => LayerChoice::from_names("auth-conf", Some(cipher)),
+        (None, None) => Ok(LayerChoice::AnyLayer),
+    }
+    .map_err(|e| e.detail().to_string())?;
+    let mut props = choice
+        .properties(legacy)
+        .map_err(|e| format!("{}; add --legacy-ciphers to allow it", e.detail()))?;
+    props.maxbuf = maxbuf;
+    Ok(props)
+}
+
+fn required<'a>(value: &'a Option<String>, flag: &str) -> Result<&'a str, String> {
+    value
+        .as_deref()
+        .ok_or_else(|| format!("--sasl needs {flag}"))
+}
+
+impl ClientArgs {
+    /// The mechanism to authenticate with, for a server reached as `host`.
+    pub(crate) fn mechanism(&self, host: &str) -> Result<Box<dyn ClientMechanism>, String> {
+        let mut config = DigestClientConfig::new(
+            required(&self.user, "--user")?,
+            required(&self.password, "--password")?,
+            SERVICE,
+            self.sasl_host.as_deref().unwrap_or(host),
+        );
+        config.realm = self.realm.clone();
+        config.authzid = self.authzid.clone();
+        config.props = properties(
+            Some(required(&self.qop, "--qop")?),
+            self.cipher.as_deref(),
+            self.legacy_ciphers,
+            self.maxbuf,
+        )?;
+        Ok(Box::new(DigestClient::new(config)))
+    }
+}
+
+/// What a listening server needs to run one exchange per connection.
+#[derive(Clone)]
+pub(crate) struct ServerSettings {
+    config: DigestServerConfig,
+    credentials: Arc<OneUser>,
+}
+
+impl ServerArgs {
+    /// The settings for a server listening on host `host` (`None`: a wildcard address).
+    pub(crate) fn settings(&self, host: Option<&str>) -> Result<ServerSettings, String> {
+        let host = self
+            .sasl_host
+            .as_deref()
+            .or(host)
+            .unwrap_or("localhost")
+            .to_string();
+        let realm = self.realm.clone().unwrap_or_else(|| host.clone());
+        let mut config = DigestServerConfig::new(SERVICE, &host, &realm);
+        config.props = properties(
+            self.qop.as_deref(),
+            self.cipher.as_deref(),
+            self.legacy_ciphers,
+            self.maxbuf,
+        )?;
+        let credentials = Arc::new(OneUser {
+            user: required(&self.user, "--user")?.to_string(),
+            password: required(&self.password, "--password")?.to_string(),
+            authzids: self.authzids.clone(),
+        });
+        Ok(ServerSettings {
+            config,
+            credentials,
+        })
+    }
+
+    /// What the server offers, for its start-up line.
+    pub(crate) fn offer(&self) -> String {
+        match (&self.qop, &self.cipher) {
+            (Some(qop), Some(cipher)) => format!("{qop} ({cipher})"),
+            (Some(qop), None) => qop.clone(),
+            (None, Some(cipher)) => format!("auth-conf ({cipher})"),
+            (None, None) => "auth-int or auth-conf".to_string(),
+        }
+    }
+}
+
+impl ServerSettings {
+    /// A fresh mechanism for one connection.
+    pub(crate) fn mechanism(&self) -> Box<dyn ServerMechanism> {
+        Box::new(DigestServer::new(
+            self.config.clone(),
+            self.credentials.clone(),
+        ))
+    }
+
+    /// The digest-uri host clients must name.
+    pub(crate) fn host(&self) -> &str {
+        &self.config.host
+    }
+}
+
+/// `--user` and `--password`: the one account a sealcat server knows.
+struct OneUser {
+    user: String,
+    password: String,
+    authzids: Vec<String>,
+}
+
+impl CredentialLookup for OneUser {
+    fn lookup(&self, username: &str, _realm: &str) -> Option<Secret> {
+        (username == self.user).then(|| Secret::password(self.password.clone()))
+    }
+
+    fn authorize(&self, authcid: &str, _realm: &str, authzid: &str) -> bool {
+        authcid == authzid || (authcid == self.user && self.authzids.iter().any(|a| a == authzid))
+    }
+}
+
+/// One line on what an exchange negotiated, for `-v`.
+pub(crate) fn describe(outcome: &Outcome) -> String {
+    let layer = match outcome.layer {
+        Layer::None => "no layer".to_string(),
+        Layer::Integrity => "auth-int".to_string(),
+        Layer::Confidentiality { cipher } => format!("auth-conf ({cipher})"),
+    };
+    let mut line = format!("{} as {}", outcome.mechanism, outcome.authcid);
+    if outcome.authzid != outcome.authcid {
+        line.push_str(&format!(" acting as {}", outcome.authzid));
+    }
+    line.push_str(&format!(
+        ", layer {layer}, SSF {}, maxbuf ours {} / peer's {}",
+        outcome.ssf, outcome.our_maxbuf, outcome.peer_maxbuf
+    ));
+    line
+}
+
+/// An error message for a failed exchange.
+pub(crate) fn exchange_error(peer: &str, err: &str) -> String {
+    format!("SASL authentication with {peer} failed: {err}")
+}
