@@ -58,6 +58,8 @@ fn bad_options_fail_with_one_line() {
         &["bench", "--size", "100000000000"],
         &["bench", "--size", "0"],
         &["bench", "--workers", "0"],
+        &["bench", "--sealer", "digest-md5-conf-des"],
+        &["bench", "--compare", ""],
     ] {
         let out = sealcat().args(args).output().expect("sealcat runs");
         assert!(!out.status.success(), "{args:?} succeeded");
@@ -123,4 +125,58 @@ fn a_mode_measures_only_its_figures() {
         ours["bulk_mb_per_s"].is_null(),
         "bulk not measured in echo mode"
     );
+}
+
+#[test]
+fn each_digest_md5_layer_runs_beside_its_primitives() {
+    for sealer in [
+        "digest-md5-int",
+        "digest-md5-conf-rc4",
+        "digest-md5-conf-3des",
+    ] {
+        let out = sealcat()
+            .args([
+                "bench",
+                "--sealer",
+                sealer,
+                "--mode",
+                "bulk",
+                "--duration",
+                "0.3",
+            ])
+            .arg("--json")
+            .output()
+            .expect("sealcat runs");
+        assert!(
+            out.status.success(),
+            "{sealer}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+        assert_eq!(doc["sealer"], sealer);
+        let bulk = doc["results"][sealer]["bulk_mb_per_s"].as_f64().unwrap();
+        assert!(bulk > 0.0, "{sealer}: {bulk}");
+        assert!(
+            doc["results"]["plain TCP"]["bulk_mb_per_s"]
+                .as_f64()
+                .unwrap()
+                > 0.0
+        );
+        let p = &doc["primitives"];
+        assert_eq!(p["layer"], sealer);
+        let (hmac, combined) = (
+            p["hmac_md5_mb_per_s"].as_f64().unwrap(),
+            p["combined_mb_per_s"].as_f64().unwrap(),
+        );
+        assert!(
+            hmac > 0.0 && combined > 0.0 && combined <= hmac * 1.05,
+            "{p}"
+        );
+        assert_eq!(
+            p["cipher_mb_per_s"].is_null(),
+            sealer == "digest-md5-int",
+            "{p}"
+        );
+        assert!(p["bulk_ratio"].as_f64().unwrap() > 0.0, "{p}");
+    }
 }

@@ -1,13 +1,16 @@
 //! `sealcat bench`: a loopback load test that measures sealstream-tls, tokio-rustls and plain
 //! TCP in the same process and run, and prints each figure with its ratio to tokio-rustls.
+//! `--sealer digest-md5-*` measures a DIGEST-MD5 layer instead, beside plain TCP and the raw rate
+//! of its primitives.
 //!
 //! Every byte moved is checked against the pattern its sender wrote; a mismatch ends the run
 //! with an error. Figures: one-way bulk and full-duplex throughput, process CPU per byte,
-//! 64-byte ping-pong latency, full handshakes per second, resident memory per idle connection
-//! pair, and heap allocations per record.
+//! 64-byte ping-pong latency, full handshakes (or SASL exchanges) per second, resident memory per
+//! idle connection pair, and heap allocations per record.
 
 mod check;
 mod process;
+mod sasl;
 mod soak;
 mod transport;
 
@@ -45,13 +48,16 @@ pub(crate) struct Options {
     /// Connections at once in the bulk, duplex and soak tests.
     #[arg(long, default_value_t = 1)]
     connections: usize,
-    /// Implementations to measure, the first against the others.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "sealstream-tls,tokio-rustls,plain"
-    )]
-    compare: Vec<String>,
+    /// The sealer under test: tls (sealstream-tls), or a DIGEST-MD5 layer: digest-md5-int,
+    /// digest-md5-conf-rc4, digest-md5-conf-3des.
+    #[arg(long, default_value = "tls", value_parser = [
+        "tls", "digest-md5-int", "digest-md5-conf-rc4", "digest-md5-conf-3des"
+    ])]
+    sealer: String,
+    /// Implementations to measure, ours first (default: sealstream-tls,tokio-rustls,plain for
+    /// TLS; the DIGEST-MD5 layer and plain for the others). "sealstream" names the --sealer.
+    #[arg(long, value_delimiter = ',')]
+    compare: Option<Vec<String>>,
     /// Seconds each throughput and latency test runs.
     #[arg(long, default_value_t = 2.0)]
     duration: f64,
@@ -130,11 +136,24 @@ pub(crate) fn run(
     if options.connections == 0 {
         return Err("--connections must be at least 1".into());
     }
-    let impls = options
-        .compare
-        .iter()
-        .map(|n| Impl::parse(n))
-        .collect::<Result<Vec<_>, _>>()?;
+    let ours = match options.sealer.as_str() {
+        "tls" => Impl::Sealstream,
+        name => Impl::parse(name)?,
+    };
+    let impls = match &options.compare {
+        Some(names) => names
+            .iter()
+            .map(|n| match n.as_str() {
+                "sealstream" => Ok(ours),
+                n => Impl::parse(n),
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        None if ours == Impl::Sealstream => vec![ours, Impl::TokioRustls, Impl::Plain],
+        None => vec![ours, Impl::Plain],
+    };
+    if impls.is_empty() {
+        return Err("--compare needs at least one implementation".into());
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(options.workers)
         .enable_all()
@@ -174,6 +193,13 @@ pub(crate) fn run(
         }
         return Ok(());
     }
+    let primitives = match ours {
+        Impl::Sasl(layer) if options.mode != Mode::Echo => {
+            progress.set_message(format!("{}: primitives", layer.name()));
+            Some((layer, sasl::primitive_rates(layer, duration)))
+        }
+        _ => None,
+    };
     let mut results = Vec::new();
     runtime.block_on(async {
         let loopback = Loopback::new()
@@ -189,9 +215,12 @@ pub(crate) fn run(
     })?;
     progress.finish_and_clear();
     if options.json {
-        print_json(&options, &tls, &results);
+        print_json(&options, &tls, &results, primitives);
     } else {
         print_table(&options, &tls, &results);
+        if let Some((layer, rates)) = primitives {
+            print_primitives(layer, &rates, &results);
+        }
     }
     Ok(())
 }
@@ -241,7 +270,7 @@ async fn measure(
             .map(|(a, b)| a.saturating_sub(b));
         f.bulk_mbps = bytes as f64 / elapsed.as_secs_f64() / 1e6;
         f.cpu_ns_per_byte = cpu.map_or(f64::NAN, |c| c.as_nanos() as f64 / bytes as f64);
-        let records = (bytes as f64 / sealstream_tls::MAX_PLAINTEXT as f64).max(1.0);
+        let records = (bytes as f64 / which.record_payload() as f64).max(1.0);
         f.allocs_per_record = allocs as f64 / records;
     }
 
@@ -550,29 +579,37 @@ const ROWS: &[Row] = &[
     },
 ];
 
-fn reference(results: &[(Impl, Figures)]) -> Option<&Figures> {
-    results
-        .iter()
-        .find(|(i, _)| *i == Impl::TokioRustls)
-        .map(|(_, f)| f)
+/// The figures ratios are taken against: tokio-rustls when measured, else plain TCP.
+fn reference(results: &[(Impl, Figures)]) -> Option<&(Impl, Figures)> {
+    let find = |which: Impl| results.iter().find(|(i, _)| *i == which);
+    find(Impl::TokioRustls).or_else(|| find(Impl::Plain))
+}
+
+/// Our figures: the first sealstream implementation measured.
+fn ours(results: &[(Impl, Figures)]) -> Option<&(Impl, Figures)> {
+    results.iter().find(|(i, _)| i.is_sealstream())
 }
 
 fn print_table(options: &Options, tls: &Tls, results: &[(Impl, Figures)]) {
+    let sealer = match ours(results) {
+        Some((Impl::Sasl(layer), _)) => format!("{} ({}-byte frames)", layer.name(), sasl::MAXBUF),
+        _ => format!("{:?}", tls.suite.suite()),
+    };
     println!(
-        "sealcat bench: {:?}, {}-byte writes, {} connection(s), {} tokio workers, {} s per test, 127.0.0.1",
-        tls.suite.suite(),
-        options.size,
-        options.connections,
-        options.workers,
-        options.duration
+        "sealcat bench: {sealer}, {}-byte writes, {} connection(s), {} tokio workers, {} s per test, 127.0.0.1",
+        options.size, options.connections, options.workers, options.duration
     );
     let reference = reference(results);
+    let ours = ours(results);
     let mut header = format!("{:<28}", "");
     for (which, _) in results {
-        header.push_str(&format!("{:>16}", which.name()));
+        header.push_str(&format!("{:>22}", which.name()));
     }
-    if reference.is_some() {
-        header.push_str(&format!("{:>26}", "sealstream÷tokio-rustls"));
+    if let (Some((theirs, _)), Some((us, _))) = (reference, ours) {
+        header.push_str(&format!(
+            "{:>34}",
+            format!("{}÷{}", us.name(), theirs.name())
+        ));
     }
     println!("{header}");
     for row in ROWS {
@@ -586,7 +623,7 @@ fn print_table(options: &Options, tls: &Tls, results: &[(Impl, Figures)]) {
         for (_, f) in results {
             let v = (row.get)(f);
             line.push_str(&format!(
-                "{:>16}",
+                "{:>22}",
                 if v >= 100.0 {
                     format!("{v:.0}")
                 } else {
@@ -594,12 +631,8 @@ fn print_table(options: &Options, tls: &Tls, results: &[(Impl, Figures)]) {
                 }
             ));
         }
-        let ours = results
-            .iter()
-            .find(|(i, _)| *i == Impl::Sealstream)
-            .map(|(_, f)| (row.get)(f));
-        if let (Some(r), Some(ours)) = (reference, ours) {
-            let theirs = (row.get)(r);
+        if let (Some((_, r)), Some((_, o))) = (reference, ours) {
+            let (ours, theirs) = ((row.get)(o), (row.get)(r));
             let ratio = ours / theirs;
             let better = if row.lower_is_better {
                 ratio < 1.0
@@ -611,13 +644,57 @@ fn print_table(options: &Options, tls: &Tls, results: &[(Impl, Figures)]) {
             } else {
                 "-".into()
             };
-            line.push_str(&format!("{text:>26}"));
+            line.push_str(&format!("{text:>34}"));
         }
         println!("{line}");
     }
 }
 
-fn print_json(options: &Options, tls: &Tls, results: &[(Impl, Figures)]) {
+/// The primitives' own rates, and the layer's throughput as a share of them. One-way, one core
+/// wraps while the other unwraps; in duplex each core does one direction's wrap and the other's
+/// unwrap: either way the layer's ceiling is one direction's crypto on one core.
+fn print_primitives(
+    layer: sasl::DigestLayer,
+    rates: &sasl::PrimitiveRates,
+    results: &[(Impl, Figures)],
+) {
+    println!();
+    println!(
+        "DIGEST-MD5 primitives on one core, {}-byte frames (one direction's work per byte):",
+        layer.frame_payload()
+    );
+    println!("  {:<34}{:>10.0} MB/s", "HMAC-MD5", rates.hmac_md5);
+    let cipher = match layer {
+        sasl::DigestLayer::ConfRc4 => "RC4",
+        _ => "3DES-CBC",
+    };
+    if let Some(rate) = rates.cipher {
+        println!("  {:<34}{:>10.0} MB/s", cipher, rate);
+        println!(
+            "  {:<34}{:>10.0} MB/s",
+            format!("HMAC-MD5 then {cipher}"),
+            rates.combined
+        );
+    }
+    if let Some((_, f)) = ours(results) {
+        for (label, value) in [("one-way", f.bulk_mbps), ("full duplex", f.duplex_mbps)] {
+            if value.is_finite() {
+                println!(
+                    "  {:<34}{:>10.2}",
+                    format!("layer {label} ÷ primitives"),
+                    value / rates.combined
+                );
+            }
+        }
+    }
+}
+
+fn print_json(
+    options: &Options,
+    tls: &Tls,
+    results: &[(Impl, Figures)],
+    primitives: Option<(sasl::DigestLayer, sasl::PrimitiveRates)>,
+) {
     let mut impls = serde_json::Map::new();
     for (which, f) in results {
         impls.insert(
@@ -635,7 +712,21 @@ fn print_json(options: &Options, tls: &Tls, results: &[(Impl, Figures)]) {
             }),
         );
     }
+    let primitives = primitives.map(|(layer, rates)| {
+        let ours = ours(results).map(|(_, f)| f.clone()).unwrap_or_default();
+        serde_json::json!({
+            "layer": layer.name(),
+            "frame_payload_bytes": layer.frame_payload(),
+            "hmac_md5_mb_per_s": rates.hmac_md5,
+            "cipher_mb_per_s": rates.cipher,
+            "combined_mb_per_s": rates.combined,
+            "bulk_ratio": ours.bulk_mbps / rates.combined,
+            "duplex_ratio": ours.duplex_mbps / rates.combined,
+        })
+    });
     let doc = serde_json::json!({
+        "sealer": options.sealer,
+        "primitives": primitives,
         "suite": format!("{:?}", tls.suite.suite()),
         "write_size": options.size,
         "mode": format!("{:?}", options.mode).to_lowercase(),

@@ -1,6 +1,7 @@
 //! The implementations compared, each giving connected client and server halves over loopback
 //! TCP: sealstream-tls (owned halves, no lock), tokio-rustls (split with `tokio::io::split`, the
-//! way its users run both directions at once), and plain TCP.
+//! way its users run both directions at once), plain TCP, and sealstream with a DIGEST-MD5 layer
+//! (`--sealer digest-md5-*`).
 
 use std::io;
 use std::sync::Arc;
@@ -11,6 +12,9 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, Serve
 use rustls::{ClientConfig, RootCertStore, ServerConfig, SupportedCipherSuite};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
+
+use super::sasl::DigestLayer;
+use crate::net::sasl::exchange;
 
 /// A reading half of any implementation.
 pub(crate) type Reader = Box<dyn AsyncRead + Send + Unpin>;
@@ -49,6 +53,8 @@ pub(crate) enum Impl {
     Sealstream,
     TokioRustls,
     Plain,
+    /// sealstream with a DIGEST-MD5 security layer.
+    Sasl(DigestLayer),
 }
 
 impl Impl {
@@ -57,6 +63,7 @@ impl Impl {
             Impl::Sealstream => "sealstream-tls",
             Impl::TokioRustls => "tokio-rustls",
             Impl::Plain => "plain TCP",
+            Impl::Sasl(layer) => layer.name(),
         }
     }
 
@@ -65,9 +72,25 @@ impl Impl {
             "sealstream" | "sealstream-tls" | "tls" => Ok(Impl::Sealstream),
             "tokio-rustls" => Ok(Impl::TokioRustls),
             "plain" | "tcp" => Ok(Impl::Plain),
-            other => Err(format!(
-                "unknown implementation {other:?} (sealstream-tls, tokio-rustls, plain)"
-            )),
+            other => DigestLayer::parse(other).map(Impl::Sasl).ok_or_else(|| {
+                format!(
+                    "unknown implementation {other:?} (sealstream-tls, tokio-rustls, plain, \
+                     digest-md5-int, digest-md5-conf-rc4, digest-md5-conf-3des)"
+                )
+            }),
+        }
+    }
+
+    /// Whether this is one of ours (the figures the ratios are taken of).
+    pub(crate) fn is_sealstream(self) -> bool {
+        matches!(self, Impl::Sealstream | Impl::Sasl(_))
+    }
+
+    /// Plaintext bytes in one full record or frame.
+    pub(crate) fn record_payload(self) -> usize {
+        match self {
+            Impl::Sasl(layer) => layer.frame_payload(),
+            _ => sealstream_tls::MAX_PLAINTEXT,
         }
     }
 }
@@ -172,6 +195,18 @@ impl Loopback {
                 let acceptor = tokio_rustls::TlsAcceptor::from(tls.server.clone());
                 let (client, server) = tokio::join!(connector.connect(name, c), acceptor.accept(s));
                 Ok(ends(tokio::io::split(client?), tokio::io::split(server?)))
+            }
+            Impl::Sasl(layer) => {
+                let (client_mech, server_mech) = layer.mechanisms().map_err(io::Error::other)?;
+                let (client, server) = tokio::join!(
+                    exchange::client(c, client_mech),
+                    exchange::server(s, server_mech)
+                );
+                let (client, server) = (
+                    client.map_err(io::Error::other)?,
+                    server.map_err(io::Error::other)?,
+                );
+                Ok(ends(client.stream.into_split(), server.stream.into_split()))
             }
         }
     }

@@ -23,6 +23,11 @@ pub enum EofPolicy {
 
 /// Default size of the read buffer: several TLS records per read syscall.
 pub const DEFAULT_READ_BUFFER: usize = 64 * 1024;
+/// The largest read buffer sized to the sealer's largest record rather than to the configured
+/// read buffer: records above it (a SASL maxbuf of megabytes) grow the buffer only while one is
+/// being received. Whatever a peer announces, a stream allocates no more than this, or the
+/// configured read buffer if larger, before the record's bytes arrive.
+pub const MAX_RECORD_SIZED_READ_BUFFER: usize = 256 * 1024;
 /// Default size of the write buffer: several records coalesced per write syscall.
 pub const DEFAULT_WRITE_BUFFER: usize = 64 * 1024;
 
@@ -68,8 +73,10 @@ impl StreamBuilder {
     }
 
     /// Size of the read buffer: how much one read from the transport may bring (several records
-    /// at once). A record larger than this (a big SASL frame) grows it, never beyond the sealer's
-    /// largest record, until the record is consumed.
+    /// at once). It is raised to hold the sealer's largest record when that is at most 256 KiB
+    /// (a SASL frame of 64 KiB and its length), so full-sized records need no reallocation. A
+    /// record larger than the buffer grows it, never beyond the sealer's largest record, until
+    /// the record is consumed.
     pub fn read_buffer(mut self, bytes: usize) -> Self {
         self.read_buffer = bytes;
         self

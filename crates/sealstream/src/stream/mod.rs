@@ -19,7 +19,10 @@ use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-pub use config::{DEFAULT_READ_BUFFER, DEFAULT_WRITE_BUFFER, EofPolicy, StreamBuilder};
+pub use config::{
+    DEFAULT_READ_BUFFER, DEFAULT_WRITE_BUFFER, EofPolicy, MAX_RECORD_SIZED_READ_BUFFER,
+    StreamBuilder,
+};
 pub use split::{ReadHalf, ReuniteError, ReuniteTransport, SplitTransport, WriteHalf};
 
 use control::Shared;

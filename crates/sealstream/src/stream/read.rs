@@ -70,7 +70,16 @@ impl<U: Unseal> ReadState<U> {
         plaintext: Vec<u8>,
         span: Span,
     ) -> Self {
-        let capacity = capacity.max(1);
+        // Room for one whole record, up to a bound: with SASL's usual 64 KiB maxbuf a full frame
+        // is 4 bytes over 64 KiB, and a buffer one frame too small would be grown and shrunk
+        // back (an allocation) for every frame. Larger records still grow it while they last.
+        let capacity = capacity
+            .max(
+                unseal
+                    .max_record()
+                    .min(super::config::MAX_RECORD_SIZED_READ_BUFFER),
+            )
+            .max(1);
         // The leftover is copied once into a normal buffer: the handshake's own buffer may be
         // large and, when empty, must not be kept for the life of the connection.
         let end = ciphertext.len();

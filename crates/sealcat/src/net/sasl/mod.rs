@@ -212,10 +212,21 @@ impl ServerSettings {
 }
 
 /// `--user` and `--password`: the one account a sealcat server knows.
-struct OneUser {
+pub(crate) struct OneUser {
     user: String,
     password: String,
     authzids: Vec<String>,
+}
+
+impl OneUser {
+    /// `user` with `password`, who may act as no one else.
+    pub(crate) fn new(user: &str, password: &str) -> Self {
+        Self {
+            user: user.to_string(),
+            password: password.to_string(),
+            authzids: Vec::new(),
+        }
+    }
 }
 
 impl CredentialLookup for OneUser {
