@@ -1,8 +1,8 @@
 //! One direction's AEAD, built from the traffic secrets rustls extracted.
 //!
 //! rustls 0.23's `MessageEncrypter::encrypt` allocates a buffer per record; sealing in place
-//! with the provider's AEAD (aws-lc-rs) over our record buffer allocates nothing. The nonce
-//! rules are the RFCs':
+//! with the backend's AEAD (aws-lc-rs, or ring under the `ring` feature; see [`crate::provider`])
+//! over our record buffer allocates nothing. The nonce rules are the RFCs':
 //!
 //! - TLS 1.3 (RFC 8446 §5.3): "the per-record nonce ... is formed as follows: 1. The 64-bit
 //!   record sequence number is encoded in network byte order and padded to the left with zeros
@@ -12,11 +12,12 @@
 //!   part carried in the record; we send `seed XOR sequence`, as rustls does.
 //! - TLS 1.2 ChaCha20-Poly1305 (RFC 7905 §2): the nonce is formed as in TLS 1.3, nothing explicit.
 
-use aws_lc_rs::aead::{
-    AES_128_GCM, AES_256_GCM, Aad, CHACHA20_POLY1305, LessSafeKey, Nonce, UnboundKey,
-};
 use rustls::ConnectionTrafficSecrets;
 use sealstream::{Error, Status};
+
+use crate::provider::aead::{
+    AES_128_GCM, AES_256_GCM, Aad, CHACHA20_POLY1305, LessSafeKey, Nonce, UnboundKey,
+};
 
 /// Bytes of an AEAD tag (all three suites).
 pub(crate) const TAG_LEN: usize = 16;
@@ -36,7 +37,13 @@ pub(crate) enum Framing {
     Tls12Implicit,
 }
 
-/// A record AEAD for one direction. The key is held by aws-lc, which wipes it when freed.
+/// A record AEAD for one direction.
+///
+/// Key wiping depends on the backend. aws-lc-rs keeps the key schedule in an aws-lc context
+/// that aws-lc wipes when it is freed. ring keeps it inline in the `LessSafeKey` value and does
+/// not zeroize it on drop (and we cannot reach it without unsafe code), so under the `ring`
+/// feature the expanded key stays in the memory it occupied, including copies left by moves,
+/// until that memory is reused. The IV is ours and is zeroized on drop either way.
 pub(crate) struct RecordCipher {
     key: LessSafeKey,
     iv: [u8; 12],
@@ -45,7 +52,8 @@ pub(crate) struct RecordCipher {
 
 impl Drop for RecordCipher {
     fn drop(&mut self) {
-        // The IV is derived from the traffic secret; the key itself is wiped by aws-lc.
+        // The IV is derived from the traffic secret. The key is wiped by aws-lc when freed;
+        // ring leaves it as it is (see the type's documentation).
         zeroize::Zeroize::zeroize(&mut self.iv);
     }
 }

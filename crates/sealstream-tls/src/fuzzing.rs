@@ -9,13 +9,13 @@
 
 use std::sync::Arc;
 
-use rustls::crypto::aws_lc_rs::cipher_suite;
 use rustls::crypto::cipher::{AeadKey, Iv};
 use rustls::{ConnectionTrafficSecrets, HandshakeKind, ProtocolVersion, SupportedCipherSuite};
 use sealstream::{Control, Seal, Unseal, Unsealed};
 
 use crate::info::{Bindings, TlsInfo};
 use crate::kernel::{Kernel, Side};
+use crate::provider::rustls_crypto::cipher_suite;
 use crate::record::{TlsSeal, TlsUnseal};
 
 fn secrets(suite: SupportedCipherSuite) -> ConnectionTrafficSecrets {

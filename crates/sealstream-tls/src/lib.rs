@@ -26,10 +26,28 @@
 //! ```
 //!
 //! After the handshake the record layer is this crate's: TLS 1.3 and 1.2 with AES-128-GCM,
-//! AES-256-GCM and ChaCha20-Poly1305, sealed in place with aws-lc-rs (no allocation per record);
-//! close_notify on shutdown, and a transport end without the peer's close_notify reported as
-//! truncation; KeyUpdate received and answered through the write half; session tickets stored
-//! for resumption; TLS 1.2 renegotiation refused; fatal alerts sent for records that fail.
+//! AES-256-GCM and ChaCha20-Poly1305, sealed in place with aws-lc-rs or ring (no allocation per
+//! record); close_notify on shutdown, and a transport end without the peer's close_notify
+//! reported as truncation; KeyUpdate received and answered through the write half; session
+//! tickets stored for resumption; TLS 1.2 renegotiation refused; fatal alerts sent for records
+//! that fail.
+//!
+//! # Crypto backend
+//!
+//! | feature | record layer | rustls feature it enables |
+//! |---|---|---|
+//! | `aws-lc-rs` (default) | aws-lc-rs | `aws_lc_rs` |
+//! | `ring` | ring | `ring` |
+//!
+//! To use ring, depend on `sealstream-tls = { version = "0.1", default-features = false,
+//! features = ["ring"] }`; one of the two features is required (the build fails with a message
+//! otherwise). If both are on, as Cargo's feature unification can arrange, aws-lc-rs seals the
+//! records. The feature picks only the record layer: the handshake runs with whatever
+//! `CryptoProvider` your `ClientConfig` or `ServerConfig` holds (for example
+//! `rustls::crypto::ring::default_provider()`), and the two need not match, since the record
+//! layer receives only the traffic secrets rustls extracted. Under ring, traffic keys are not
+//! wiped from memory when a connection ends (ring's keys do not zeroize on drop); aws-lc wipes
+//! them.
 
 #![forbid(unsafe_code)]
 
@@ -42,6 +60,7 @@ pub mod fuzzing;
 mod handshake;
 mod info;
 mod kernel;
+mod provider;
 mod record;
 
 use std::io;

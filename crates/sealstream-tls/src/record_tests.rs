@@ -1,5 +1,10 @@
 //! The record layer on its own, sans-IO: both halves of both ends after a real rustls
 //! handshake over an in-memory pipe, driven record by record.
+//!
+//! The handshakes use `sealstream_interop::tls`'s configs, whose provider is always rustls's
+//! aws-lc-rs one. Under `--no-default-features --features ring` the record layer seals with
+//! ring all the same, so these tests then also check that a ring record layer interoperates
+//! with secrets from an aws-lc-rs handshake (the record layer only receives extracted secrets).
 
 use rustls::SupportedCipherSuite;
 use rustls::client::UnbufferedClientConnection;
