@@ -7,6 +7,7 @@
 
 mod bench;
 mod net;
+mod observe;
 mod tasks;
 
 use std::process::ExitCode;
@@ -24,6 +25,11 @@ static GLOBAL: &StatsAlloc<std::alloc::System> = &INSTRUMENTED_SYSTEM;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Serve tokio-console (127.0.0.1:6669, or TOKIO_CONSOLE_BIND) with every task sealcat
+    /// spawns, by name. Needs a build with the console feature: RUSTFLAGS="--cfg tokio_unstable"
+    /// cargo build --release -p sealcat --features console
+    #[arg(long, global = true)]
+    console: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -71,12 +77,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // RUST_LOG=sealstream=debug shows records, controls and alerts as they go.
-    if std::env::var_os("RUST_LOG").is_some() {
-        tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-            .with_writer(std::io::stderr)
-            .init();
+    if let Err(err) = observe::init(cli.console) {
+        eprintln!("sealcat: {err}");
+        return ExitCode::from(2);
     }
     let result = match cli.command {
         Command::Connect(options) => block_on(net::connect::run(options)),

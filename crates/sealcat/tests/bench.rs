@@ -60,6 +60,7 @@ fn bad_options_fail_with_one_line() {
         &["bench", "--workers", "0"],
         &["bench", "--sealer", "digest-md5-conf-des"],
         &["bench", "--compare", ""],
+        &["bench", "--server-process"],
     ] {
         let out = sealcat().args(args).output().expect("sealcat runs");
         assert!(!out.status.success(), "{args:?} succeeded");
@@ -96,6 +97,26 @@ fn a_short_soak_loses_nothing() {
     assert_eq!(doc["connections"], 100);
     assert!(doc["bytes_verified"].as_u64().unwrap() > 0);
     assert!(doc["rss_bytes_end"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn a_soak_against_a_server_process_loses_nothing() {
+    let out = sealcat()
+        .args(["bench", "--mode", "soak", "--server-process"])
+        .args(["--connections", "50", "--duration", "1", "--json"])
+        .output()
+        .expect("sealcat runs");
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(doc["errors"], 0);
+    assert_eq!(doc["bytes_lost"], 0);
+    assert_eq!(doc["connections"], 50);
+    assert!(doc["bytes_verified"].as_u64().unwrap() > 0);
+    assert!(doc["server_process_rss_bytes_end"].as_u64().unwrap() > 0);
 }
 
 #[test]

@@ -359,3 +359,38 @@ fn which(tool: &str) -> Result<PathBuf, ()> {
         })
         .ok_or(())
 }
+
+#[test]
+fn listen_survives_running_out_of_file_descriptors() {
+    // A listener allowed 24 descriptors: a burst of idle connections exhausts them.
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -n 24 && exec \"$0\" listen 127.0.0.1:0 --tls --echo")
+        .arg(env!("CARGO_BIN_EXE_sealcat"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut banner = String::new();
+    stderr.read_line(&mut banner).unwrap();
+    let addr = banner
+        .split_whitespace()
+        .find(|w| w.starts_with("127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no address in {banner:?}"))
+        .to_string();
+    let burst: Vec<std::net::TcpStream> = (0..40)
+        .map(|_| std::net::TcpStream::connect(&addr).unwrap())
+        .collect();
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    assert!(line.contains("Too many open files"), "{line}");
+    // The idle connections go away; the listener serves again.
+    drop(burst);
+    let out = connect(&addr, &["--insecure"], b"still serving".to_vec());
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(out.stdout, b"still serving");
+}

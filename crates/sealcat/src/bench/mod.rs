@@ -73,6 +73,10 @@ pub(crate) struct Options {
     /// Idle connection pairs opened to measure memory per connection.
     #[arg(long, default_value_t = 500)]
     idle_connections: usize,
+    /// Soak: serve the echo from a child `sealcat listen --tls --echo` process, so each process
+    /// holds one socket per connection (10,000 connections fit a 20,000 open-file limit).
+    #[arg(long)]
+    server_process: bool,
     /// Print the results as JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -133,6 +137,9 @@ pub(crate) fn run(
     if options.workers == 0 {
         return Err("--workers must be at least 1".into());
     }
+    if options.server_process && options.mode != Mode::Soak {
+        return Err("--server-process goes with --mode soak".into());
+    }
     if options.connections == 0 {
         return Err("--connections must be at least 1".into());
     }
@@ -170,10 +177,14 @@ pub(crate) fn run(
                 .await
                 .map_err(io_err("listening on 127.0.0.1"))?;
             let chunk = options.size.min(64 * 1024);
+            let server = if options.server_process {
+                soak::Server::Process
+            } else {
+                soak::Server::InProcess(&loopback, &tls)
+            };
             soak::soak(
                 which,
-                &loopback,
-                &tls,
+                server,
                 options.connections,
                 chunk,
                 duration,
@@ -342,6 +353,15 @@ async fn receive_all(mut reader: Reader) -> BenchResult<u64> {
     }
 }
 
+/// Spawn a task named `name` (the name shows in tokio-console, `--console`).
+fn spawn<F>(name: &str, future: F) -> BenchResult<tokio::task::JoinHandle<F::Output>>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    crate::tasks::spawn_named(name, future).map_err(|e| format!("cannot start task {name}: {e}"))
+}
+
 fn joined<T>(r: Result<BenchResult<T>, tokio::task::JoinError>) -> BenchResult<T> {
     r.map_err(|e| format!("benchmark task failed: {e}"))?
 }
@@ -355,10 +375,13 @@ async fn one_way(
     let start = Instant::now();
     let mut flows = Vec::new();
     let mut idle = Vec::new();
-    for (client, server) in pairs {
+    for (i, (client, server)) in pairs.into_iter().enumerate() {
         flows.push((
-            tokio::spawn(send_for(client.writer, size, duration)),
-            tokio::spawn(receive_all(server.reader)),
+            spawn(
+                &format!("bulk sender {i}"),
+                send_for(client.writer, size, duration),
+            )?,
+            spawn(&format!("bulk receiver {i}"), receive_all(server.reader))?,
         ));
         idle.push((client.reader, server.writer));
     }
@@ -384,15 +407,27 @@ async fn duplex(
 ) -> BenchResult<(u64, Duration)> {
     let start = Instant::now();
     let mut flows = Vec::new();
-    for (client, server) in pairs {
+    for (i, (client, server)) in pairs.into_iter().enumerate() {
         flows.push([
             (
-                tokio::spawn(send_for(client.writer, size, duration)),
-                tokio::spawn(receive_all(server.reader)),
+                spawn(
+                    &format!("duplex client sender {i}"),
+                    send_for(client.writer, size, duration),
+                )?,
+                spawn(
+                    &format!("duplex server receiver {i}"),
+                    receive_all(server.reader),
+                )?,
             ),
             (
-                tokio::spawn(send_for(server.writer, size, duration)),
-                tokio::spawn(receive_all(client.reader)),
+                spawn(
+                    &format!("duplex server sender {i}"),
+                    send_for(server.writer, size, duration),
+                )?,
+                spawn(
+                    &format!("duplex client receiver {i}"),
+                    receive_all(client.reader),
+                )?,
             ),
         ]);
     }
@@ -416,7 +451,7 @@ async fn ping_pong(client: End, server: End, duration: Duration) -> BenchResult<
         reader: mut sr,
         writer: mut sw,
     } = server;
-    let echo = tokio::spawn(async move {
+    let echo = spawn("ping-pong echo", async move {
         let mut buf = [0u8; 64];
         loop {
             let n = sr.read(&mut buf).await.map_err(io_err("echo read"))?;
@@ -429,7 +464,7 @@ async fn ping_pong(client: End, server: End, duration: Duration) -> BenchResult<
             sw.flush().await.map_err(io_err("echo flush"))?;
         }
         sw.shutdown().await.map_err(io_err("echo close"))
-    });
+    })?;
     let End {
         reader: mut cr,
         writer: mut cw,
@@ -489,12 +524,14 @@ async fn idle_memory(
             .await
             .map_err(io_err("reading"))?;
         // Park a read on each end, as an idle server and client would.
-        let parked = [client.reader, server.reader].map(|mut r| {
-            tokio::spawn(async move {
-                let mut buf = [0u8; 1];
-                let _ = r.read(&mut buf).await;
-            })
-        });
+        let park = |mut r: Reader| async move {
+            let mut buf = [0u8; 1];
+            let _ = r.read(&mut buf).await;
+        };
+        let parked = [
+            spawn("idle client", park(client.reader))?,
+            spawn("idle server", park(server.reader))?,
+        ];
         held.push((client.writer, server.writer, parked));
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -751,6 +788,7 @@ fn print_soak(options: &Options, which: Impl, report: &soak::SoakReport) {
             "bytes_lost": report.lost,
             "rss_bytes_connected": report.rss_connected,
             "rss_bytes_end": report.rss_end,
+            "server_process_rss_bytes_end": report.server_rss_end,
             "first_error": report.first_error,
         });
         println!("{doc:#}");
@@ -770,4 +808,7 @@ fn print_soak(options: &Options, which: Impl, report: &soak::SoakReport) {
         report.rss_connected as f64 / 1e6,
         report.rss_end as f64 / 1e6
     );
+    if let Some(rss) = report.server_rss_end {
+        println!("  server process RSS at end   {:.1} MB", rss as f64 / 1e6);
+    }
 }

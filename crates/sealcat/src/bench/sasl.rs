@@ -76,9 +76,7 @@ impl DigestLayer {
     }
 
     /// A client and a server mechanism that can only agree on this layer.
-    pub(crate) fn mechanisms(
-        self,
-    ) -> Result<MechanismPair, String> {
+    pub(crate) fn mechanisms(self) -> Result<MechanismPair, String> {
         let choice = match self.qop() {
             DigestQop::AuthConf(cipher) => LayerChoice::AuthConf(Some(cipher)),
             _ => LayerChoice::AuthInt,

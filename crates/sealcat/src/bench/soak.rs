@@ -6,12 +6,21 @@
 //! ulimit -n 65536   # two sockets per connection pair, both in this process
 //! cargo run --release -p sealcat -- bench --mode soak --connections 10000 --duration 60
 //! ```
+//!
+//! Where the open-file limit cannot go that high, `--server-process` puts the echo server in a
+//! child `sealcat listen --tls --echo`, and each process holds one socket per connection:
+//!
+//! ```text
+//! ulimit -n 20000
+//! cargo run --release -p sealcat -- bench --mode soak --connections 10000 --duration 60 --server-process
+//! ```
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use rustls::pki_types::ServerName;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 
 use super::check::Pattern;
 use super::transport::{End, Impl, Loopback, Tls};
@@ -30,7 +39,93 @@ pub(crate) struct SoakReport {
     pub(crate) lost: u64,
     pub(crate) rss_connected: u64,
     pub(crate) rss_end: u64,
+    /// The child server's RSS at the end, with `--server-process`.
+    pub(crate) server_rss_end: Option<u64>,
     pub(crate) first_error: Option<String>,
+}
+
+/// Where the echo server runs.
+pub(crate) enum Server<'a> {
+    /// In this process, one loopback pair per connection.
+    InProcess(&'a Loopback, &'a Tls),
+    /// In a child `sealcat listen --tls --echo`.
+    Process,
+}
+
+/// A child `sealcat listen --tls --echo`, and a connector that trusts its certificate.
+struct ChildServer {
+    child: tokio::process::Child,
+    addr: String,
+    connector: sealstream_tls::TlsConnector,
+    cert: std::path::PathBuf,
+}
+
+impl Drop for ChildServer {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.cert);
+    }
+}
+
+impl ChildServer {
+    async fn start() -> BenchResult<Self> {
+        let exe = std::env::current_exe().map_err(io_err("finding sealcat's own binary"))?;
+        let cert = std::env::temp_dir().join(format!("sealcat-soak-{}.pem", std::process::id()));
+        let mut child = tokio::process::Command::new(exe)
+            .args(["listen", "127.0.0.1:0", "--tls", "--echo", "--save-cert"])
+            .arg(&cert)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(io_err("starting the server process"))?;
+        let stderr = child
+            .stderr
+            .take()
+            .ok_or("the server process has no stderr")?;
+        let mut lines = tokio::io::BufReader::new(stderr).lines();
+        let banner = lines
+            .next_line()
+            .await
+            .map_err(io_err("reading the server process"))?
+            .ok_or("the server process ended before listening")?;
+        let addr = banner
+            .split_whitespace()
+            .find(|w| w.starts_with("127.0.0.1:"))
+            .ok_or_else(|| format!("the server process said {banner:?}"))?
+            .to_string();
+        // Its later lines (failed connections) are drained, so it never blocks on stderr.
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                eprintln!("server process: {line}");
+            }
+        });
+        let config = crate::net::config::client(crate::net::config::Trust::CaFile(&cert), &[])?;
+        Ok(Self {
+            child,
+            addr,
+            connector: sealstream_tls::TlsConnector::new(config),
+            cert,
+        })
+    }
+
+    async fn connect(&self) -> std::io::Result<End> {
+        let tcp = tokio::net::TcpStream::connect(&self.addr).await?;
+        tcp.set_nodelay(true)?;
+        let name = ServerName::try_from("localhost").expect("valid name");
+        let (reader, writer) = self.connector.connect(name, tcp).await?.into_split();
+        Ok(End {
+            reader: Box::new(reader),
+            writer: Box::new(writer),
+        })
+    }
+
+    fn rss(&self) -> Option<u64> {
+        let pid = self.child.id()?;
+        let statm = std::fs::read_to_string(format!("/proc/{pid}/statm")).ok()?;
+        let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+        Some(pages * 4096)
+    }
 }
 
 /// Echo `chunk`-byte messages on `end` until `deadline`; returns bytes sent and verified.
@@ -84,26 +179,36 @@ async fn echo_server(end: End) -> Result<(), String> {
 
 pub(crate) async fn soak(
     which: Impl,
-    loopback: &Loopback,
-    tls: &Tls,
+    server: Server<'_>,
     connections: usize,
     chunk: usize,
     duration: Duration,
     progress: &indicatif::ProgressBar,
 ) -> BenchResult<SoakReport> {
-    let mut pairs = Vec::with_capacity(connections);
+    let child = match server {
+        Server::Process if which != Impl::Sealstream => {
+            return Err("--server-process runs `sealcat listen --tls`: soak sealstream-tls".into());
+        }
+        Server::Process => Some(ChildServer::start().await?),
+        Server::InProcess(..) => None,
+    };
+    // (client, server) ends; the server end is None when the child process serves.
+    let mut pairs: Vec<(End, Option<End>)> = Vec::with_capacity(connections);
     progress.set_length(connections as u64);
     progress.set_message(format!(
         "soak: opening {connections} {} connections",
         which.name()
     ));
     for _ in 0..connections {
-        pairs.push(
-            loopback
+        let pair = match (&server, &child) {
+            (_, Some(child)) => child.connect().await.map(|client| (client, None)),
+            (Server::InProcess(loopback, tls), None) => loopback
                 .pair(which, tls)
                 .await
-                .map_err(io_err("connecting (raise ulimit -n?)"))?,
-        );
+                .map(|(client, server)| (client, Some(server))),
+            (Server::Process, None) => unreachable!("the child was started above"),
+        };
+        pairs.push(pair.map_err(io_err("connecting (raise ulimit -n?)"))?);
         progress.inc(1);
     }
     let rss_connected = process::rss().unwrap_or(0);
@@ -111,14 +216,14 @@ pub(crate) async fn soak(
     let start = Instant::now();
     let deadline = start + duration;
     let mut tasks = Vec::with_capacity(connections);
-    for (client, server) in pairs {
-        tokio::spawn(echo_server(server));
-        tasks.push(tokio::spawn(echo_client(
-            client,
-            chunk,
-            deadline,
-            lost.clone(),
-        )));
+    for (i, (client, server)) in pairs.into_iter().enumerate() {
+        if let Some(server) = server {
+            super::spawn(&format!("soak echo server {i}"), echo_server(server))?;
+        }
+        tasks.push(super::spawn(
+            &format!("soak client {i}"),
+            echo_client(client, chunk, deadline, lost.clone()),
+        )?);
     }
     progress.set_length(duration.as_secs().max(1));
     progress.set_position(0);
@@ -154,5 +259,6 @@ pub(crate) async fn soak(
     report.seconds = start.elapsed().as_secs_f64();
     report.lost = lost.load(Ordering::Relaxed);
     report.rss_end = process::rss().unwrap_or(0);
+    report.server_rss_end = child.as_ref().and_then(ChildServer::rss);
     Ok(report)
 }

@@ -151,13 +151,39 @@ pub(crate) async fn run(options: Options) -> Result<(), String> {
     }
 }
 
+/// The next connection. Failures that concern one connection or a passing shortage (the peer
+/// gave up before we accepted, too many open files) are reported and waited out, as a server
+/// must: only a listener that cannot accept at all ends the command.
 async fn accept(listener: &TcpListener) -> Result<(TcpStream, SocketAddr), String> {
-    let (tcp, peer) = listener
-        .accept()
-        .await
-        .map_err(|e| format!("cannot accept a connection: {e}"))?;
-    let _ = tcp.set_nodelay(true);
-    Ok((tcp, peer))
+    loop {
+        match listener.accept().await {
+            Ok((tcp, peer)) => {
+                let _ = tcp.set_nodelay(true);
+                return Ok((tcp, peer));
+            }
+            Err(e) if is_transient(&e) => {
+                eprintln!("sealcat: cannot accept a connection now: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(e) => return Err(format!("cannot accept a connection: {e}")),
+        }
+    }
+}
+
+/// Accept errors that pass: the connection was aborted or reset before it was accepted, or a
+/// resource (file descriptors, memory) ran short for a moment.
+fn is_transient(e: &io::Error) -> bool {
+    const EMFILE: i32 = 24;
+    const ENFILE: i32 = 23;
+    const ENOBUFS: i32 = 105;
+    const ENOMEM: i32 = 12;
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::Interrupted
+            | io::ErrorKind::OutOfMemory
+    ) || matches!(e.raw_os_error(), Some(EMFILE | ENFILE | ENOBUFS | ENOMEM))
 }
 
 async fn handle(
