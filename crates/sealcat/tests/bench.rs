@@ -189,8 +189,10 @@ fn each_digest_md5_layer_runs_beside_its_primitives() {
             p["hmac_md5_mb_per_s"].as_f64().unwrap(),
             p["combined_mb_per_s"].as_f64().unwrap(),
         );
+        // Both are rates measured one after the other: no order between them is asserted
+        // (for auth-int they time the same work, and either may come out ahead).
         assert!(
-            hmac > 0.0 && combined > 0.0 && combined <= hmac * 1.05,
+            hmac.is_finite() && hmac > 0.0 && combined.is_finite() && combined > 0.0,
             "{p}"
         );
         assert_eq!(
