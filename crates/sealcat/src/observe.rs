@@ -19,8 +19,9 @@ compile_error!(
      RUSTFLAGS=\"--cfg tokio_unstable\""
 );
 
-/// How to build a sealcat that serves tokio-console.
-pub(crate) const CONSOLE_BUILD: &str =
+/// How to build a sealcat that serves tokio-console (said by a build without it).
+#[cfg(not(feature = "console"))]
+const CONSOLE_BUILD: &str =
     "RUSTFLAGS=\"--cfg tokio_unstable\" cargo build --release -p sealcat --features console";
 
 type BoxedLayer = Box<dyn Layer<Registry> + Send + Sync>;
