@@ -59,13 +59,23 @@ pub(crate) fn listen(seal: &[&str], args: &[&str], env: &[(&str, &str)]) -> List
         .spawn()
         .expect("sealcat listen starts");
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    // Other lines (the tokio-console server's, say) may come first: the banner is the
+    // "listening on" line, and everything read up to it is kept in `banner`.
     let mut banner = String::new();
-    stderr.read_line(&mut banner).unwrap();
-    let addr = banner
-        .split_whitespace()
-        .find(|word| word.starts_with("127.0.0.1:"))
-        .unwrap_or_else(|| panic!("no address in {banner:?}"))
-        .to_string();
+    let addr = loop {
+        let mut line = String::new();
+        if stderr.read_line(&mut line).unwrap() == 0 {
+            panic!("sealcat listen ended before listening: {banner:?}");
+        }
+        banner.push_str(&line);
+        if let Some(rest) = line.split("listening on ").nth(1) {
+            break rest
+                .split_whitespace()
+                .next()
+                .unwrap_or_else(|| panic!("no address in {line:?}"))
+                .to_string();
+        }
+    };
     Listener {
         child,
         addr,
