@@ -670,7 +670,13 @@ fn print_table(options: &Options, tls: &Tls, results: &[(Impl, Figures)]) {
         }
         if let (Some((_, r)), Some((_, o))) = (reference, ours) {
             let (ours, theirs) = ((row.get)(o), (row.get)(r));
-            let ratio = ours / theirs;
+            // A reference that prints as 0.00 (allocations per record of plain TCP, say) gives
+            // no meaningful ratio: 0.0002 ÷ 0.00001 would print as "20×".
+            let ratio = if theirs.abs() < 0.005 {
+                f64::NAN
+            } else {
+                ours / theirs
+            };
             let better = if row.lower_is_better {
                 ratio < 1.0
             } else {
