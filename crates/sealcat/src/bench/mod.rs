@@ -35,6 +35,8 @@ pub(crate) enum Mode {
     Duplex,
     /// 64-byte ping-pong latency.
     Echo,
+    /// Resident memory and live heap per idle connection pair (--idle-connections pairs).
+    Idle,
     /// --connections connections echoing checksummed data for --duration (first of --compare).
     Soak,
 }
@@ -80,6 +82,13 @@ pub(crate) struct Options {
     /// Print the results as JSON instead of a table.
     #[arg(long)]
     json: bool,
+}
+
+impl Options {
+    /// Whether the run measures more than one implementation (the default lists two or three).
+    fn measures_several(&self) -> bool {
+        self.compare.as_ref().is_none_or(|names| names.len() > 1)
+    }
 }
 
 /// One implementation's figures; NaN where the mode skipped the test.
@@ -319,10 +328,15 @@ async fn measure(
             handshakes += 1;
         }
         f.handshakes_per_s = handshakes as f64 / start.elapsed().as_secs_f64();
+    }
 
+    if matches!(mode, Mode::All | Mode::Idle) {
         progress.set_message(format!("{name}: idle memory"));
-        (f.idle_rss_per_pair, f.idle_heap_per_pair) =
-            idle_memory(which, loopback, tls, options.idle_connections, alloc).await?;
+        (f.idle_rss_per_pair, f.idle_heap_per_pair) = if options.measures_several() {
+            idle_memory_in_child(which, options).await?
+        } else {
+            idle_memory(which, loopback, tls, options.idle_connections, alloc).await?
+        };
     }
     Ok(f)
 }
@@ -488,6 +502,51 @@ async fn ping_pong(client: End, server: End, duration: Duration) -> BenchResult<
     cw.shutdown().await.map_err(io_err("ping close"))?;
     joined(echo.await)?;
     Ok(hist)
+}
+
+/// [`idle_memory`] of `which` in a child process of its own (`sealcat bench --mode idle` for
+/// it alone). In one process the figures depend on the order: memory that earlier tests and
+/// implementations freed, and the allocator kept, is reused by the next one and its growth looks
+/// smaller than it is. Each child starts from the same empty heap.
+async fn idle_memory_in_child(which: Impl, options: &Options) -> BenchResult<(f64, f64)> {
+    let exe = std::env::current_exe().map_err(io_err("finding sealcat's own executable"))?;
+    let mut command = tokio::process::Command::new(exe);
+    command
+        .args([
+            "bench",
+            "--mode",
+            "idle",
+            "--json",
+            "--sealer",
+            &options.sealer,
+        ])
+        .args(["--compare", which.cli_name(), "--suite", &options.suite])
+        .args(["--workers", &options.workers.to_string()])
+        .args(["--idle-connections", &options.idle_connections.to_string()])
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
+    let out = command
+        .output()
+        .await
+        .map_err(io_err("running the idle-memory child"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "idle-memory child for {} failed: {}",
+            which.name(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .map_err(|e| format!("idle-memory child for {}: {e}", which.name()))?;
+    let figure = |key: &str| {
+        doc["results"][which.name()][key]
+            .as_f64()
+            .ok_or_else(|| format!("idle-memory child for {}: no {key}", which.name()))
+    };
+    Ok((
+        figure("idle_rss_bytes_per_pair")?,
+        figure("idle_heap_bytes_per_pair")?,
+    ))
 }
 
 /// Open `count` connection pairs, exchange one small message on each so every buffer has been

@@ -67,6 +67,14 @@ impl Impl {
         }
     }
 
+    /// The name `--compare` takes for it.
+    pub(crate) fn cli_name(self) -> &'static str {
+        match self {
+            Impl::Plain => "plain",
+            other => other.name(),
+        }
+    }
+
     pub(crate) fn parse(name: &str) -> Result<Self, String> {
         match name {
             "sealstream" | "sealstream-tls" | "tls" => Ok(Impl::Sealstream),
