@@ -86,6 +86,8 @@ pub struct TestSeal {
     seq: u64,
     max_message: usize,
     closed: bool,
+    /// Times the stream said this half went idle ([`Seal::release_idle`]).
+    pub idle_releases: u64,
 }
 
 impl std::fmt::Debug for TestSeal {
@@ -112,6 +114,7 @@ impl TestSeal {
             seq: 0,
             max_message,
             closed: false,
+            idle_releases: 0,
         }
     }
 
@@ -203,6 +206,10 @@ impl Seal for TestSeal {
         true
     }
 
+    fn release_idle(&mut self) {
+        self.idle_releases += 1;
+    }
+
     fn sequence(&self) -> u64 {
         self.seq
     }
@@ -218,6 +225,8 @@ pub struct TestUnseal {
     pub key_updates: u64,
     /// Warning alerts received.
     pub warnings: u64,
+    /// Times the stream said this half went idle ([`Unseal::release_idle`]).
+    pub idle_releases: u64,
 }
 
 impl TestUnseal {
@@ -229,6 +238,7 @@ impl TestUnseal {
             max_message,
             key_updates: 0,
             warnings: 0,
+            idle_releases: 0,
         }
     }
 }
@@ -321,6 +331,10 @@ impl Unseal for TestUnseal {
     fn alert_for(&self, error: &Error) -> Option<Control> {
         (error.status() == Status::MessageAltered)
             .then_some(Control::Alert(AlertCode::fatal(BAD_RECORD_MAC)))
+    }
+
+    fn release_idle(&mut self) {
+        self.idle_releases += 1;
     }
 
     fn sequence(&self) -> u64 {

@@ -15,8 +15,10 @@
 use rustls::ConnectionTrafficSecrets;
 use sealstream::{Error, Status};
 
+use zeroize::Zeroizing;
+
 use crate::provider::aead::{
-    AES_128_GCM, AES_256_GCM, Aad, CHACHA20_POLY1305, LessSafeKey, Nonce, UnboundKey,
+    AES_128_GCM, AES_256_GCM, Aad, Algorithm, CHACHA20_POLY1305, LessSafeKey, Nonce, UnboundKey,
 };
 
 /// Bytes of an AEAD tag (all three suites).
@@ -39,29 +41,37 @@ pub(crate) enum Framing {
 
 /// A record AEAD for one direction.
 ///
+/// The expanded key schedule (aws-lc's AEAD context: about 600 bytes of AES round keys and
+/// GHASH tables per direction) is built on the first record and dropped by [`release`] when the
+/// stream goes idle, so that ten thousand idle connections do not hold forty thousand of them.
+/// The traffic key itself stays, zeroized on drop, to rebuild it on the next record.
+///
 /// Key wiping depends on the backend. aws-lc-rs keeps the key schedule in an aws-lc context
 /// that aws-lc wipes when it is freed. ring keeps it inline in the `LessSafeKey` value and does
 /// not zeroize it on drop (and we cannot reach it without unsafe code), so under the `ring`
 /// feature the expanded key stays in the memory it occupied, including copies left by moves,
-/// until that memory is reused. The IV is ours and is zeroized on drop either way.
+/// until that memory is reused. The raw key and the IV are ours and are zeroized on drop either
+/// way.
+///
+/// [`release`]: RecordCipher::release
 pub(crate) struct RecordCipher {
-    key: LessSafeKey,
-    iv: [u8; 12],
+    alg: &'static Algorithm,
+    /// The traffic key (its first `alg.key_len()` bytes).
+    raw_key: Zeroizing<[u8; MAX_KEY_LEN]>,
+    /// The expanded key schedule, while the direction is in use.
+    key: Option<LessSafeKey>,
+    iv: Zeroizing<[u8; 12]>,
     framing: Framing,
 }
 
-impl Drop for RecordCipher {
-    fn drop(&mut self) {
-        // The IV is derived from the traffic secret. The key is wiped by aws-lc when freed;
-        // ring leaves it as it is (see the type's documentation).
-        zeroize::Zeroize::zeroize(&mut self.iv);
-    }
-}
+/// The longest traffic key: AES-256-GCM's and ChaCha20-Poly1305's 32 bytes.
+const MAX_KEY_LEN: usize = 32;
 
 impl std::fmt::Debug for RecordCipher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RecordCipher")
             .field("framing", &self.framing)
+            .field("expanded", &self.key.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -82,12 +92,15 @@ impl RecordCipher {
                 ));
             }
         };
-        let key = UnboundKey::new(alg, key.as_ref()).map_err(|_| {
-            Error::new(
+        let key = key.as_ref();
+        if key.len() != alg.key_len() || key.len() > MAX_KEY_LEN {
+            return Err(Error::new(
                 Status::CryptoSystemInvalid,
                 "traffic key has the wrong length",
-            )
-        })?;
+            ));
+        }
+        let mut raw_key = Zeroizing::new([0u8; MAX_KEY_LEN]);
+        raw_key[..key.len()].copy_from_slice(key);
         let iv: [u8; 12] = iv
             .as_ref()
             .try_into()
@@ -98,10 +111,34 @@ impl RecordCipher {
             (false, true) => Framing::Tls12Implicit,
         };
         Ok(Self {
-            key: LessSafeKey::new(key),
-            iv,
+            alg,
+            raw_key,
+            key: None,
+            iv: Zeroizing::new(iv),
             framing,
         })
+    }
+
+    /// The expanded key, built now if it was released.
+    fn key(&mut self) -> Result<&LessSafeKey, Error> {
+        let key = match self.key.take() {
+            Some(key) => key,
+            None => UnboundKey::new(self.alg, &self.raw_key[..self.alg.key_len()])
+                .map(LessSafeKey::new)
+                .map_err(|_| Error::new(Status::InternalError, "cannot expand the traffic key"))?,
+        };
+        Ok(self.key.insert(key))
+    }
+
+    /// Drop the expanded key schedule; the next record builds it again.
+    pub(crate) fn release(&mut self) {
+        self.key = None;
+    }
+
+    /// Whether the key schedule is expanded now (tests).
+    #[cfg(test)]
+    pub(crate) fn is_expanded(&self) -> bool {
+        self.key.is_some()
     }
 
     pub(crate) fn framing(&self) -> Framing {
@@ -111,7 +148,7 @@ impl RecordCipher {
     /// The nonce for `seq` under the XOR rule (TLS 1.3, TLS 1.2 ChaCha20, and the explicit part
     /// we choose for TLS 1.2 GCM).
     pub(crate) fn xor_nonce(&self, seq: u64) -> [u8; 12] {
-        let mut nonce = self.iv;
+        let mut nonce = *self.iv;
         for (n, s) in nonce[4..].iter_mut().zip(seq.to_be_bytes()) {
             *n ^= s;
         }
@@ -120,20 +157,20 @@ impl RecordCipher {
 
     /// The TLS 1.2 GCM nonce from the salt and the explicit part received.
     pub(crate) fn explicit_nonce(&self, explicit: &[u8]) -> [u8; 12] {
-        let mut nonce = self.iv;
+        let mut nonce = *self.iv;
         nonce[4..].copy_from_slice(explicit);
         nonce
     }
 
     /// Encrypt `in_out` in place; returns the tag.
     pub(crate) fn seal(
-        &self,
+        &mut self,
         nonce: [u8; 12],
         aad: &[u8],
         in_out: &mut [u8],
     ) -> Result<[u8; TAG_LEN], Error> {
         let tag = self
-            .key
+            .key()?
             .seal_in_place_separate_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), in_out)
             .map_err(|_| Error::new(Status::InternalError, "record encryption failed"))?;
         let mut out = [0u8; TAG_LEN];
@@ -143,12 +180,12 @@ impl RecordCipher {
 
     /// Verify and decrypt `in_out` (ciphertext then tag) in place; returns the plaintext length.
     pub(crate) fn open(
-        &self,
+        &mut self,
         nonce: [u8; 12],
         aad: &[u8],
         in_out: &mut [u8],
     ) -> Result<usize, Error> {
-        self.key
+        self.key()?
             .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(aad), in_out)
             .map(|plain| plain.len())
             .map_err(|_| {

@@ -333,6 +333,11 @@ impl Seal for TlsSeal {
         }
     }
 
+    /// Drops the expanded key schedule (rebuilt from the traffic key on the next record).
+    fn release_idle(&mut self) {
+        self.cipher.release();
+    }
+
     fn sequence(&self) -> u64 {
         self.seq
     }
@@ -698,6 +703,11 @@ impl Unseal for TlsUnseal {
 
     fn alert_for(&self, _error: &Error) -> Option<Control> {
         self.fatal.map(|d| Control::Alert(AlertCode::fatal(d)))
+    }
+
+    /// Drops the expanded key schedule (rebuilt from the traffic key on the next record).
+    fn release_idle(&mut self) {
+        self.cipher.release();
     }
 
     fn sequence(&self) -> u64 {

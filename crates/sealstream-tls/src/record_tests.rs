@@ -278,3 +278,30 @@ fn tls12_ignores_a_renewal_interval() {
     let (client, _) = connected(false, tls::suites(false)[0], Some(3));
     assert_eq!(client.seal.renew_after, (1 << 24) - 1);
 }
+
+#[test]
+fn idle_halves_drop_their_key_schedule_and_rebuild_it_for_the_next_record() {
+    for (tls13, suite) in every_suite() {
+        let (mut client, mut server) = connected(tls13, suite, None);
+        // Nothing is expanded before the first record.
+        assert!(!client.seal.cipher.is_expanded(), "{suite:?}");
+        assert!(!server.unseal.cipher.is_expanded(), "{suite:?}");
+        for i in 0..3u8 {
+            let message = vec![i; 1000];
+            let record = seal(&mut client, &message);
+            assert!(client.seal.cipher.is_expanded());
+            client.seal.release_idle();
+            assert!(!client.seal.cipher.is_expanded());
+            assert_eq!(open(&mut server, record).unwrap().unwrap(), message);
+            server.unseal.release_idle();
+            assert!(!server.unseal.cipher.is_expanded());
+        }
+        // A rebuilt key still refuses a tampered record.
+        let mut record = seal(&mut client, b"after release");
+        client.seal.release_idle();
+        let last = record.len() - 1;
+        record[last] ^= 1;
+        let err = open(&mut server, record).unwrap_err();
+        assert_eq!(err.status(), Status::MessageAltered, "{suite:?}");
+    }
+}

@@ -55,6 +55,13 @@ pub trait Seal: Send + 'static {
         None
     }
 
+    /// The stream has gone idle in this direction and given back its buffers: a sealer may drop
+    /// state it can rebuild when the next record comes (an expanded key schedule), so that idle
+    /// connections cost little memory. Never called with a record half done.
+    ///
+    /// The default keeps everything.
+    fn release_idle(&mut self) {}
+
     /// The sequence number the next record will carry (`MessageSeqNo`).
     fn sequence(&self) -> u64;
 }
@@ -82,6 +89,13 @@ pub trait Unseal: Send + 'static {
         let _ = error;
         None
     }
+
+    /// The stream has gone idle in this direction and given back its buffers: a sealer may drop
+    /// state it can rebuild when the next record comes (an expanded key schedule), so that idle
+    /// connections cost little memory. Never called with a record half done.
+    ///
+    /// The default keeps everything.
+    fn release_idle(&mut self) {}
 
     /// The sequence number the next record must carry.
     fn sequence(&self) -> u64;

@@ -288,3 +288,32 @@ async fn an_empty_leftover_holds_no_memory() {
         "empty leftovers were kept"
     );
 }
+
+#[tokio::test]
+async fn each_direction_tells_its_sealer_when_it_goes_idle() {
+    let (a, b) = duplex(64 * 1024);
+    let (mut client, mut server) = connect(a, b, 16 * 1024);
+    assert_eq!(client.seal_half().idle_releases, 0);
+    client.write_all(b"hello").await.unwrap();
+    client.flush().await.unwrap();
+    // The flush emptied the write buffer: the seal half may drop what it can rebuild.
+    assert!(client.seal_half().idle_releases >= 1);
+
+    let mut got = [0u8; 5];
+    server.read_exact(&mut got).await.unwrap();
+    assert_eq!(&got, b"hello");
+    // Nothing more to read: the read half parks, its buffer empty.
+    let mut more = [0u8; 1];
+    let parked =
+        tokio::time::timeout(std::time::Duration::from_millis(20), server.read(&mut more)).await;
+    assert!(parked.is_err(), "no data was sent");
+    assert!(server.unseal_half().idle_releases >= 1);
+
+    // Both directions work on after releasing.
+    let before = client.seal_half().idle_releases;
+    client.write_all(b"again").await.unwrap();
+    client.flush().await.unwrap();
+    server.read_exact(&mut got).await.unwrap();
+    assert_eq!(&got, b"again");
+    assert!(client.seal_half().idle_releases > before);
+}

@@ -314,6 +314,7 @@ impl<U: Unseal> ReadState<U> {
             self.start = 0;
             self.end = 0;
             self.plain = 0..0;
+            self.unseal.release_idle();
         }
     }
 }

@@ -343,6 +343,7 @@ impl<S: Seal> WriteState<S> {
             pool::give(std::mem::take(&mut self.buf));
             self.written = 0;
             self.filled = 0;
+            self.seal.release_idle();
         }
     }
 }
