@@ -203,3 +203,43 @@ fn each_digest_md5_layer_runs_beside_its_primitives() {
         assert!(p["bulk_ratio"].as_f64().unwrap() > 0.0, "{p}");
     }
 }
+
+#[test]
+fn idle_mode_measures_each_implementation_in_a_child_of_its_own() {
+    let out = sealcat()
+        .args([
+            "bench",
+            "--mode",
+            "idle",
+            "--idle-connections",
+            "30",
+            "--json",
+        ])
+        .output()
+        .expect("sealcat runs");
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    for name in ["sealstream-tls", "tokio-rustls", "plain TCP"] {
+        let r = &doc["results"][name];
+        // Resident memory moves in whole pages, so a few connections may add none; the live
+        // heap is exact and every connection holds some.
+        let rss = r["idle_rss_bytes_per_pair"].as_f64().unwrap();
+        let heap = r["idle_heap_bytes_per_pair"].as_f64().unwrap();
+        assert!(rss.is_finite() && rss >= 0.0, "{name} rss {rss}");
+        assert!(heap.is_finite() && heap > 0.0, "{name} heap {heap}");
+        assert!(r["bulk_mb_per_s"].is_null(), "{name}: idle mode moved data");
+    }
+    // A TLS connection holds more than a bare TCP one: the figures are per implementation,
+    // not one process's growth shared out.
+    let heap = |name: &str| {
+        doc["results"][name]["idle_heap_bytes_per_pair"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(heap("sealstream-tls") > heap("plain TCP"));
+    assert!(heap("tokio-rustls") > heap("plain TCP"));
+}
