@@ -233,6 +233,13 @@ pub(crate) fn run(
                 measure(which, &loopback, &tls, &options, duration, alloc, &progress).await?;
             results.push((which, figures));
         }
+        if matches!(options.mode, Mode::All | Mode::Echo) {
+            let latencies = ping_pong_rounds(&impls, &loopback, &tls, duration, &progress).await?;
+            for ((_, f), hist) in results.iter_mut().zip(latencies) {
+                f.ping_p50_us = hist.value_at_quantile(0.50) as f64 / 1000.0;
+                f.ping_p99_us = hist.value_at_quantile(0.99) as f64 / 1000.0;
+            }
+        }
         Ok::<_, String>(())
     })?;
     progress.finish_and_clear();
@@ -302,18 +309,6 @@ async fn measure(
         let pairs = pairs(which, loopback, tls, options.connections).await?;
         let (bytes, elapsed) = duplex(pairs, options.size, duration).await?;
         f.duplex_mbps = bytes as f64 / elapsed.as_secs_f64() / 1e6;
-    }
-
-    if matches!(mode, Mode::All | Mode::Echo) {
-        // 64-byte ping-pong.
-        progress.set_message(format!("{name}: ping-pong"));
-        let (client, server) = loopback
-            .pair(which, tls)
-            .await
-            .map_err(io_err("connecting"))?;
-        let hist = ping_pong(client, server, duration).await?;
-        f.ping_p50_us = hist.value_at_quantile(0.50) as f64 / 1000.0;
-        f.ping_p99_us = hist.value_at_quantile(0.99) as f64 / 1000.0;
     }
 
     if mode == Mode::All {
@@ -549,6 +544,43 @@ async fn idle_memory_in_child(which: Impl, options: &Options) -> BenchResult<(f6
         figure("idle_rss_bytes_per_pair")?,
         figure("idle_heap_bytes_per_pair")?,
     ))
+}
+
+/// Rounds of the ping-pong test; the implementations take turns, one round each.
+const PING_PONG_ROUNDS: u32 = 5;
+
+/// 64-byte ping-pong latency of each of `impls`, in [`PING_PONG_ROUNDS`] interleaved rounds
+/// (ours, theirs, plain, ours, ...) of `duration / rounds` each, on a new connection every
+/// round; each implementation's histogram holds all its rounds. A round trip on two workers
+/// is fast when both tasks run on one worker and slow when every message crosses threads, and
+/// which happens varies from one connection to the next: one long run per implementation let
+/// that chance decide the ratio.
+async fn ping_pong_rounds(
+    impls: &[Impl],
+    loopback: &Loopback,
+    tls: &Tls,
+    duration: Duration,
+    progress: &indicatif::ProgressBar,
+) -> BenchResult<Vec<Histogram<u64>>> {
+    let mut hists = impls
+        .iter()
+        .map(|_| Histogram::<u64>::new(3).map_err(|e| e.to_string()))
+        .collect::<BenchResult<Vec<_>>>()?;
+    for round in 1..=PING_PONG_ROUNDS {
+        for (&which, hist) in impls.iter().zip(&mut hists) {
+            progress.set_message(format!(
+                "{}: ping-pong, round {round} of {PING_PONG_ROUNDS}",
+                which.name()
+            ));
+            let (client, server) = loopback
+                .pair(which, tls)
+                .await
+                .map_err(io_err("connecting"))?;
+            let part = ping_pong(client, server, duration / PING_PONG_ROUNDS).await?;
+            hist.add(&part).map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(hists)
 }
 
 /// Open `count` connection pairs, exchange one small message on each so every buffer has been
