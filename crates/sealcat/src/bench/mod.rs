@@ -240,6 +240,12 @@ pub(crate) fn run(
                 f.ping_p99_us = hist.value_at_quantile(0.99) as f64 / 1000.0;
             }
         }
+        if options.mode == Mode::All {
+            let rates = handshake_rounds(&impls, &loopback, &tls, duration / 2, &progress).await?;
+            for ((_, f), rate) in results.iter_mut().zip(rates) {
+                f.handshakes_per_s = rate;
+            }
+        }
         Ok::<_, String>(())
     })?;
     progress.finish_and_clear();
@@ -309,22 +315,6 @@ async fn measure(
         let pairs = pairs(which, loopback, tls, options.connections).await?;
         let (bytes, elapsed) = duplex(pairs, options.size, duration).await?;
         f.duplex_mbps = bytes as f64 / elapsed.as_secs_f64() / 1e6;
-    }
-
-    if mode == Mode::All {
-        // Full handshakes per second (TCP connect and accept included for all).
-        progress.set_message(format!("{name}: handshakes"));
-        let start = Instant::now();
-        let mut handshakes = 0u64;
-        while start.elapsed() < duration / 2 {
-            let (c, s) = loopback
-                .pair(which, tls)
-                .await
-                .map_err(io_err("handshake"))?;
-            drop((c, s));
-            handshakes += 1;
-        }
-        f.handshakes_per_s = handshakes as f64 / start.elapsed().as_secs_f64();
     }
 
     if matches!(mode, Mode::All | Mode::Idle) {
@@ -546,10 +536,10 @@ async fn idle_memory_in_child(which: Impl, options: &Options) -> BenchResult<(f6
     ))
 }
 
-/// Rounds of the ping-pong test; the implementations take turns, one round each.
-const PING_PONG_ROUNDS: u32 = 5;
+/// Rounds of the ping-pong and handshake tests; the implementations take turns, one round each.
+const INTERLEAVED_ROUNDS: u32 = 5;
 
-/// 64-byte ping-pong latency of each of `impls`, in [`PING_PONG_ROUNDS`] interleaved rounds
+/// 64-byte ping-pong latency of each of `impls`, in [`INTERLEAVED_ROUNDS`] interleaved rounds
 /// (ours, theirs, plain, ours, ...) of `duration / rounds` each, on a new connection every
 /// round; each implementation's histogram holds all its rounds. A round trip on two workers
 /// is fast when both tasks run on one worker and slow when every message crosses threads, and
@@ -566,21 +556,56 @@ async fn ping_pong_rounds(
         .iter()
         .map(|_| Histogram::<u64>::new(3).map_err(|e| e.to_string()))
         .collect::<BenchResult<Vec<_>>>()?;
-    for round in 1..=PING_PONG_ROUNDS {
+    for round in 1..=INTERLEAVED_ROUNDS {
         for (&which, hist) in impls.iter().zip(&mut hists) {
             progress.set_message(format!(
-                "{}: ping-pong, round {round} of {PING_PONG_ROUNDS}",
+                "{}: ping-pong, round {round} of {INTERLEAVED_ROUNDS}",
                 which.name()
             ));
             let (client, server) = loopback
                 .pair(which, tls)
                 .await
                 .map_err(io_err("connecting"))?;
-            let part = ping_pong(client, server, duration / PING_PONG_ROUNDS).await?;
+            let part = ping_pong(client, server, duration / INTERLEAVED_ROUNDS).await?;
             hist.add(&part).map_err(|e| e.to_string())?;
         }
     }
     Ok(hists)
+}
+
+/// Full handshakes per second of each of `impls` (TCP connect and accept included for all),
+/// in [`INTERLEAVED_ROUNDS`] interleaved rounds sharing `duration` per implementation, so that a
+/// slow stretch of the machine falls on every implementation alike.
+async fn handshake_rounds(
+    impls: &[Impl],
+    loopback: &Loopback,
+    tls: &Tls,
+    duration: Duration,
+    progress: &indicatif::ProgressBar,
+) -> BenchResult<Vec<f64>> {
+    let mut totals = vec![(0u64, Duration::ZERO); impls.len()];
+    for round in 1..=INTERLEAVED_ROUNDS {
+        for (&which, (count, spent)) in impls.iter().zip(&mut totals) {
+            progress.set_message(format!(
+                "{}: handshakes, round {round} of {INTERLEAVED_ROUNDS}",
+                which.name()
+            ));
+            let start = Instant::now();
+            while start.elapsed() < duration / INTERLEAVED_ROUNDS {
+                let pair = loopback
+                    .pair(which, tls)
+                    .await
+                    .map_err(io_err("handshake"))?;
+                drop(pair);
+                *count += 1;
+            }
+            *spent += start.elapsed();
+        }
+    }
+    Ok(totals
+        .into_iter()
+        .map(|(count, spent)| count as f64 / spent.as_secs_f64())
+        .collect())
 }
 
 /// Open `count` connection pairs, exchange one small message on each so every buffer has been
