@@ -55,6 +55,7 @@ pub(crate) fn init(console: bool) -> Result<(), String> {
 /// starve it).
 #[cfg(feature = "console")]
 fn console_layer() -> Result<BoxedLayer, String> {
+    check_bind_address()?;
     let (layer, server) = console_subscriber::ConsoleLayer::builder()
         .with_default_env()
         .build();
@@ -80,6 +81,25 @@ fn console_layer() -> Result<BoxedLayer, String> {
     Ok(layer
         .with_filter(EnvFilter::new("tokio=trace,runtime=trace"))
         .boxed())
+}
+
+/// console-subscriber panics on a `TOKIO_CONSOLE_BIND` it cannot resolve: say what is wrong
+/// with it first, in one line.
+#[cfg(feature = "console")]
+fn check_bind_address() -> Result<(), String> {
+    use std::net::ToSocketAddrs;
+    let Ok(bind) = std::env::var("TOKIO_CONSOLE_BIND") else {
+        return Ok(());
+    };
+    match bind.to_socket_addrs().map(|mut addrs| addrs.next()) {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => Err(format!(
+            "TOKIO_CONSOLE_BIND={bind:?} resolves to no address"
+        )),
+        Err(e) => Err(format!(
+            "TOKIO_CONSOLE_BIND={bind:?} is not HOST:PORT (such as 127.0.0.1:6669): {e}"
+        )),
+    }
 }
 
 /// Where the console server listens: `TOKIO_CONSOLE_BIND`, or console-subscriber's default.

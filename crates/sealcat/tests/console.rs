@@ -72,3 +72,22 @@ fn without_the_feature_console_says_how_to_build_it() {
     common::assert_fails(&out, 2, "--features console");
     assert!(common::stderr_of(&out).contains("tokio_unstable"));
 }
+
+#[cfg(feature = "console")]
+#[test]
+fn a_bad_console_address_is_one_line_not_a_panic() {
+    let out = common::sealcat()
+        .args([
+            "bench",
+            "--console",
+            "--mode",
+            "idle",
+            "--idle-connections",
+            "1",
+        ])
+        .env("TOKIO_CONSOLE_BIND", "not an address")
+        .output()
+        .expect("sealcat runs");
+    common::assert_fails(&out, 2, "TOKIO_CONSOLE_BIND");
+    assert!(!common::stderr_of(&out).contains("panicked"));
+}

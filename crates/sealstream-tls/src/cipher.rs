@@ -41,31 +41,34 @@ pub(crate) enum Framing {
 
 /// A record AEAD for one direction.
 ///
-/// The expanded key schedule (aws-lc's AEAD context: about 600 bytes of AES round keys and
-/// GHASH tables per direction) is built on the first record and dropped by [`release`] when the
-/// stream goes idle, so that ten thousand idle connections do not hold forty thousand of them.
-/// The traffic key itself stays, zeroized on drop, to rebuild it on the next record.
+/// Under aws-lc-rs the expanded key schedule (aws-lc's AEAD context: about 600 bytes of AES
+/// round keys and GHASH tables per direction, in the C heap) is built on the first record and
+/// dropped by [`release`] when the stream says the direction went idle, so that ten thousand
+/// idle connections do not hold forty thousand of them. The traffic key itself stays, to
+/// rebuild the schedule for the next record.
 ///
-/// Key wiping depends on the backend. aws-lc-rs keeps the key schedule in an aws-lc context
-/// that aws-lc wipes when it is freed. ring keeps it inline in the `LessSafeKey` value and does
-/// not zeroize it on drop (and we cannot reach it without unsafe code), so under the `ring`
-/// feature the expanded key stays in the memory it occupied, including copies left by moves,
-/// until that memory is reused. The raw key and the IV are ours and are zeroized on drop either
-/// way.
+/// Key wiping: the traffic key and IV live in one heap block, so moving the cipher copies a
+/// pointer and never the key; the block is zeroized on drop. aws-lc wipes its context when it is
+/// freed. ring keeps its key schedule inline in the `LessSafeKey` value and does not zeroize it
+/// on drop (and we cannot reach it without unsafe code), so under the `ring` feature the
+/// expanded schedule stays in the memory it occupied, including copies left by moves, until
+/// that memory is reused; [`release`] keeps it there, since freeing it would save nothing.
 ///
 /// [`release`]: RecordCipher::release
 pub(crate) struct RecordCipher {
     alg: &'static Algorithm,
-    /// The traffic key (its first `alg.key_len()` bytes).
-    raw_key: Zeroizing<[u8; MAX_KEY_LEN]>,
+    /// The traffic key (its first `alg.key_len()` bytes) then the 12-byte IV.
+    material: Box<Zeroizing<[u8; MATERIAL_LEN]>>,
     /// The expanded key schedule, while the direction is in use.
     key: Option<LessSafeKey>,
-    iv: Zeroizing<[u8; 12]>,
     framing: Framing,
 }
 
 /// The longest traffic key: AES-256-GCM's and ChaCha20-Poly1305's 32 bytes.
 const MAX_KEY_LEN: usize = 32;
+/// Where the IV starts in [`RecordCipher::material`].
+const IV_AT: usize = MAX_KEY_LEN;
+const MATERIAL_LEN: usize = MAX_KEY_LEN + 12;
 
 impl std::fmt::Debug for RecordCipher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -92,19 +95,22 @@ impl RecordCipher {
                 ));
             }
         };
-        let key = key.as_ref();
+        let (key, iv) = (key.as_ref(), iv.as_ref());
         if key.len() != alg.key_len() || key.len() > MAX_KEY_LEN {
             return Err(Error::new(
                 Status::CryptoSystemInvalid,
                 "traffic key has the wrong length",
             ));
         }
-        let mut raw_key = Zeroizing::new([0u8; MAX_KEY_LEN]);
-        raw_key[..key.len()].copy_from_slice(key);
-        let iv: [u8; 12] = iv
-            .as_ref()
-            .try_into()
-            .map_err(|_| Error::new(Status::CryptoSystemInvalid, "traffic IV is not 12 bytes"))?;
+        if iv.len() != MATERIAL_LEN - IV_AT {
+            return Err(Error::new(
+                Status::CryptoSystemInvalid,
+                "traffic IV is not 12 bytes",
+            ));
+        }
+        let mut material = Box::new(Zeroizing::new([0u8; MATERIAL_LEN]));
+        material[..key.len()].copy_from_slice(key);
+        material[IV_AT..].copy_from_slice(iv);
         let framing = match (tls13, chacha) {
             (true, _) => Framing::Tls13,
             (false, false) => Framing::Tls12Explicit,
@@ -112,27 +118,36 @@ impl RecordCipher {
         };
         Ok(Self {
             alg,
-            raw_key,
+            material,
             key: None,
-            iv: Zeroizing::new(iv),
             framing,
         })
     }
 
-    /// The expanded key, built now if it was released.
-    fn key(&mut self) -> Result<&LessSafeKey, Error> {
-        let key = match self.key.take() {
-            Some(key) => key,
-            None => UnboundKey::new(self.alg, &self.raw_key[..self.alg.key_len()])
-                .map(LessSafeKey::new)
-                .map_err(|_| Error::new(Status::InternalError, "cannot expand the traffic key"))?,
-        };
-        Ok(self.key.insert(key))
+    fn iv(&self) -> [u8; 12] {
+        let mut iv = [0u8; 12];
+        iv.copy_from_slice(&self.material[IV_AT..]);
+        iv
     }
 
-    /// Drop the expanded key schedule; the next record builds it again.
+    /// The expanded key, built now if it was released (or never built).
+    fn key(&mut self) -> Result<&LessSafeKey, Error> {
+        if self.key.is_none() {
+            let unbound = UnboundKey::new(self.alg, &self.material[..self.alg.key_len()])
+                .map_err(|_| Error::new(Status::InternalError, "cannot expand the traffic key"))?;
+            self.key = Some(LessSafeKey::new(unbound));
+        }
+        self.key
+            .as_ref()
+            .ok_or_else(|| Error::new(Status::InternalError, "traffic key not expanded"))
+    }
+
+    /// Drop the expanded key schedule; the next record builds it again. Under ring the
+    /// schedule is inline, so dropping it would free nothing and only cost a rebuild: it stays.
     pub(crate) fn release(&mut self) {
-        self.key = None;
+        if cfg!(feature = "aws-lc-rs") {
+            self.key = None;
+        }
     }
 
     /// Whether the key schedule is expanded now (tests).
@@ -148,7 +163,7 @@ impl RecordCipher {
     /// The nonce for `seq` under the XOR rule (TLS 1.3, TLS 1.2 ChaCha20, and the explicit part
     /// we choose for TLS 1.2 GCM).
     pub(crate) fn xor_nonce(&self, seq: u64) -> [u8; 12] {
-        let mut nonce = *self.iv;
+        let mut nonce = self.iv();
         for (n, s) in nonce[4..].iter_mut().zip(seq.to_be_bytes()) {
             *n ^= s;
         }
@@ -157,7 +172,7 @@ impl RecordCipher {
 
     /// The TLS 1.2 GCM nonce from the salt and the explicit part received.
     pub(crate) fn explicit_nonce(&self, explicit: &[u8]) -> [u8; 12] {
-        let mut nonce = *self.iv;
+        let mut nonce = self.iv();
         nonce[4..].copy_from_slice(explicit);
         nonce
     }

@@ -45,9 +45,9 @@
 //! records. The feature picks only the record layer: the handshake runs with whatever
 //! `CryptoProvider` your `ClientConfig` or `ServerConfig` holds (for example
 //! `rustls::crypto::ring::default_provider()`), and the two need not match, since the record
-//! layer receives only the traffic secrets rustls extracted. Under ring, traffic keys are not
-//! wiped from memory when a connection ends (ring's keys do not zeroize on drop); aws-lc wipes
-//! them.
+//! layer receives only the traffic secrets rustls extracted. Under ring, expanded key schedules are
+//! not wiped from memory when a connection ends (ring's keys do not zeroize on drop); aws-lc
+//! wipes them. The raw traffic keys and IVs are zeroized under either.
 
 #![forbid(unsafe_code)]
 

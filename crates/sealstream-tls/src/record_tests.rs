@@ -286,15 +286,17 @@ fn idle_halves_drop_their_key_schedule_and_rebuild_it_for_the_next_record() {
         // Nothing is expanded before the first record.
         assert!(!client.seal.cipher.is_expanded(), "{suite:?}");
         assert!(!server.unseal.cipher.is_expanded(), "{suite:?}");
+        // Under ring the schedule is inline: releasing it would free nothing, so it stays.
+        let kept_after_release = !cfg!(feature = "aws-lc-rs");
         for i in 0..3u8 {
             let message = vec![i; 1000];
             let record = seal(&mut client, &message);
             assert!(client.seal.cipher.is_expanded());
             client.seal.release_idle();
-            assert!(!client.seal.cipher.is_expanded());
+            assert_eq!(client.seal.cipher.is_expanded(), kept_after_release);
             assert_eq!(open(&mut server, record).unwrap().unwrap(), message);
             server.unseal.release_idle();
-            assert!(!server.unseal.cipher.is_expanded());
+            assert_eq!(server.unseal.cipher.is_expanded(), kept_after_release);
         }
         // A rebuilt key still refuses a tampered record.
         let mut record = seal(&mut client, b"after release");

@@ -55,9 +55,11 @@ pub trait Seal: Send + 'static {
         None
     }
 
-    /// The stream has gone idle in this direction and given back its buffers: a sealer may drop
+    /// The stream has gone idle in this direction and given back its buffer: a sealer may drop
     /// state it can rebuild when the next record comes (an expanded key schedule), so that idle
-    /// connections cost little memory. Never called with a record half done.
+    /// connections cost little memory. Called between records only, and not while the
+    /// connection is chatty (it went idle and had work again within a few milliseconds), so a
+    /// rebuild costs at most one per message of a quiet connection.
     ///
     /// The default keeps everything.
     fn release_idle(&mut self) {}
@@ -90,9 +92,11 @@ pub trait Unseal: Send + 'static {
         None
     }
 
-    /// The stream has gone idle in this direction and given back its buffers: a sealer may drop
+    /// The stream has gone idle in this direction and given back its buffer: a sealer may drop
     /// state it can rebuild when the next record comes (an expanded key schedule), so that idle
-    /// connections cost little memory. Never called with a record half done.
+    /// connections cost little memory. Called between records only, and not while the
+    /// connection is chatty (it went idle and had work again within a few milliseconds), so a
+    /// rebuild costs at most one per message of a quiet connection.
     ///
     /// The default keeps everything.
     fn release_idle(&mut self) {}

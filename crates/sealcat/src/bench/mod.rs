@@ -216,7 +216,7 @@ pub(crate) fn run(
         return Ok(());
     }
     let primitives = match ours {
-        Impl::Sasl(layer) if options.mode != Mode::Echo => {
+        Impl::Sasl(layer) if matches!(options.mode, Mode::All | Mode::Bulk | Mode::Duplex) => {
             progress.set_message(format!("{}: primitives", layer.name()));
             Some((layer, sasl::primitive_rates(layer, duration)))
         }
@@ -474,7 +474,10 @@ async fn ping_pong(client: End, server: End, duration: Duration) -> BenchResult<
     let (mut tx, mut rx) = (Pattern::default(), Pattern::default());
     let (mut out, mut back) = ([0u8; 64], [0u8; 64]);
     let start = Instant::now();
-    while start.elapsed() < duration {
+    // At least one round trip, however short the duration.
+    let mut first = true;
+    while first || start.elapsed() < duration {
+        first = false;
         tx.fill(&mut out);
         let t = Instant::now();
         cw.write_all(&out).await.map_err(io_err("ping write"))?;
@@ -496,6 +499,9 @@ async fn ping_pong(client: End, server: End, duration: Duration) -> BenchResult<
 /// implementations freed, and the allocator kept, is reused by the next one and its growth looks
 /// smaller than it is. Each child starts from the same empty heap.
 async fn idle_memory_in_child(which: Impl, options: &Options) -> BenchResult<(f64, f64)> {
+    if options.idle_connections == 0 {
+        return Ok((f64::NAN, f64::NAN));
+    }
     let exe = std::env::current_exe().map_err(io_err("finding sealcat's own executable"))?;
     let mut command = tokio::process::Command::new(exe);
     command
@@ -518,8 +524,9 @@ async fn idle_memory_in_child(which: Impl, options: &Options) -> BenchResult<(f6
         .map_err(io_err("running the idle-memory child"))?;
     if !out.status.success() {
         return Err(format!(
-            "idle-memory child for {} failed: {}",
+            "idle-memory child for {} failed ({}): {}",
             which.name(),
+            out.status,
             String::from_utf8_lossy(&out.stderr).trim()
         ));
     }
@@ -591,13 +598,17 @@ async fn handshake_rounds(
                 which.name()
             ));
             let start = Instant::now();
-            while start.elapsed() < duration / INTERLEAVED_ROUNDS {
+            // At least one handshake a round, however short the round.
+            loop {
                 let pair = loopback
                     .pair(which, tls)
                     .await
                     .map_err(io_err("handshake"))?;
                 drop(pair);
                 *count += 1;
+                if start.elapsed() >= duration / INTERLEAVED_ROUNDS {
+                    break;
+                }
             }
             *spent += start.elapsed();
         }

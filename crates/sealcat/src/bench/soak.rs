@@ -57,22 +57,49 @@ struct ChildServer {
     child: tokio::process::Child,
     addr: String,
     connector: sealstream_tls::TlsConnector,
-    cert: std::path::PathBuf,
+    /// A directory of our own (mode 0700) holding the server's certificate, removed with it.
+    _dir: PrivateDir,
 }
 
-impl Drop for ChildServer {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.cert);
+/// A new directory only this user can enter, removed on drop. Created afresh (never an existing
+/// path, nor a link an attacker left), so the child's certificate cannot be written elsewhere.
+struct PrivateDir(std::path::PathBuf);
+
+impl PrivateDir {
+    fn new() -> BenchResult<Self> {
+        use std::os::unix::fs::DirBuilderExt;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let path =
+            std::env::temp_dir().join(format!("sealcat-soak-{}-{nanos:09}", std::process::id()));
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&path)
+            .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+        Ok(Self(path))
     }
 }
+
+impl Drop for PrivateDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// How long the server process may take to say where it listens.
+const CHILD_START_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl ChildServer {
     async fn start() -> BenchResult<Self> {
         let exe = std::env::current_exe().map_err(io_err("finding sealcat's own binary"))?;
-        let cert = std::env::temp_dir().join(format!("sealcat-soak-{}.pem", std::process::id()));
+        let dir = PrivateDir::new()?;
+        let cert = dir.0.join("server.pem");
         let mut child = tokio::process::Command::new(exe)
             .args(["listen", "127.0.0.1:0", "--tls", "--echo", "--save-cert"])
             .arg(&cert)
+            // Its banner must be its first line: no tracing output before it.
+            .env_remove("RUST_LOG")
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
@@ -84,16 +111,29 @@ impl ChildServer {
             .take()
             .ok_or("the server process has no stderr")?;
         let mut lines = tokio::io::BufReader::new(stderr).lines();
-        let banner = lines
-            .next_line()
-            .await
-            .map_err(io_err("reading the server process"))?
-            .ok_or("the server process ended before listening")?;
-        let addr = banner
-            .split_whitespace()
-            .find(|w| w.starts_with("127.0.0.1:"))
-            .ok_or_else(|| format!("the server process said {banner:?}"))?
-            .to_string();
+        let addr = tokio::time::timeout(CHILD_START_TIMEOUT, async {
+            loop {
+                let line = lines
+                    .next_line()
+                    .await
+                    .map_err(io_err("reading the server process"))?
+                    .ok_or("the server process ended before listening")?;
+                if let Some(rest) = line.split("listening on ").nth(1) {
+                    return rest
+                        .split_whitespace()
+                        .next()
+                        .map(str::to_string)
+                        .ok_or_else(|| format!("the server process said {line:?}"));
+                }
+            }
+        })
+        .await
+        .map_err(|_| {
+            format!(
+                "the server process did not say where it listens within {} s",
+                CHILD_START_TIMEOUT.as_secs()
+            )
+        })??;
         // Its later lines (failed connections) are drained, so it never blocks on stderr.
         tokio::spawn(async move {
             while let Ok(Some(line)) = lines.next_line().await {
@@ -105,7 +145,7 @@ impl ChildServer {
             child,
             addr,
             connector: sealstream_tls::TlsConnector::new(config),
-            cert,
+            _dir: dir,
         })
     }
 

@@ -7,6 +7,7 @@
 mod config;
 mod control;
 mod failure;
+mod idle;
 mod pool;
 mod read;
 mod split;

@@ -17,6 +17,7 @@ use tracing::Span;
 use super::config::EofPolicy;
 use super::control::Shared;
 use super::failure::Failure;
+use super::idle::IdleGaps;
 use super::pool;
 use crate::{Error, Unseal, Unsealed};
 
@@ -48,6 +49,7 @@ pub(crate) struct ReadState<U> {
     phase: Phase,
     capacity: usize,
     release_idle: bool,
+    idle: IdleGaps,
     eof: EofPolicy,
     span: Span,
 }
@@ -105,6 +107,7 @@ impl<U: Unseal> ReadState<U> {
             phase: Phase::Open,
             capacity,
             release_idle,
+            idle: IdleGaps::default(),
             eof,
             span,
         }
@@ -237,7 +240,7 @@ impl<U: Unseal> ReadState<U> {
         match Pin::new(io).poll_read(cx, &mut read_buf) {
             Poll::Pending => {
                 if self.start == self.end && self.release_idle {
-                    self.release();
+                    self.go_idle();
                 }
                 Poll::Pending
             }
@@ -270,6 +273,7 @@ impl<U: Unseal> ReadState<U> {
         }
         if self.buf.is_empty() {
             self.buf = pool::take(self.capacity.max(needed));
+            self.idle.woke();
             return;
         }
         let tail = self.buf.len() - self.end;
@@ -314,6 +318,14 @@ impl<U: Unseal> ReadState<U> {
             self.start = 0;
             self.end = 0;
             self.plain = 0..0;
+        }
+    }
+
+    /// The transport has nothing more for now: give the buffer back and, unless the connection
+    /// is chatty, let the sealer drop what it can rebuild (see [`IdleGaps`]).
+    fn go_idle(&mut self) {
+        self.release();
+        if self.buf.is_empty() && self.idle.went_idle() {
             self.unseal.release_idle();
         }
     }

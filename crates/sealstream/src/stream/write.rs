@@ -18,6 +18,7 @@ use tracing::Span;
 
 use super::control::Shared;
 use super::failure::Failure;
+use super::idle::IdleGaps;
 use super::pool;
 use crate::sealer::seal_record;
 use crate::{Control, Error, Qop, Seal, Status, StreamSizes};
@@ -46,6 +47,7 @@ pub(crate) struct WriteState<S> {
     qop: Qop,
     capacity: usize,
     release_idle: bool,
+    idle: IdleGaps,
     span: Span,
 }
 
@@ -62,6 +64,7 @@ impl<S: Seal> WriteState<S> {
             qop: Qop::Default,
             capacity: capacity.max(sizes.max_record()),
             release_idle,
+            idle: IdleGaps::default(),
             span,
         }
     }
@@ -143,7 +146,7 @@ impl<S: Seal> WriteState<S> {
         ready!(Pin::new(&mut *io).poll_flush(cx))
             .map_err(|e| self.fail(Failure::Transport(e.into())))?;
         if self.release_idle {
-            self.release();
+            self.go_idle();
         }
         Poll::Ready(Ok(()))
     }
@@ -270,6 +273,7 @@ impl<S: Seal> WriteState<S> {
         loop {
             if self.buf.is_empty() {
                 self.buf = pool::take(self.capacity);
+                self.idle.woke();
             }
             if self.written == self.filled {
                 self.written = 0;
@@ -343,6 +347,14 @@ impl<S: Seal> WriteState<S> {
             pool::give(std::mem::take(&mut self.buf));
             self.written = 0;
             self.filled = 0;
+        }
+    }
+
+    /// A flush emptied the buffer: give it back and, unless the connection is chatty, let the
+    /// sealer drop what it can rebuild (see [`IdleGaps`]).
+    fn go_idle(&mut self) {
+        self.release();
+        if self.buf.is_empty() && self.idle.went_idle() {
             self.seal.release_idle();
         }
     }

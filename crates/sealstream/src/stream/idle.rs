@@ -1,0 +1,73 @@
+//! When a direction that went idle also tells its sealer to drop what it can rebuild.
+//!
+//! A direction "goes idle" whenever it gives its buffer back: the transport had nothing more to
+//! read, or a flush emptied the write buffer. On a connection that then stays quiet that is the
+//! last event for a long time, so it is the only moment to make the connection cheap: the
+//! sealer drops its expanded key schedule there ([`Seal::release_idle`]). On a chatty
+//! connection (request and response, ping-pong) the same moment comes once per message, and
+//! rebuilding the key schedule each time would cost an allocation and a key expansion per
+//! record. What tells the two apart is the gap the direction just spent idle: after a short one
+//! the connection is taken to be chatty and keeps its keys; after a long one, or the first time,
+//! it releases them.
+//!
+//! [`Seal::release_idle`]: crate::Seal::release_idle
+
+use std::time::{Duration, Instant};
+
+/// An idle gap shorter than this marks the connection as chatty.
+pub(crate) const CHATTY_GAP: Duration = Duration::from_millis(20);
+
+/// One direction's record of its idle gaps.
+#[derive(Debug, Default)]
+pub(crate) struct IdleGaps {
+    /// When the direction last went idle, until it has work again.
+    idle_since: Option<Instant>,
+    /// Whether the last idle gap was shorter than [`CHATTY_GAP`].
+    chatty: bool,
+}
+
+impl IdleGaps {
+    /// The direction has work again (it takes a buffer after giving one back).
+    pub(crate) fn woke(&mut self) {
+        if let Some(since) = self.idle_since.take() {
+            self.chatty = since.elapsed() < CHATTY_GAP;
+        }
+    }
+
+    /// The direction goes idle; returns whether its sealer should release what it can rebuild.
+    pub(crate) fn went_idle(&mut self) -> bool {
+        if self.idle_since.is_none() {
+            self.idle_since = Some(Instant::now());
+        }
+        !self.chatty
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn releases_the_first_time_and_after_long_gaps_only() {
+        let mut gaps = IdleGaps::default();
+        assert!(gaps.went_idle(), "first idle: nothing is known, release");
+        gaps.woke();
+        assert!(!gaps.went_idle(), "woke at once: chatty, keep");
+        gaps.woke();
+        assert!(!gaps.went_idle());
+        std::thread::sleep(CHATTY_GAP + Duration::from_millis(5));
+        gaps.woke();
+        assert!(gaps.went_idle(), "a long gap: quiet again, release");
+    }
+
+    #[test]
+    fn going_idle_twice_keeps_the_first_moment() {
+        let mut gaps = IdleGaps::default();
+        gaps.went_idle();
+        std::thread::sleep(CHATTY_GAP + Duration::from_millis(5));
+        // A second Pending without work in between does not restart the gap.
+        gaps.went_idle();
+        gaps.woke();
+        assert!(gaps.went_idle());
+    }
+}
