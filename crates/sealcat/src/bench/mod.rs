@@ -222,28 +222,45 @@ pub(crate) fn run(
         }
         _ => None,
     };
-    let mut results = Vec::new();
+    let mut results: Vec<(Impl, Figures)> =
+        impls.iter().map(|&w| (w, Figures::default())).collect();
     runtime.block_on(async {
         let loopback = Loopback::new()
             .await
             .map_err(io_err("listening on 127.0.0.1"))?;
-        for &which in &impls {
-            progress.set_message(format!("{} ...", which.name()));
-            let figures =
-                measure(which, &loopback, &tls, &options, duration, alloc, &progress).await?;
-            results.push((which, figures));
+        let rounds = Rounds {
+            impls: &impls,
+            loopback: &loopback,
+            tls: &tls,
+            progress: &progress,
+        };
+        if matches!(options.mode, Mode::All | Mode::Bulk | Mode::Duplex) {
+            let tallies = rounds.throughput(&options, duration, alloc).await?;
+            for ((which, f), tally) in results.iter_mut().zip(tallies) {
+                tally.fill(*which, f);
+            }
         }
         if matches!(options.mode, Mode::All | Mode::Echo) {
-            let latencies = ping_pong_rounds(&impls, &loopback, &tls, duration, &progress).await?;
+            let latencies = rounds.ping_pong(duration).await?;
             for ((_, f), hist) in results.iter_mut().zip(latencies) {
                 f.ping_p50_us = hist.value_at_quantile(0.50) as f64 / 1000.0;
                 f.ping_p99_us = hist.value_at_quantile(0.99) as f64 / 1000.0;
             }
         }
         if options.mode == Mode::All {
-            let rates = handshake_rounds(&impls, &loopback, &tls, duration / 2, &progress).await?;
+            let rates = rounds.handshakes(duration / 2).await?;
             for ((_, f), rate) in results.iter_mut().zip(rates) {
                 f.handshakes_per_s = rate;
+            }
+        }
+        if matches!(options.mode, Mode::All | Mode::Idle) {
+            for (which, f) in &mut results {
+                progress.set_message(format!("{}: idle memory", which.name()));
+                (f.idle_rss_per_pair, f.idle_heap_per_pair) = if options.measures_several() {
+                    idle_memory_in_child(*which, &options).await?
+                } else {
+                    idle_memory(*which, &loopback, &tls, options.idle_connections, alloc).await?
+                };
             }
         }
         Ok::<_, String>(())
@@ -279,53 +296,104 @@ async fn pairs(
     Ok(pairs)
 }
 
-async fn measure(
-    which: Impl,
-    loopback: &Loopback,
-    tls: &Tls,
-    options: &Options,
-    duration: Duration,
-    alloc: &'static StatsAlloc<std::alloc::System>,
-    progress: &indicatif::ProgressBar,
-) -> BenchResult<Figures> {
-    let mut f = Figures::default();
-    let name = which.name();
-    let mode = options.mode;
+/// Rounds of the throughput, ping-pong and handshake tests (see [`Rounds`]).
+const INTERLEAVED_ROUNDS: u32 = 5;
 
-    if matches!(mode, Mode::All | Mode::Bulk) {
-        // One-way bulk, with CPU time and allocations over the same interval.
-        progress.set_message(format!("{name}: one-way bulk"));
-        let pairs = pairs(which, loopback, tls, options.connections).await?;
-        let cpu_before = process::cpu_time();
-        let region = Region::new(alloc);
-        let (bytes, elapsed) = one_way(pairs, options.size, duration).await?;
-        let allocs = region.change().allocations;
-        let cpu = process::cpu_time()
-            .zip(cpu_before)
-            .map(|(a, b)| a.saturating_sub(b));
-        f.bulk_mbps = bytes as f64 / elapsed.as_secs_f64() / 1e6;
-        f.cpu_ns_per_byte = cpu.map_or(f64::NAN, |c| c.as_nanos() as f64 / bytes as f64);
-        let records = (bytes as f64 / which.record_payload() as f64).max(1.0);
-        f.allocs_per_record = allocs as f64 / records;
+/// What one implementation's throughput rounds add up to.
+#[derive(Debug, Default)]
+struct Tally {
+    bulk_bytes: u64,
+    bulk_time: Duration,
+    /// Process CPU time over the bulk rounds; None where /proc/self/stat cannot be read.
+    bulk_cpu: Option<Duration>,
+    bulk_allocs: u64,
+    duplex_bytes: u64,
+    duplex_time: Duration,
+}
+
+impl Tally {
+    fn fill(&self, which: Impl, f: &mut Figures) {
+        if !self.bulk_time.is_zero() {
+            let bytes = self.bulk_bytes as f64;
+            f.bulk_mbps = bytes / self.bulk_time.as_secs_f64() / 1e6;
+            f.cpu_ns_per_byte = self
+                .bulk_cpu
+                .map_or(f64::NAN, |c| c.as_nanos() as f64 / bytes);
+            let records = (bytes / which.record_payload() as f64).max(1.0);
+            f.allocs_per_record = self.bulk_allocs as f64 / records;
+        }
+        if !self.duplex_time.is_zero() {
+            f.duplex_mbps = self.duplex_bytes as f64 / self.duplex_time.as_secs_f64() / 1e6;
+        }
+    }
+}
+
+/// The tests that run in [`INTERLEAVED_ROUNDS`] rounds, the implementations taking turns (ours,
+/// tokio-rustls, plain, ours, ...), each round on new connections. Each implementation's
+/// figure adds up all its rounds. This machine's speed drifts over seconds, and a round trip or
+/// a transfer on two workers is fast or slow depending on which threads its tasks land on:
+/// with one long run per implementation, that chance decided the ratios.
+struct Rounds<'a> {
+    impls: &'a [Impl],
+    loopback: &'a Loopback,
+    tls: &'a Tls,
+    progress: &'a indicatif::ProgressBar,
+}
+
+impl Rounds<'_> {
+    fn say(&self, which: Impl, test: &str, round: u32) {
+        self.progress.set_message(format!(
+            "{}: {test}, round {round} of {INTERLEAVED_ROUNDS}",
+            which.name()
+        ));
     }
 
-    if matches!(mode, Mode::All | Mode::Duplex) {
-        // Full duplex: both directions at once, each on its own task.
-        progress.set_message(format!("{name}: full duplex"));
-        let pairs = pairs(which, loopback, tls, options.connections).await?;
-        let (bytes, elapsed) = duplex(pairs, options.size, duration).await?;
-        f.duplex_mbps = bytes as f64 / elapsed.as_secs_f64() / 1e6;
+    /// One-way bulk (with process CPU time and allocations over the same interval) and full
+    /// duplex, as the mode asks, `duration` per implementation and test.
+    async fn throughput(
+        &self,
+        options: &Options,
+        duration: Duration,
+        alloc: &'static StatsAlloc<std::alloc::System>,
+    ) -> BenchResult<Vec<Tally>> {
+        let per_round = duration / INTERLEAVED_ROUNDS;
+        let bulk = matches!(options.mode, Mode::All | Mode::Bulk);
+        let both_ways = matches!(options.mode, Mode::All | Mode::Duplex);
+        let mut tallies: Vec<Tally> = self
+            .impls
+            .iter()
+            .map(|_| Tally {
+                bulk_cpu: Some(Duration::ZERO),
+                ..Tally::default()
+            })
+            .collect();
+        for round in 1..=INTERLEAVED_ROUNDS {
+            for (&which, tally) in self.impls.iter().zip(&mut tallies) {
+                if bulk {
+                    self.say(which, "one-way bulk", round);
+                    let pairs = pairs(which, self.loopback, self.tls, options.connections).await?;
+                    let cpu_before = process::cpu_time();
+                    let region = Region::new(alloc);
+                    let (bytes, elapsed) = one_way(pairs, options.size, per_round).await?;
+                    tally.bulk_allocs += region.change().allocations as u64;
+                    let cpu = process::cpu_time()
+                        .zip(cpu_before)
+                        .map(|(a, b)| a.saturating_sub(b));
+                    tally.bulk_cpu = tally.bulk_cpu.zip(cpu).map(|(sum, c)| sum + c);
+                    tally.bulk_bytes += bytes;
+                    tally.bulk_time += elapsed;
+                }
+                if both_ways {
+                    self.say(which, "full duplex", round);
+                    let pairs = pairs(which, self.loopback, self.tls, options.connections).await?;
+                    let (bytes, elapsed) = duplex(pairs, options.size, per_round).await?;
+                    tally.duplex_bytes += bytes;
+                    tally.duplex_time += elapsed;
+                }
+            }
+        }
+        Ok(tallies)
     }
-
-    if matches!(mode, Mode::All | Mode::Idle) {
-        progress.set_message(format!("{name}: idle memory"));
-        (f.idle_rss_per_pair, f.idle_heap_per_pair) = if options.measures_several() {
-            idle_memory_in_child(which, options).await?
-        } else {
-            idle_memory(which, loopback, tls, options.idle_connections, alloc).await?
-        };
-    }
-    Ok(f)
 }
 
 /// Write `size`-byte chunks from `writer` until `duration` has passed, then close.
@@ -543,80 +611,59 @@ async fn idle_memory_in_child(which: Impl, options: &Options) -> BenchResult<(f6
     ))
 }
 
-/// Rounds of the ping-pong and handshake tests; the implementations take turns, one round each.
-const INTERLEAVED_ROUNDS: u32 = 5;
-
-/// 64-byte ping-pong latency of each of `impls`, in [`INTERLEAVED_ROUNDS`] interleaved rounds
-/// (ours, theirs, plain, ours, ...) of `duration / rounds` each, on a new connection every
-/// round; each implementation's histogram holds all its rounds. A round trip on two workers
-/// is fast when both tasks run on one worker and slow when every message crosses threads, and
-/// which happens varies from one connection to the next: one long run per implementation let
-/// that chance decide the ratio.
-async fn ping_pong_rounds(
-    impls: &[Impl],
-    loopback: &Loopback,
-    tls: &Tls,
-    duration: Duration,
-    progress: &indicatif::ProgressBar,
-) -> BenchResult<Vec<Histogram<u64>>> {
-    let mut hists = impls
-        .iter()
-        .map(|_| Histogram::<u64>::new(3).map_err(|e| e.to_string()))
-        .collect::<BenchResult<Vec<_>>>()?;
-    for round in 1..=INTERLEAVED_ROUNDS {
-        for (&which, hist) in impls.iter().zip(&mut hists) {
-            progress.set_message(format!(
-                "{}: ping-pong, round {round} of {INTERLEAVED_ROUNDS}",
-                which.name()
-            ));
-            let (client, server) = loopback
-                .pair(which, tls)
-                .await
-                .map_err(io_err("connecting"))?;
-            let part = ping_pong(client, server, duration / INTERLEAVED_ROUNDS).await?;
-            hist.add(&part).map_err(|e| e.to_string())?;
-        }
-    }
-    Ok(hists)
-}
-
-/// Full handshakes per second of each of `impls` (TCP connect and accept included for all),
-/// in [`INTERLEAVED_ROUNDS`] interleaved rounds sharing `duration` per implementation, so that a
-/// slow stretch of the machine falls on every implementation alike.
-async fn handshake_rounds(
-    impls: &[Impl],
-    loopback: &Loopback,
-    tls: &Tls,
-    duration: Duration,
-    progress: &indicatif::ProgressBar,
-) -> BenchResult<Vec<f64>> {
-    let mut totals = vec![(0u64, Duration::ZERO); impls.len()];
-    for round in 1..=INTERLEAVED_ROUNDS {
-        for (&which, (count, spent)) in impls.iter().zip(&mut totals) {
-            progress.set_message(format!(
-                "{}: handshakes, round {round} of {INTERLEAVED_ROUNDS}",
-                which.name()
-            ));
-            let start = Instant::now();
-            // At least one handshake a round, however short the round.
-            loop {
-                let pair = loopback
-                    .pair(which, tls)
+impl Rounds<'_> {
+    /// 64-byte ping-pong latency, `duration` per implementation; each implementation's
+    /// histogram holds all its rounds.
+    async fn ping_pong(&self, duration: Duration) -> BenchResult<Vec<Histogram<u64>>> {
+        let mut hists = self
+            .impls
+            .iter()
+            .map(|_| Histogram::<u64>::new(3).map_err(|e| e.to_string()))
+            .collect::<BenchResult<Vec<_>>>()?;
+        for round in 1..=INTERLEAVED_ROUNDS {
+            for (&which, hist) in self.impls.iter().zip(&mut hists) {
+                self.say(which, "ping-pong", round);
+                let (client, server) = self
+                    .loopback
+                    .pair(which, self.tls)
                     .await
-                    .map_err(io_err("handshake"))?;
-                drop(pair);
-                *count += 1;
-                if start.elapsed() >= duration / INTERLEAVED_ROUNDS {
-                    break;
-                }
+                    .map_err(io_err("connecting"))?;
+                let part = ping_pong(client, server, duration / INTERLEAVED_ROUNDS).await?;
+                hist.add(&part).map_err(|e| e.to_string())?;
             }
-            *spent += start.elapsed();
         }
+        Ok(hists)
     }
-    Ok(totals
-        .into_iter()
-        .map(|(count, spent)| count as f64 / spent.as_secs_f64())
-        .collect())
+
+    /// Full handshakes per second (TCP connect and accept included for all), `duration` per
+    /// implementation.
+    async fn handshakes(&self, duration: Duration) -> BenchResult<Vec<f64>> {
+        let mut totals = vec![(0u64, Duration::ZERO); self.impls.len()];
+        for round in 1..=INTERLEAVED_ROUNDS {
+            for (&which, (count, spent)) in self.impls.iter().zip(&mut totals) {
+                self.say(which, "handshakes", round);
+                let start = Instant::now();
+                // At least one handshake a round, however short the round.
+                loop {
+                    let pair = self
+                        .loopback
+                        .pair(which, self.tls)
+                        .await
+                        .map_err(io_err("handshake"))?;
+                    drop(pair);
+                    *count += 1;
+                    if start.elapsed() >= duration / INTERLEAVED_ROUNDS {
+                        break;
+                    }
+                }
+                *spent += start.elapsed();
+            }
+        }
+        Ok(totals
+            .into_iter()
+            .map(|(count, spent)| count as f64 / spent.as_secs_f64())
+            .collect())
+    }
 }
 
 /// Open `count` connection pairs, exchange one small message on each so every buffer has been
