@@ -94,6 +94,11 @@ pub(crate) fn decode(field: &str) -> Result<Vec<u8>, String> {
     if field == "=" {
         return Ok(Vec::new());
     }
+    // An empty field is a missing message, not an empty one (that is `=`): base64 would take
+    // it for empty.
+    if field.is_empty() {
+        return Err("the peer left out a SASL message (an empty one is written `=`)".into());
+    }
     STANDARD
         .decode(field)
         .map_err(|e| format!("the peer sent a SASL message that is not base64: {e}"))
@@ -142,5 +147,7 @@ mod tests {
         assert_eq!(decode("=").unwrap(), b"");
         assert_eq!(decode(&encode(b"realm=\"x\"")).unwrap(), b"realm=\"x\"");
         assert!(decode("not base64!").is_err());
+        // A missing message is not an empty one.
+        assert!(decode("").unwrap_err().contains("`=`"));
     }
 }
