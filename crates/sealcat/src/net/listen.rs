@@ -153,8 +153,11 @@ pub(crate) async fn run(options: Options) -> Result<(), String> {
 
 /// The next connection. Failures that concern one connection or a passing shortage (the peer
 /// gave up before we accepted, too many open files) are reported and waited out, as a server
-/// must: only a listener that cannot accept at all ends the command.
+/// must: only a listener that cannot accept at all ends the command. While failures go on, one
+/// line a second says so, with how many there were.
 async fn accept(listener: &TcpListener) -> Result<(TcpStream, SocketAddr), String> {
+    let mut unreported = 0u64;
+    let mut last_report: Option<std::time::Instant> = None;
     loop {
         match listener.accept().await {
             Ok((tcp, peer)) => {
@@ -162,7 +165,18 @@ async fn accept(listener: &TcpListener) -> Result<(TcpStream, SocketAddr), Strin
                 return Ok((tcp, peer));
             }
             Err(e) if is_transient(&e) => {
-                eprintln!("sealcat: cannot accept a connection now: {e}");
+                unreported += 1;
+                if last_report.is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(1)) {
+                    let more = match unreported {
+                        1 => String::new(),
+                        n => format!(" ({n} failures since the last report)"),
+                    };
+                    eprintln!("sealcat: cannot accept a connection now: {e}{more}");
+                    last_report = Some(std::time::Instant::now());
+                    unreported = 0;
+                }
+                // A shortage of descriptors or memory takes a moment to pass; a network error
+                // on one pending connection does not, but a short pause costs nothing.
                 tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             }
             Err(e) => return Err(format!("cannot accept a connection: {e}")),
@@ -170,20 +184,36 @@ async fn accept(listener: &TcpListener) -> Result<(TcpStream, SocketAddr), Strin
     }
 }
 
-/// Accept errors that pass: the connection was aborted or reset before it was accepted, or a
-/// resource (file descriptors, memory) ran short for a moment.
+/// Accept errors that pass: the connection was aborted or reset before it was accepted, a
+/// resource (file descriptors, memory) ran short for a moment, or, as Linux's accept(2) says,
+/// an error already pending on the new connection ("For reliable operation the application
+/// should detect the network errors defined for the protocol after accept() and treat them like
+/// EAGAIN by retrying. In the case of TCP/IP, these are ENETDOWN, EPROTO, ENOPROTOOPT,
+/// EHOSTDOWN, ENONET, EHOSTUNREACH, EOPNOTSUPP, and ENETUNREACH.").
 fn is_transient(e: &io::Error) -> bool {
-    const EMFILE: i32 = 24;
-    const ENFILE: i32 = 23;
-    const ENOBUFS: i32 = 105;
-    const ENOMEM: i32 = 12;
     matches!(
         e.kind(),
         io::ErrorKind::ConnectionAborted
             | io::ErrorKind::ConnectionReset
             | io::ErrorKind::Interrupted
             | io::ErrorKind::OutOfMemory
-    ) || matches!(e.raw_os_error(), Some(EMFILE | ENFILE | ENOBUFS | ENOMEM))
+    ) || matches!(
+        e.raw_os_error(),
+        Some(
+            libc::EMFILE
+                | libc::ENFILE
+                | libc::ENOBUFS
+                | libc::ENOMEM
+                | libc::ENETDOWN
+                | libc::EPROTO
+                | libc::ENOPROTOOPT
+                | libc::EHOSTDOWN
+                | libc::ENONET
+                | libc::EHOSTUNREACH
+                | libc::EOPNOTSUPP
+                | libc::ENETUNREACH
+        )
+    )
 }
 
 async fn handle(
@@ -271,4 +301,26 @@ where
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_errors_that_pass_are_told_from_those_that_do_not() {
+        for errno in [libc::EMFILE, libc::ENFILE, libc::EPROTO, libc::ENETUNREACH] {
+            assert!(
+                is_transient(&io::Error::from_raw_os_error(errno)),
+                "{errno}"
+            );
+        }
+        assert!(is_transient(&io::ErrorKind::ConnectionAborted.into()));
+        for errno in [libc::EBADF, libc::EINVAL, libc::ENOTSOCK] {
+            assert!(
+                !is_transient(&io::Error::from_raw_os_error(errno)),
+                "{errno}"
+            );
+        }
+    }
 }
