@@ -7,25 +7,27 @@ fn sealcat() -> Command {
     Command::new(env!("CARGO_BIN_EXE_sealcat"))
 }
 
-#[test]
-fn short_json_run_has_sane_figures() {
-    let out = sealcat()
-        .args([
-            "bench",
-            "--json",
-            "--duration",
-            "0.2",
-            "--idle-connections",
-            "20",
-        ])
-        .output()
-        .expect("sealcat runs");
+/// Run `sealcat ARGS...` (a `bench --json` run), require success and return its JSON.
+fn bench_json(args: &[&str]) -> serde_json::Value {
+    let out = sealcat().args(args).output().expect("sealcat runs");
     assert!(
         out.status.success(),
-        "stderr: {}",
+        "{args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+}
+
+#[test]
+fn short_json_run_has_sane_figures() {
+    let doc = bench_json(&[
+        "bench",
+        "--json",
+        "--duration",
+        "0.2",
+        "--idle-connections",
+        "20",
+    ]);
     assert_eq!(doc["errors"], 0);
     for name in ["sealstream-tls", "tokio-rustls", "plain TCP"] {
         let r = &doc["results"][name];
@@ -73,25 +75,16 @@ fn bad_options_fail_with_one_line() {
 
 #[test]
 fn a_short_soak_loses_nothing() {
-    let out = sealcat()
-        .args([
-            "bench",
-            "--mode",
-            "soak",
-            "--connections",
-            "100",
-            "--duration",
-            "1",
-            "--json",
-        ])
-        .output()
-        .expect("sealcat runs");
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    let doc = bench_json(&[
+        "bench",
+        "--mode",
+        "soak",
+        "--connections",
+        "100",
+        "--duration",
+        "1",
+        "--json",
+    ]);
     assert_eq!(doc["errors"], 0);
     assert_eq!(doc["bytes_lost"], 0);
     assert_eq!(doc["connections"], 100);
@@ -101,17 +94,17 @@ fn a_short_soak_loses_nothing() {
 
 #[test]
 fn a_soak_against_a_server_process_loses_nothing() {
-    let out = sealcat()
-        .args(["bench", "--mode", "soak", "--server-process"])
-        .args(["--connections", "50", "--duration", "1", "--json"])
-        .output()
-        .expect("sealcat runs");
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    let doc = bench_json(&[
+        "bench",
+        "--mode",
+        "soak",
+        "--server-process",
+        "--connections",
+        "50",
+        "--duration",
+        "1",
+        "--json",
+    ]);
     assert_eq!(doc["errors"], 0);
     assert_eq!(doc["bytes_lost"], 0);
     assert_eq!(doc["connections"], 50);
@@ -121,25 +114,16 @@ fn a_soak_against_a_server_process_loses_nothing() {
 
 #[test]
 fn a_mode_measures_only_its_figures() {
-    let out = sealcat()
-        .args([
-            "bench",
-            "--mode",
-            "echo",
-            "--duration",
-            "0.2",
-            "--json",
-            "--compare",
-            "sealstream-tls,plain",
-        ])
-        .output()
-        .expect("sealcat runs");
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    let doc = bench_json(&[
+        "bench",
+        "--mode",
+        "echo",
+        "--duration",
+        "0.2",
+        "--json",
+        "--compare",
+        "sealstream-tls,plain",
+    ]);
     let ours = &doc["results"]["sealstream-tls"];
     assert!(ours["ping_p50_us"].as_f64().unwrap() > 0.0);
     assert!(
@@ -155,25 +139,16 @@ fn each_digest_md5_layer_runs_beside_its_primitives() {
         "digest-md5-conf-rc4",
         "digest-md5-conf-3des",
     ] {
-        let out = sealcat()
-            .args([
-                "bench",
-                "--sealer",
-                sealer,
-                "--mode",
-                "bulk",
-                "--duration",
-                "0.3",
-            ])
-            .arg("--json")
-            .output()
-            .expect("sealcat runs");
-        assert!(
-            out.status.success(),
-            "{sealer}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+        let doc = bench_json(&[
+            "bench",
+            "--sealer",
+            sealer,
+            "--mode",
+            "bulk",
+            "--duration",
+            "0.3",
+            "--json",
+        ]);
         assert_eq!(doc["sealer"], sealer);
         let bulk = doc["results"][sealer]["bulk_mb_per_s"].as_f64().unwrap();
         assert!(bulk > 0.0, "{sealer}: {bulk}");
@@ -206,23 +181,14 @@ fn each_digest_md5_layer_runs_beside_its_primitives() {
 
 #[test]
 fn idle_mode_measures_each_implementation_in_a_child_of_its_own() {
-    let out = sealcat()
-        .args([
-            "bench",
-            "--mode",
-            "idle",
-            "--idle-connections",
-            "30",
-            "--json",
-        ])
-        .output()
-        .expect("sealcat runs");
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    let doc = bench_json(&[
+        "bench",
+        "--mode",
+        "idle",
+        "--idle-connections",
+        "30",
+        "--json",
+    ]);
     for name in ["sealstream-tls", "tokio-rustls", "plain TCP"] {
         let r = &doc["results"][name];
         // Resident memory moves in whole pages, so a few connections may add none; the live
