@@ -147,12 +147,10 @@ where
     let mut lines = LineReader::default();
     let result = bounded(serve_exchange(&mut io, &mut lines, mechanism.as_mut())).await;
     if let Err(reason) = &result {
-        // The reason goes to the client on one line; an unanswerable client is gone anyway.
-        let _ = write_line(
-            &mut io,
-            &format!("NO {}", reason.replace(['\r', '\n'], " ")),
-        )
-        .await;
+        // The reason goes to the client on one line, within a second: a client that does not
+        // read must not hold the connection (and, with --once, the server) any longer.
+        let no = format!("NO {}", reason.replace(['\r', '\n'], " "));
+        let _ = tokio::time::timeout(Duration::from_secs(1), write_line(&mut io, &no)).await;
     }
     result?;
     let outcome = mechanism
@@ -193,7 +191,8 @@ where
     }
     let initial = initial.map(decode).transpose()?;
     let mut step = mechanism.start(initial.as_deref()).map_err(sasl_error)?;
-    for _ in 0..MAX_STEPS {
+    let mut challenges = 0;
+    loop {
         match step {
             Step::Done(additional) => {
                 let line = match additional {
@@ -202,7 +201,11 @@ where
                 };
                 return write_line(io, &line).await;
             }
+            Step::Continue(_) if challenges == MAX_STEPS => {
+                return Err(format!("{name} took more than {MAX_STEPS} steps"));
+            }
             Step::Continue(challenge) => {
+                challenges += 1;
                 write_line(io, &format!("+ {}", encode(&challenge))).await?;
                 let response = lines.read_line(io).await?;
                 if response == "*" {
@@ -212,5 +215,4 @@ where
             }
         }
     }
-    Err(format!("{name} took more than {MAX_STEPS} steps"))
 }
