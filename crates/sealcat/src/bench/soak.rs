@@ -57,34 +57,9 @@ struct ChildServer {
     child: tokio::process::Child,
     addr: String,
     connector: sealstream_tls::TlsConnector,
-    /// A directory of our own (mode 0700) holding the server's certificate, removed with it.
-    _dir: PrivateDir,
-}
-
-/// A new directory only this user can enter, removed on drop. Created afresh (never an existing
-/// path, nor a link an attacker left), so the child's certificate cannot be written elsewhere.
-struct PrivateDir(std::path::PathBuf);
-
-impl PrivateDir {
-    fn new() -> BenchResult<Self> {
-        use std::os::unix::fs::DirBuilderExt;
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let path =
-            std::env::temp_dir().join(format!("sealcat-soak-{}-{nanos:09}", std::process::id()));
-        std::fs::DirBuilder::new()
-            .mode(0o700)
-            .create(&path)
-            .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-        Ok(Self(path))
-    }
-}
-
-impl Drop for PrivateDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+    /// A new directory of our own (mode 0700, random name) holding the server's certificate,
+    /// removed with it.
+    _dir: tempfile::TempDir,
 }
 
 /// How long the server process may take to say where it listens.
@@ -93,8 +68,11 @@ const CHILD_START_TIMEOUT: Duration = Duration::from_secs(10);
 impl ChildServer {
     async fn start() -> BenchResult<Self> {
         let exe = std::env::current_exe().map_err(io_err("finding sealcat's own binary"))?;
-        let dir = PrivateDir::new()?;
-        let cert = dir.0.join("server.pem");
+        let dir = tempfile::Builder::new()
+            .prefix("sealcat-soak-")
+            .tempdir()
+            .map_err(io_err("creating a directory for the server's certificate"))?;
+        let cert = dir.path().join("server.pem");
         let mut child = tokio::process::Command::new(exe)
             .args(["listen", "127.0.0.1:0", "--tls", "--echo", "--save-cert"])
             .arg(&cert)
