@@ -10,6 +10,11 @@
 //! the connection is taken to be chatty and keeps its keys; after a long one, or the first time,
 //! it releases them.
 //!
+//! The limit of a rule without a timer: a connection whose last messages came in quick
+//! succession keeps its keys when it falls silent, until it next wakes after a long gap. A
+//! timer could release them later, but the stream cannot assume a runtime with timers enabled
+//! (tokio panics on a timer without them), so it does not.
+//!
 //! [`Seal::release_idle`]: crate::Seal::release_idle
 
 use std::time::{Duration, Instant};
