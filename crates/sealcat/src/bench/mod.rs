@@ -515,7 +515,7 @@ async fn duplex(
     Ok((total, start.elapsed()))
 }
 
-async fn ping_pong(client: End, server: End, duration: Duration) -> BenchResult<Histogram<u64>> {
+async fn ping_pong_on(client: End, server: End, duration: Duration) -> BenchResult<Histogram<u64>> {
     let End {
         reader: mut sr,
         writer: mut sw,
@@ -628,7 +628,7 @@ impl Rounds<'_> {
                     .pair(which, self.tls)
                     .await
                     .map_err(io_err("connecting"))?;
-                let part = ping_pong(client, server, duration / INTERLEAVED_ROUNDS).await?;
+                let part = ping_pong_on(client, server, duration / INTERLEAVED_ROUNDS).await?;
                 hist.add(&part).map_err(|e| e.to_string())?;
             }
         }
