@@ -515,6 +515,8 @@ async fn duplex(
     Ok((total, start.elapsed()))
 }
 
+/// 64-byte round trips on one connection for `duration` (at least one): the client writes,
+/// the server echoes, every byte is checked; the histogram holds each round trip in ns.
 async fn ping_pong_on(client: End, server: End, duration: Duration) -> BenchResult<Histogram<u64>> {
     let End {
         reader: mut sr,
