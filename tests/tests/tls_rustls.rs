@@ -556,6 +556,69 @@ async fn data_sent_with_the_clients_finished_reaches_our_server() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_update_in_the_finished_flight_is_followed_after_the_hand_over() {
+    // The client's Finished, a KeyUpdate and a record under the new key arrive in one segment,
+    // and another record follows. Whether rustls reads the KeyUpdate during the handshake (and
+    // hands over keys of the next generation, which the logged traffic secret is brought up
+    // to) or leaves it to the record layer, every record must read back.
+    use std::io::{Read, Write};
+    let id = tls::identity();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let config = tls::client(&id, true, None);
+    let client = std::thread::spawn(move || {
+        let mut sock = std::net::TcpStream::connect(addr).unwrap();
+        let mut conn = rustls::ClientConnection::new(config, tls::localhost()).unwrap();
+        let mut flight = Vec::new();
+        loop {
+            while conn.wants_write() {
+                conn.write_tls(&mut flight).unwrap();
+            }
+            if !conn.is_handshaking() {
+                break; // the Finished stays in `flight`, unsent
+            }
+            sock.write_all(&flight).unwrap();
+            flight.clear();
+            conn.read_tls(&mut sock).unwrap();
+            conn.process_new_packets().unwrap();
+        }
+        conn.refresh_traffic_keys().unwrap();
+        conn.writer().write_all(b"after ").unwrap();
+        while conn.wants_write() {
+            conn.write_tls(&mut flight).unwrap();
+        }
+        sock.write_all(&flight).unwrap();
+        let mut stream = rustls::Stream::new(&mut conn, &mut sock);
+        stream.write_all(b"later").unwrap();
+        stream.flush().unwrap();
+        let mut reply = Vec::new();
+        stream.read_to_end(&mut reply).unwrap();
+        reply
+    });
+    let (tcp, _) = tokio::net::TcpListener::from_std({
+        listener.set_nonblocking(true).unwrap();
+        listener
+    })
+    .unwrap()
+    .accept()
+    .await
+    .unwrap();
+    let mut server = TlsAcceptor::new(tls::server(&id, true, None))
+        .accept(tcp)
+        .await
+        .unwrap();
+    let mut got = [0u8; 11];
+    server.read_exact(&mut got).await.unwrap();
+    assert_eq!(&got, b"after later");
+    server.write_all(b"read all three").await.unwrap();
+    server.shutdown().await.unwrap();
+    let reply = tokio::task::spawn_blocking(move || client.join().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(reply, b"read all three");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_record_in_the_finished_flight_keeps_the_good_one_before_it() {
     // The client's Finished, a good record and a tampered one arrive in one segment. The good
     // record is delivered, the bad one is MESSAGE_ALTERED, and the handshake itself succeeds

@@ -12,6 +12,8 @@ pub const RECORD_OVERFLOW: u8 = 22;
 pub const ILLEGAL_PARAMETER: u8 = 47;
 /// decode_error: a message could not be parsed.
 pub const DECODE_ERROR: u8 = 50;
+/// internal_error: a failure of this end unrelated to the peer's messages.
+pub const INTERNAL_ERROR: u8 = 80;
 /// user_canceled.
 pub const USER_CANCELED: u8 = 90;
 /// no_renegotiation (TLS 1.2).

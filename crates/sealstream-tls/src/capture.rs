@@ -3,10 +3,12 @@
 //! rustls 0.23's unbuffered connections have no `export_keying_material`, and the unbuffered
 //! server does not say which certificate it presented or which name the client asked for, yet
 //! channel bindings need the first two (RFC 9266 `tls-exporter`, RFC 5929
-//! `tls-server-end-point` on the server side) and servers want the third. rustls does report
-//! them to two hooks of the config: the key log receives the TLS 1.3 exporter master secret,
-//! and the server's certificate resolver sees the ClientHello (with its SNI) and returns the
-//! certificate it will present.
+//! `tls-server-end-point` on the server side) and servers want the third. Nor does secret
+//! extraction hand out the TLS 1.3 traffic secrets, only the keys derived from them, and the
+//! KeyUpdate ratchet needs the secrets ([`crate::key_schedule`]). rustls does report all of
+//! these to two hooks of the config: the key log receives the TLS 1.3 exporter master secret
+//! and both application traffic secrets, and the server's certificate resolver sees the
+//! ClientHello (with its SNI) and returns the certificate it will present.
 //!
 //! The connector and acceptor install wrappers around the user's hooks in their copy of the
 //! config. Both hooks run synchronously inside `process_tls_records`, on the thread that drives
@@ -23,12 +25,20 @@ use zeroize::Zeroizing;
 
 /// The key log label of the TLS 1.3 exporter master secret.
 const EXPORTER_SECRET: &str = "EXPORTER_SECRET";
+/// The key log labels of the first TLS 1.3 application traffic secrets (RFC 8446 §7.1
+/// `client_application_traffic_secret_0`, `server_application_traffic_secret_0`).
+const CLIENT_TRAFFIC_SECRET: &str = "CLIENT_TRAFFIC_SECRET_0";
+const SERVER_TRAFFIC_SECRET: &str = "SERVER_TRAFFIC_SECRET_0";
 
 /// What the hooks reported for one connection.
 #[derive(Default)]
 pub(crate) struct Captured {
     /// The TLS 1.3 exporter master secret.
     pub(crate) exporter_secret: Option<Zeroizing<Vec<u8>>>,
+    /// The TLS 1.3 client application traffic secret.
+    pub(crate) client_traffic_secret: Option<Zeroizing<Vec<u8>>>,
+    /// The TLS 1.3 server application traffic secret.
+    pub(crate) server_traffic_secret: Option<Zeroizing<Vec<u8>>>,
     /// The certificate this server presented.
     pub(crate) server_key: Option<Arc<CertifiedKey>>,
     /// The server name the client sent (SNI), seen by this server.
@@ -46,6 +56,12 @@ pub(crate) fn during<R>(into: &mut Captured, f: impl FnOnce() -> R) -> R {
     if let Some(got) = SLOT.with(|slot| slot.borrow_mut().take()) {
         if got.exporter_secret.is_some() {
             into.exporter_secret = got.exporter_secret;
+        }
+        if got.client_traffic_secret.is_some() {
+            into.client_traffic_secret = got.client_traffic_secret;
+        }
+        if got.server_traffic_secret.is_some() {
+            into.server_traffic_secret = got.server_traffic_secret;
         }
         if got.server_key.is_some() {
             into.server_key = got.server_key;
@@ -65,7 +81,7 @@ fn report(f: impl FnOnce(&mut Captured)) {
     });
 }
 
-/// The user's key log (if any), plus the exporter secret for this crate.
+/// The user's key log (if any), plus the secrets this crate needs.
 #[derive(Debug)]
 pub(crate) struct CapturingKeyLog {
     pub(crate) inner: Arc<dyn KeyLog>,
@@ -73,8 +89,12 @@ pub(crate) struct CapturingKeyLog {
 
 impl KeyLog for CapturingKeyLog {
     fn log(&self, label: &str, client_random: &[u8], secret: &[u8]) {
-        if label == EXPORTER_SECRET {
-            report(|c| c.exporter_secret = Some(Zeroizing::new(secret.to_vec())));
+        let kept = || Some(Zeroizing::new(secret.to_vec()));
+        match label {
+            EXPORTER_SECRET => report(|c| c.exporter_secret = kept()),
+            CLIENT_TRAFFIC_SECRET => report(|c| c.client_traffic_secret = kept()),
+            SERVER_TRAFFIC_SECRET => report(|c| c.server_traffic_secret = kept()),
+            _ => {}
         }
         if self.inner.will_log(label) {
             self.inner.log(label, client_random, secret);
@@ -82,7 +102,10 @@ impl KeyLog for CapturingKeyLog {
     }
 
     fn will_log(&self, label: &str) -> bool {
-        label == EXPORTER_SECRET || self.inner.will_log(label)
+        matches!(
+            label,
+            EXPORTER_SECRET | CLIENT_TRAFFIC_SECRET | SERVER_TRAFFIC_SECRET
+        ) || self.inner.will_log(label)
     }
 }
 

@@ -5,11 +5,12 @@
 //! (`tls-server-end-point`); `tls-exporter` is the TLS 1.3 successor of the
 //! `SECPKG_ATTR_UNIQUE_BINDINGS` (`tls-unique`) value, which TLS 1.3 does not define.
 
-use rustls::crypto::tls13::OkmBlock;
+use rustls::SupportedCipherSuite;
 use rustls::pki_types::CertificateDer;
-use rustls::{SupportedCipherSuite, Tls13CipherSuite};
 use sealstream::{Error, Status};
 use sha2::Digest;
+
+use crate::key_schedule::expand_label;
 use x509_parser::oid_registry::{self as oids, Oid};
 use x509_parser::prelude::{FromDer, X509Certificate};
 use x509_parser::signature_algorithm::SignatureAlgorithm;
@@ -41,24 +42,6 @@ impl ChannelBinding {
 /// 'EXPORTER-Channel-Binding'" and "The context value is the empty string", 32 bytes long.
 const EXPORTER_LABEL: &[u8] = b"EXPORTER-Channel-Binding";
 const EXPORTER_LEN: usize = 32;
-
-/// HKDF-Expand-Label of RFC 8446 §7.1, with the suite's own HKDF.
-fn expand_label(
-    suite: &Tls13CipherSuite,
-    secret: &[u8],
-    label: &[u8],
-    context: &[u8],
-    out: &mut [u8],
-) {
-    let expander = suite.hkdf_provider.expander_for_okm(&OkmBlock::new(secret));
-    // struct { uint16 length; opaque label<7..255> = "tls13 " + Label; opaque context<0..255>; }
-    let length = (out.len() as u16).to_be_bytes();
-    let label_len = [(b"tls13 ".len() + label.len()) as u8];
-    let context_len = [context.len() as u8];
-    let info: [&[u8]; 6] = [&length, &label_len, b"tls13 ", label, &context_len, context];
-    // Lengths here are at most 48 bytes, far below HKDF's 255 * hash length.
-    let _ = expander.expand_slice(&info, out);
-}
 
 /// The `tls-exporter` value from the TLS 1.3 exporter master secret.
 ///

@@ -124,6 +124,29 @@ impl RecordCipher {
         })
     }
 
+    /// A TLS 1.3 cipher for `alg` whose key and IV `derive` writes (into the zeroized block
+    /// they are kept in, so they are never copied).
+    pub(crate) fn tls13(
+        alg: &'static Algorithm,
+        derive: impl FnOnce(&mut [u8], &mut [u8]),
+    ) -> Self {
+        let mut material = Box::new(Zeroizing::new([0u8; MATERIAL_LEN]));
+        let (key, iv) = material.split_at_mut(IV_AT);
+        derive(&mut key[..alg.key_len()], iv);
+        Self {
+            alg,
+            material,
+            key: None,
+            framing: Framing::Tls13,
+        }
+    }
+
+    /// Whether `other` protects records with the same algorithm, key and IV (in constant time).
+    pub(crate) fn same_keys(&self, other: &RecordCipher) -> bool {
+        use subtle::ConstantTimeEq;
+        self.alg == other.alg && bool::from(self.material[..].ct_eq(&other.material[..]))
+    }
+
     fn iv(&self) -> [u8; 12] {
         let mut iv = [0u8; 12];
         iv.copy_from_slice(&self.material[IV_AT..]);
@@ -148,6 +171,15 @@ impl RecordCipher {
         if cfg!(feature = "aws-lc-rs") {
             self.key = None;
         }
+    }
+
+    /// The raw traffic key and IV (tests).
+    #[cfg(test)]
+    pub(crate) fn key_and_iv(&self) -> (&[u8], &[u8]) {
+        (
+            &self.material[..self.alg.key_len()],
+            &self.material[IV_AT..],
+        )
     }
 
     /// Whether the key schedule is expanded now (tests).

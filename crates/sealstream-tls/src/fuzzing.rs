@@ -3,8 +3,8 @@
 //! `tls_unseal` builds both halves of a TLS record layer from fixed keys for one of four
 //! framings (TLS 1.3 and 1.2, AES-256-GCM and ChaCha20-Poly1305), lets the input write a
 //! wire of raw bytes and of records sealed by our own seal half (so fuzzing reaches the
-//! parsing behind the AEAD: alerts, post-handshake messages split across records, content
-//! types), and unseals that wire to its end. Unsealing must never panic and every outcome
+//! parsing behind the AEAD: alerts, KeyUpdates and the key ratchet, post-handshake messages
+//! split across records, content types), and unseals that wire to its end. Unsealing must never panic and every outcome
 //! must lie inside its input.
 
 use std::sync::Arc;
@@ -14,7 +14,7 @@ use rustls::{ConnectionTrafficSecrets, HandshakeKind, ProtocolVersion, Supported
 use sealstream::{Control, Seal, Unseal, Unsealed};
 
 use crate::info::{Bindings, TlsInfo};
-use crate::kernel::{Kernel, Side};
+use crate::key_schedule::DirectionKeys;
 use crate::provider::rustls_crypto::cipher_suite;
 use crate::record::{TlsSeal, TlsUnseal};
 
@@ -58,11 +58,14 @@ fn halves(which: u8) -> (TlsSeal, TlsUnseal) {
         server_name: None,
         bindings: Bindings::default(),
     });
-    let kernel = Kernel::new(Side::Detached);
-    let seal = TlsSeal::new((0, secrets(suite)), kernel.clone(), info.clone(), None);
-    let unseal = TlsUnseal::new((0, secrets(suite)), kernel, info);
-    match (seal, unseal) {
-        (Ok(seal), Ok(unseal)) => (seal, unseal),
+    // Both halves start from the same keys, so the unseal half opens what the seal half
+    // sealed, KeyUpdates included (TLS 1.3 ratchets a fixed traffic secret).
+    let keys = || DirectionKeys::fixed(suite, &secrets(suite));
+    match (keys(), keys()) {
+        (Ok(tx), Ok(rx)) => (
+            TlsSeal::new(tx, info.clone(), None),
+            TlsUnseal::new(rx, None, info),
+        ),
         _ => unreachable!("fixed keys of the suite's length"),
     }
 }
@@ -94,7 +97,10 @@ pub fn tls_unseal(data: &[u8]) {
                         level: *level,
                         description: *description,
                     }),
-                    _ => Control::Close,
+                    [requested] => Control::KeyUpdate {
+                        update_requested: requested & 1 == 1,
+                    },
+                    [] => Control::Close,
                 };
                 if let Ok(n) = seal.seal_control(&control, &mut record) {
                     wire.extend_from_slice(&record[..n]);

@@ -8,7 +8,8 @@
 use std::io;
 use std::sync::Arc;
 
-use rustls::client::UnbufferedClientConnection;
+use rustls::client::{ClientConnectionData, UnbufferedClientConnection};
+use rustls::kernel::KernelConnection;
 use rustls::server::UnbufferedServerConnection;
 use rustls::unbuffered::{
     ConnectionState, EncodeError, InsufficientSizeError, UnbufferedConnectionCommon,
@@ -20,15 +21,20 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use crate::capture::{self, Captured};
 use crate::channel_binding;
 use crate::info::{Bindings, TlsInfo};
-use crate::kernel::{Kernel, Side};
+use crate::key_schedule::DirectionKeys;
+use crate::tickets::Tickets;
 
 /// The most handshake bytes buffered at once (a certificate chain fits easily).
 const MAX_HANDSHAKE_BUFFER: usize = 256 * 1024;
 
 /// What a finished handshake leaves for the stream.
 pub(crate) struct Handshaken {
-    pub(crate) secrets: ExtractedSecrets,
-    pub(crate) kernel: Kernel,
+    /// The sending direction's keys.
+    pub(crate) tx: DirectionKeys,
+    /// The receiving direction's keys.
+    pub(crate) rx: DirectionKeys,
+    /// A TLS 1.3 client's session-ticket store.
+    pub(crate) tickets: Option<Tickets>,
     pub(crate) info: Arc<TlsInfo>,
     /// Received bytes rustls did not consume: records of the sealed stream.
     pub(crate) ciphertext: Vec<u8>,
@@ -48,7 +54,17 @@ pub(crate) trait Unbuffered: Sized {
         incoming: &'i mut [u8],
     ) -> UnbufferedStatus<'c, 'i, Self::Data>;
 
-    fn finish(self) -> Result<(ExtractedSecrets, Side), rustls::Error>;
+    /// The extracted secrets and, on a client, what stores session tickets.
+    #[allow(clippy::type_complexity)]
+    fn finish(
+        self,
+    ) -> Result<
+        (
+            ExtractedSecrets,
+            Option<KernelConnection<ClientConnectionData>>,
+        ),
+        rustls::Error,
+    >;
 
     /// What both connection types share.
     fn common(&self) -> &UnbufferedConnectionCommon<Self::Data>;
@@ -94,9 +110,17 @@ impl Unbuffered for UnbufferedClientConnection {
         self.process_tls_records(incoming)
     }
 
-    fn finish(self) -> Result<(ExtractedSecrets, Side), rustls::Error> {
+    fn finish(
+        self,
+    ) -> Result<
+        (
+            ExtractedSecrets,
+            Option<KernelConnection<ClientConnectionData>>,
+        ),
+        rustls::Error,
+    > {
         self.dangerous_into_kernel_connection()
-            .map(|(s, k)| (s, Side::Client(k)))
+            .map(|(secrets, kernel)| (secrets, Some(kernel)))
     }
 
     fn common(&self) -> &UnbufferedConnectionCommon<Self::Data> {
@@ -115,9 +139,18 @@ impl Unbuffered for UnbufferedServerConnection {
         self.process_tls_records(incoming)
     }
 
-    fn finish(self) -> Result<(ExtractedSecrets, Side), rustls::Error> {
+    fn finish(
+        self,
+    ) -> Result<
+        (
+            ExtractedSecrets,
+            Option<KernelConnection<ClientConnectionData>>,
+        ),
+        rustls::Error,
+    > {
+        // A server receives no session tickets and ratchets its own keys: rustls's state goes.
         self.dangerous_into_kernel_connection()
-            .map(|(s, k)| (s, Side::Server(k)))
+            .map(|(secrets, _)| (secrets, None))
     }
 
     fn common(&self) -> &UnbufferedConnectionCommon<Self::Data> {
@@ -294,13 +327,36 @@ where
             .and_then(|secret| channel_binding::tls_exporter(info.suite, secret)),
         own_key: captured.server_key.take(),
     };
-    let info = Arc::new(info);
-    let (secrets, side) = conn.finish().map_err(tls_error)?;
+    let (secrets, kernel) = conn.finish().map_err(tls_error)?;
+    let (tx_logged, rx_logged) = if C::IS_SERVER {
+        (
+            &captured.server_traffic_secret,
+            &captured.client_traffic_secret,
+        )
+    } else {
+        (
+            &captured.client_traffic_secret,
+            &captured.server_traffic_secret,
+        )
+    };
+    let tx = DirectionKeys::new(
+        info.suite,
+        secrets.tx,
+        tx_logged.as_deref().map(Vec::as_slice),
+    )?;
+    let rx = DirectionKeys::new(
+        info.suite,
+        secrets.rx,
+        rx_logged.as_deref().map(Vec::as_slice),
+    )?;
+    // TLS 1.2 tickets arrive during the handshake; only a TLS 1.3 client needs the store after.
+    let tickets = kernel.filter(|_| info.is_tls13()).map(Tickets::new);
     incoming.truncate(filled);
     Ok(Handshaken {
-        secrets,
-        kernel: Kernel::new(side),
-        info,
+        tx,
+        rx,
+        tickets,
+        info: Arc::new(info),
         ciphertext: incoming,
         plaintext,
     })

@@ -59,9 +59,10 @@ mod cipher;
 pub mod fuzzing;
 mod handshake;
 mod info;
-mod kernel;
+mod key_schedule;
 mod provider;
 mod record;
+mod tickets;
 
 use std::io;
 use std::sync::Arc;
@@ -170,13 +171,8 @@ where
         suite = ?done.info.suite.suite(),
         alpn = ?done.info.alpn.as_deref().map(String::from_utf8_lossy),
     );
-    let seal = TlsSeal::new(
-        done.secrets.tx,
-        done.kernel.clone(),
-        done.info.clone(),
-        settings.renew_keys_after,
-    )?;
-    let unseal = TlsUnseal::new(done.secrets.rx, done.kernel, done.info)?;
+    let seal = TlsSeal::new(done.tx, done.info.clone(), settings.renew_keys_after);
+    let unseal = TlsUnseal::new(done.rx, done.tickets, done.info);
     Ok(builder
         .span(span)
         .leftover_ciphertext(done.ciphertext)

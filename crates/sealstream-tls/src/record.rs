@@ -8,7 +8,7 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use rustls::{ConnectionTrafficSecrets, SupportedCipherSuite};
+use rustls::SupportedCipherSuite;
 use sealstream::{
     AlertCode, Control, Error, Qop, RecordMut, Seal, Status, StreamSizes, Unseal, Unsealed,
 };
@@ -16,7 +16,8 @@ use sealstream::{
 use crate::alert;
 use crate::cipher::{EXPLICIT_NONCE_LEN, Framing, HEADER_LEN, RecordCipher, TAG_LEN};
 use crate::info::TlsInfo;
-use crate::kernel::Kernel;
+use crate::key_schedule::{DirectionKeys, TrafficSecret};
+use crate::tickets::Tickets;
 
 /// Content types (RFC 8446 §5.1).
 const CHANGE_CIPHER_SPEC: u8 = 20;
@@ -60,12 +61,22 @@ fn tls12_aad(seq: u64, ty: u8, plaintext_len: usize) -> [u8; 13] {
     aad
 }
 
+/// A KeyUpdate on a record layer without a TLS 1.3 traffic secret (cannot happen after a real
+/// handshake, which always hands one over on TLS 1.3).
+fn no_key_schedule() -> Error {
+    Error::new(
+        Status::InternalError,
+        "no TLS 1.3 traffic secret to ratchet for a KeyUpdate",
+    )
+}
+
 /// The sending half of a TLS connection.
 #[derive(Debug)]
 pub struct TlsSeal {
     cipher: RecordCipher,
     seq: u64,
-    kernel: Kernel,
+    /// The TLS 1.3 traffic secret this half ratchets when it sends a KeyUpdate.
+    secret: Option<TrafficSecret>,
     info: Arc<TlsInfo>,
     /// Set once close_notify or a fatal alert went out: nothing may follow.
     closed: bool,
@@ -89,27 +100,22 @@ fn confidentiality_limit(suite: SupportedCipherSuite) -> u64 {
 impl TlsSeal {
     /// `renew_after`: on TLS 1.3, records under one key before it is renewed, if sooner than
     /// the suite's confidentiality limit. TLS 1.2 cannot renew and keeps to the limit.
-    pub(crate) fn new(
-        secrets: (u64, ConnectionTrafficSecrets),
-        kernel: Kernel,
-        info: Arc<TlsInfo>,
-        renew_after: Option<u64>,
-    ) -> Result<Self, Error> {
+    pub(crate) fn new(keys: DirectionKeys, info: Arc<TlsInfo>, renew_after: Option<u64>) -> Self {
         let limit = confidentiality_limit(info.suite);
         // The record that renews the key (a KeyUpdate, or TLS 1.2's close_notify) is the last
         // one under the old key, so it must still be within the limit.
         let asked = renew_after.filter(|_| info.is_tls13()).unwrap_or(u64::MAX);
         let renew_after = asked.min(limit - 1).max(1);
-        Ok(Self {
-            cipher: RecordCipher::new(&secrets.1, info.is_tls13())?,
-            seq: secrets.0,
-            kernel,
+        Self {
+            cipher: keys.cipher,
+            seq: keys.seq,
+            secret: keys.secret,
             info,
             closed: false,
             limit,
             renew_after,
             key_updates_sent: 0,
-        })
+        }
     }
 
     /// What the handshake negotiated.
@@ -299,9 +305,13 @@ impl Seal for TlsSeal {
                 // RFC 8446 §4.6.3: "After sending a KeyUpdate message, the sender SHALL send all
                 // its traffic using the next generation of keys".
                 let message = [KEY_UPDATE, 0, 0, 1, u8::from(update_requested)];
+                if self.secret.is_none() {
+                    return Err(no_key_schedule());
+                }
                 let n = self.seal_bytes(HANDSHAKE, out, &message)?;
-                let next = self.kernel.next_tx()?;
-                self.cipher = RecordCipher::new(&next, true)?;
+                if let Some(secret) = self.secret.as_mut() {
+                    self.cipher = secret.ratchet();
+                }
                 self.seq = 0;
                 self.key_updates_sent += 1;
                 tracing::debug!(update_requested, "sent KeyUpdate; sending key ratcheted");
@@ -348,7 +358,10 @@ impl Seal for TlsSeal {
 pub struct TlsUnseal {
     cipher: RecordCipher,
     seq: u64,
-    kernel: Kernel,
+    /// The TLS 1.3 traffic secret this half ratchets when the peer sends a KeyUpdate.
+    secret: Option<TrafficSecret>,
+    /// Where a TLS 1.3 client stores session tickets.
+    tickets: Option<Tickets>,
     info: Arc<TlsInfo>,
     /// Post-handshake handshake bytes not yet a whole message.
     handshake: Vec<u8>,
@@ -359,27 +372,24 @@ pub struct TlsUnseal {
     /// KeyUpdates received.
     key_updates: u64,
     /// Session tickets stored.
-    tickets: u64,
+    tickets_stored: u64,
 }
 
 impl TlsUnseal {
-    pub(crate) fn new(
-        secrets: (u64, ConnectionTrafficSecrets),
-        kernel: Kernel,
-        info: Arc<TlsInfo>,
-    ) -> Result<Self, Error> {
-        Ok(Self {
-            cipher: RecordCipher::new(&secrets.1, info.is_tls13())?,
-            seq: secrets.0,
-            kernel,
+    pub(crate) fn new(keys: DirectionKeys, tickets: Option<Tickets>, info: Arc<TlsInfo>) -> Self {
+        Self {
+            cipher: keys.cipher,
+            seq: keys.seq,
+            secret: keys.secret,
+            tickets,
             info,
             handshake: Vec::new(),
             key_updates_in_a_row: 0,
             warnings_in_a_row: 0,
             fatal: None,
             key_updates: 0,
-            tickets: 0,
-        })
+            tickets_stored: 0,
+        }
     }
 
     /// What the handshake negotiated.
@@ -394,7 +404,7 @@ impl TlsUnseal {
 
     /// Session tickets received and stored for resumption so far.
     pub fn tickets_received(&self) -> u64 {
-        self.tickets
+        self.tickets_stored
     }
 
     fn fail(&mut self, description: u8, error: Error) -> Error {
@@ -553,11 +563,22 @@ impl TlsUnseal {
     ) -> Result<Option<Control>, Error> {
         let tls13 = self.info.is_tls13();
         match ty {
-            NEW_SESSION_TICKET if tls13 && self.kernel.is_client() => {
-                self.kernel
-                    .new_session_ticket(body)
-                    .map_err(|e| self.fail(alert::DECODE_ERROR, e))?;
-                self.tickets += 1;
+            NEW_SESSION_TICKET if tls13 => {
+                let stored = match self.tickets.as_mut() {
+                    Some(tickets) => tickets.store(body),
+                    // RFC 8446 §4.6.1: "the server MAY send a NewSessionTicket message"; a
+                    // server has nowhere to put one.
+                    None => Err(Error::illegal_message(
+                        "a NewSessionTicket reached an end that stores no tickets (a server)",
+                    )),
+                };
+                let description = if self.tickets.is_some() {
+                    alert::DECODE_ERROR
+                } else {
+                    alert::UNEXPECTED_MESSAGE
+                };
+                stored.map_err(|e| self.fail(description, e))?;
+                self.tickets_stored += 1;
                 tracing::debug!("stored a session ticket");
                 Ok(None)
             }
@@ -593,8 +614,10 @@ impl TlsUnseal {
                         Error::illegal_message("too many KeyUpdates without data"),
                     ));
                 }
-                let next = self.kernel.next_rx()?;
-                self.cipher = RecordCipher::new(&next, true)?;
+                let Some(secret) = self.secret.as_mut() else {
+                    return Err(self.fail(alert::INTERNAL_ERROR, no_key_schedule()));
+                };
+                self.cipher = secret.ratchet();
                 self.seq = 0;
                 self.key_updates += 1;
                 tracing::debug!(requested, "received KeyUpdate; receiving key ratcheted");

@@ -24,14 +24,8 @@ struct End {
 
 fn end(done: Handshaken, renew_after: Option<u64>) -> End {
     End {
-        seal: TlsSeal::new(
-            done.secrets.tx,
-            done.kernel.clone(),
-            done.info.clone(),
-            renew_after,
-        )
-        .unwrap(),
-        unseal: TlsUnseal::new(done.secrets.rx, done.kernel, done.info).unwrap(),
+        seal: TlsSeal::new(done.tx, done.info.clone(), renew_after),
+        unseal: TlsUnseal::new(done.rx, done.tickets, done.info),
     }
 }
 
@@ -306,4 +300,43 @@ fn idle_halves_drop_their_key_schedule_and_rebuild_it_for_the_next_record() {
         let err = open(&mut server, record).unwrap_err();
         assert_eq!(err.status(), Status::MessageAltered, "{suite:?}");
     }
+}
+
+#[test]
+fn a_session_ticket_is_stored_by_a_client_and_refused_by_a_server() {
+    let (mut client, mut server) = connected(true, tls::suites(true)[0], None);
+    // NewSessionTicket (RFC 8446 §4.6.1): lifetime, age_add, nonce<0..255>, ticket<1..2^16-1>,
+    // extensions<0..2^16-2>.
+    let body: &[u8] = &[0, 0, 0, 60, 1, 2, 3, 4, 1, 9, 0, 3, 7, 7, 7, 0, 0];
+    let mut message = vec![NEW_SESSION_TICKET, 0, 0, body.len() as u8];
+    message.extend_from_slice(body);
+
+    let before = client.unseal.tickets_received();
+    let mut record = vec![0u8; server.seal.sizes().max_record()];
+    let n = server
+        .seal
+        .seal_bytes(HANDSHAKE, &mut record, &message)
+        .unwrap();
+    record.truncate(n);
+    assert!(matches!(
+        open(&mut client, record),
+        Ok(Err(Unsealed::Consumed { .. }))
+    ));
+    assert_eq!(client.unseal.tickets_received(), before + 1);
+
+    let mut record = vec![0u8; client.seal.sizes().max_record()];
+    let n = client
+        .seal
+        .seal_bytes(HANDSHAKE, &mut record, &message)
+        .unwrap();
+    record.truncate(n);
+    let err = open(&mut server, record).unwrap_err();
+    assert_eq!(err.status(), Status::IllegalMessage);
+    assert_eq!(
+        server.unseal.alert_for(&err),
+        Some(Control::Alert(AlertCode::fatal(
+            crate::alert::UNEXPECTED_MESSAGE
+        )))
+    );
+    assert_eq!(server.unseal.tickets_received(), 0);
 }
