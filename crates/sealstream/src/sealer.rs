@@ -57,9 +57,10 @@ pub trait Seal: Send + 'static {
 
     /// The stream has gone idle in this direction and given back its buffer: a sealer may drop
     /// state it can rebuild when the next record comes (an expanded key schedule), so that idle
-    /// connections cost little memory. Called between records only, and not while the
-    /// connection is chatty (it went idle and had work again within a few milliseconds), so a
-    /// rebuild costs at most one per message of a quiet connection.
+    /// connections cost little memory. Called between records only, and not once the
+    /// connection is chatty (it went idle and had work again within a few milliseconds three
+    /// times in a row), so a chatty connection rebuilds at most a few times and a quiet one at
+    /// most once per message.
     ///
     /// The default keeps everything.
     fn release_idle(&mut self) {}
@@ -94,9 +95,10 @@ pub trait Unseal: Send + 'static {
 
     /// The stream has gone idle in this direction and given back its buffer: a sealer may drop
     /// state it can rebuild when the next record comes (an expanded key schedule), so that idle
-    /// connections cost little memory. Called between records only, and not while the
-    /// connection is chatty (it went idle and had work again within a few milliseconds), so a
-    /// rebuild costs at most one per message of a quiet connection.
+    /// connections cost little memory. Called between records only, and not once the
+    /// connection is chatty (it went idle and had work again within a few milliseconds three
+    /// times in a row), so a chatty connection rebuilds at most a few times and a quiet one at
+    /// most once per message.
     ///
     /// The default keeps everything.
     fn release_idle(&mut self) {}

@@ -6,9 +6,13 @@
 //! sealer drops its expanded key schedule there ([`Seal::release_idle`]). On a chatty
 //! connection (request and response, ping-pong) the same moment comes once per message, and
 //! rebuilding the key schedule each time would cost an allocation and a key expansion per
-//! record. What tells the two apart is the gap the direction just spent idle: after a short one
-//! the connection is taken to be chatty and keeps its keys; after a long one, or the first time,
-//! it releases them.
+//! record. What tells the two apart is the gaps the direction spent idle: after
+//! [`CHATTY_STREAK`] short ones in a row the connection is taken to be chatty and keeps its
+//! keys; a long gap makes it quiet again. One short gap is not enough: a new connection's first
+//! read goes idle a moment before the first message arrives, and a connection that exchanges a
+//! message or two and falls silent (a request and its response, then keep-alive) must still
+//! release. A chatty connection pays for at most [`CHATTY_STREAK`] rebuilds before it keeps
+//! its keys.
 //!
 //! The limit of a rule without a timer: a connection whose last messages came in quick
 //! succession keeps its keys when it falls silent, until it next wakes after a long gap. A
@@ -19,23 +23,30 @@
 
 use std::time::{Duration, Instant};
 
-/// An idle gap shorter than this marks the connection as chatty.
+/// An idle gap shorter than this is a short one.
 pub(crate) const CHATTY_GAP: Duration = Duration::from_millis(20);
+
+/// Short idle gaps in a row that mark the connection as chatty.
+pub(crate) const CHATTY_STREAK: u8 = 3;
 
 /// One direction's record of its idle gaps.
 #[derive(Debug, Default)]
 pub(crate) struct IdleGaps {
     /// When the direction last went idle, until it has work again.
     idle_since: Option<Instant>,
-    /// Whether the last idle gap was shorter than [`CHATTY_GAP`].
-    chatty: bool,
+    /// Idle gaps shorter than [`CHATTY_GAP`] in a row, up to [`CHATTY_STREAK`].
+    short_gaps: u8,
 }
 
 impl IdleGaps {
     /// The direction has work again (it takes a buffer after giving one back).
     pub(crate) fn woke(&mut self) {
         if let Some(since) = self.idle_since.take() {
-            self.chatty = since.elapsed() < CHATTY_GAP;
+            self.short_gaps = if since.elapsed() < CHATTY_GAP {
+                (self.short_gaps + 1).min(CHATTY_STREAK)
+            } else {
+                0
+            };
         }
     }
 
@@ -44,7 +55,7 @@ impl IdleGaps {
         if self.idle_since.is_none() {
             self.idle_since = Some(Instant::now());
         }
-        !self.chatty
+        self.short_gaps < CHATTY_STREAK
     }
 }
 
@@ -53,16 +64,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn releases_the_first_time_and_after_long_gaps_only() {
+    fn keeps_only_after_a_streak_of_short_gaps_and_releases_after_a_long_one() {
         let mut gaps = IdleGaps::default();
         assert!(gaps.went_idle(), "first idle: nothing is known, release");
+        for short in 1..CHATTY_STREAK {
+            gaps.woke();
+            assert!(
+                gaps.went_idle(),
+                "{short} short gap(s): not chatty yet, release"
+            );
+        }
         gaps.woke();
-        assert!(!gaps.went_idle(), "woke at once: chatty, keep");
+        assert!(!gaps.went_idle(), "a streak of short gaps: chatty, keep");
         gaps.woke();
-        assert!(!gaps.went_idle());
+        assert!(!gaps.went_idle(), "still chatty");
         std::thread::sleep(CHATTY_GAP + Duration::from_millis(5));
         gaps.woke();
         assert!(gaps.went_idle(), "a long gap: quiet again, release");
+        gaps.woke();
+        assert!(gaps.went_idle(), "the streak starts over");
     }
 
     #[test]
