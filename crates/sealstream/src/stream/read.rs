@@ -28,7 +28,8 @@ enum Phase {
     PeerClosed,
     /// The transport ended between records and that counts as a clean end.
     Ended,
-    Failed(Failure),
+    /// Boxed: a failure is rare, and the box keeps every half's state small.
+    Failed(Box<Failure>),
 }
 
 /// The receiving direction of a stream, without its transport.
@@ -307,7 +308,7 @@ impl<U: Unseal> ReadState<U> {
 
     fn fail(&mut self, failure: Failure) {
         tracing::debug!(parent: &self.span, ?failure, "read half failed");
-        self.phase = Phase::Failed(failure);
+        self.phase = Phase::Failed(Box::new(failure));
         self.plain = 0..0;
         self.release();
     }

@@ -29,7 +29,8 @@ enum Phase {
     /// The close token is sealed; flushing it and shutting the transport's write side.
     Closing,
     Closed,
-    Failed(Failure),
+    /// Boxed: a failure is rare, and the box keeps every half's state small.
+    Failed(Box<Failure>),
 }
 
 /// The sending direction of a stream, without its transport.
@@ -338,7 +339,7 @@ impl<S: Seal> WriteState<S> {
     fn fail(&mut self, failure: Failure) -> io::Error {
         tracing::debug!(parent: &self.span, ?failure, "write half failed");
         let err = failure.to_io();
-        self.phase = Phase::Failed(failure);
+        self.phase = Phase::Failed(Box::new(failure));
         err
     }
 
