@@ -169,9 +169,19 @@ async fn key_updates_both_ways_with_tokio_rustls() {
 
 #[tokio::test]
 async fn session_tickets_are_stored_and_resume() {
+    tickets_and_resumption(true).await;
+}
+
+#[tokio::test]
+async fn a_client_told_not_to_store_tickets_reads_past_them_and_never_resumes() {
+    tickets_and_resumption(false).await;
+}
+
+/// Two connections of one connector to one acceptor: with tickets stored the second resumes.
+async fn tickets_and_resumption(store: bool) {
     let id = tls::identity();
     let client_config = tls::client(&id, true, None);
-    let connector = TlsConnector::new(client_config);
+    let connector = TlsConnector::new(client_config).store_session_tickets(store);
     let acceptor = TlsAcceptor::new(tls::server(&id, true, None));
     for round in 0..2 {
         let (c, s) = tcp_pair().await.unwrap();
@@ -181,7 +191,7 @@ async fn session_tickets_are_stored_and_resume() {
             let kind = stream.seal_half().info().handshake_kind;
             assert_eq!(
                 kind == HandshakeKind::Resumed,
-                round > 0,
+                store && round > 0,
                 "server, round {round}"
             );
             stream.write_all(b"hello").await.unwrap();
@@ -190,10 +200,10 @@ async fn session_tickets_are_stored_and_resume() {
             stream.read_to_end(&mut rest).await.unwrap();
         });
         let mut client = connector.connect(tls::localhost(), c).await.unwrap();
-        let expected = if round == 0 {
-            HandshakeKind::Full
-        } else {
+        let expected = if store && round > 0 {
             HandshakeKind::Resumed
+        } else {
+            HandshakeKind::Full
         };
         assert_eq!(
             client.seal_half().info().handshake_kind,
@@ -203,10 +213,8 @@ async fn session_tickets_are_stored_and_resume() {
         let mut got = Vec::new();
         client.read_to_end(&mut got).await.unwrap();
         assert_eq!(got, b"hello");
-        assert!(
-            client.unseal_half().tickets_received() >= 1,
-            "round {round}: tickets stored"
-        );
+        let stored = client.unseal_half().tickets_received();
+        assert_eq!(stored >= 1, store, "round {round}: {stored} tickets stored");
         client.shutdown().await.unwrap();
         server.await.unwrap();
     }

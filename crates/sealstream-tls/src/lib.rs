@@ -133,6 +133,8 @@ fn server_config(config: &ServerConfig) -> Arc<ServerConfig> {
 struct Settings {
     timeout: Duration,
     renew_keys_after: Option<u64>,
+    /// Whether a TLS 1.3 client keeps what stores session tickets after the handshake.
+    store_tickets: bool,
 }
 
 impl Default for Settings {
@@ -140,6 +142,7 @@ impl Default for Settings {
         Self {
             timeout: DEFAULT_HANDSHAKE_TIMEOUT,
             renew_keys_after: None,
+            store_tickets: true,
         }
     }
 }
@@ -172,7 +175,8 @@ where
         alpn = ?done.info.alpn.as_deref().map(String::from_utf8_lossy),
     );
     let seal = TlsSeal::new(done.tx, done.info.clone(), settings.renew_keys_after);
-    let unseal = TlsUnseal::new(done.rx, done.tickets, done.info);
+    let tickets = done.tickets.filter(|_| settings.store_tickets);
+    let unseal = TlsUnseal::new(done.rx, tickets, done.info);
     Ok(builder
         .span(span)
         .leftover_ciphertext(done.ciphertext)
@@ -212,6 +216,21 @@ impl TlsConnector {
     /// close_notify and further writes fail with `SEC_E_CONTEXT_EXPIRED`, as in rustls.
     pub fn renew_keys_after(mut self, records: u64) -> Self {
         self.settings.renew_keys_after = Some(records);
+        self
+    }
+
+    /// Whether to store the session tickets a TLS 1.3 server sends after the handshake in the
+    /// config's session store, for resumption (default: yes).
+    ///
+    /// Storing them takes rustls's post-handshake state (its `KernelConnection`), which the
+    /// read half keeps for the life of the connection: about 1.5 KB, most of it the server's
+    /// certificate chain and rustls's key schedule. rustls does not say whether a config's
+    /// resumption is disabled, so a client that uses `Resumption::disabled()`, or never
+    /// resumes, can say `false` here to save that memory. Tickets that arrive are then checked
+    /// for well-formedness and dropped, as RFC 8446 lets a client do. TLS 1.2 clients receive
+    /// their tickets during the handshake and are not affected.
+    pub fn store_session_tickets(mut self, store: bool) -> Self {
+        self.settings.store_tickets = store;
         self
     }
 

@@ -61,6 +61,35 @@ fn tls12_aad(seq: u64, ty: u8, plaintext_len: usize) -> [u8; 13] {
     aad
 }
 
+/// Check the shape of a NewSessionTicket that is not stored (RFC 8446 §4.6.1):
+///
+/// ```text
+/// struct {
+///     uint32 ticket_lifetime;
+///     uint32 ticket_age_add;
+///     opaque ticket_nonce<0..255>;
+///     opaque ticket<1..2^16-1>;
+///     Extension extensions<0..2^16-2>;
+/// } NewSessionTicket;
+/// ```
+fn check_new_session_ticket(body: &[u8]) -> Result<(), Error> {
+    let malformed = || Error::illegal_message("malformed NewSessionTicket (decode_error)");
+    let rest = body.get(8..).ok_or_else(malformed)?;
+    let (&nonce_len, rest) = rest.split_first().ok_or_else(malformed)?;
+    let rest = rest.get(usize::from(nonce_len)..).ok_or_else(malformed)?;
+    let (ticket_len, rest) = rest.split_first_chunk::<2>().ok_or_else(malformed)?;
+    let ticket_len = usize::from(u16::from_be_bytes(*ticket_len));
+    if ticket_len == 0 {
+        return Err(malformed());
+    }
+    let rest = rest.get(ticket_len..).ok_or_else(malformed)?;
+    let (extensions_len, rest) = rest.split_first_chunk::<2>().ok_or_else(malformed)?;
+    if usize::from(u16::from_be_bytes(*extensions_len)) != rest.len() {
+        return Err(malformed());
+    }
+    Ok(())
+}
+
 /// A KeyUpdate on a record layer without a TLS 1.3 traffic secret (cannot happen after a real
 /// handshake, which always hands one over on TLS 1.3).
 fn no_key_schedule() -> Error {
@@ -564,22 +593,27 @@ impl TlsUnseal {
         let tls13 = self.info.is_tls13();
         match ty {
             NEW_SESSION_TICKET if tls13 => {
-                let stored = match self.tickets.as_mut() {
-                    Some(tickets) => tickets.store(body),
-                    // RFC 8446 §4.6.1: "the server MAY send a NewSessionTicket message"; a
-                    // server has nowhere to put one.
-                    None => Err(Error::illegal_message(
-                        "a NewSessionTicket reached an end that stores no tickets (a server)",
-                    )),
-                };
-                let description = if self.tickets.is_some() {
-                    alert::DECODE_ERROR
-                } else {
-                    alert::UNEXPECTED_MESSAGE
-                };
-                stored.map_err(|e| self.fail(description, e))?;
-                self.tickets_stored += 1;
-                tracing::debug!("stored a session ticket");
+                if self.info.bindings.is_server {
+                    // RFC 8446 §4.6.1: only "the server MAY send a NewSessionTicket message".
+                    return Err(self.fail(
+                        alert::UNEXPECTED_MESSAGE,
+                        Error::illegal_message("a client sent a NewSessionTicket"),
+                    ));
+                }
+                match self.tickets.as_mut() {
+                    Some(tickets) => {
+                        tickets
+                            .store(body)
+                            .map_err(|e| self.fail(alert::DECODE_ERROR, e))?;
+                        self.tickets_stored += 1;
+                        tracing::debug!("stored a session ticket");
+                    }
+                    None => {
+                        check_new_session_ticket(body)
+                            .map_err(|e| self.fail(alert::DECODE_ERROR, e))?;
+                        tracing::debug!("dropped a session ticket (tickets are not stored)");
+                    }
+                }
                 Ok(None)
             }
             KEY_UPDATE if tls13 => {

@@ -303,7 +303,7 @@ fn idle_halves_drop_their_key_schedule_and_rebuild_it_for_the_next_record() {
 }
 
 #[test]
-fn a_session_ticket_is_stored_by_a_client_and_refused_by_a_server() {
+fn a_session_ticket_is_stored_or_checked_and_dropped_by_a_client_and_refused_by_a_server() {
     let (mut client, mut server) = connected(true, tls::suites(true)[0], None);
     // NewSessionTicket (RFC 8446 §4.6.1): lifetime, age_add, nonce<0..255>, ticket<1..2^16-1>,
     // extensions<0..2^16-2>.
@@ -339,4 +339,46 @@ fn a_session_ticket_is_stored_by_a_client_and_refused_by_a_server() {
         )))
     );
     assert_eq!(server.unseal.tickets_received(), 0);
+
+    // A client that does not store tickets checks their shape and drops them.
+    let (mut client, mut server) = connected(true, tls::suites(true)[0], None);
+    client.unseal.tickets = None;
+    let before = client.unseal.tickets_received();
+    let mut record = vec![0u8; server.seal.sizes().max_record()];
+    let n = server
+        .seal
+        .seal_bytes(HANDSHAKE, &mut record, &message)
+        .unwrap();
+    record.truncate(n);
+    assert!(matches!(
+        open(&mut client, record),
+        Ok(Err(Unsealed::Consumed { .. }))
+    ));
+    assert_eq!(client.unseal.tickets_received(), before);
+    // Cut inside each field, an empty ticket, and a byte after the extensions.
+    let mut bodies: Vec<Vec<u8>> = [0, 8, 9, 12, body.len() - 1]
+        .iter()
+        .map(|&cut| body[..cut].to_vec())
+        .collect();
+    bodies.push([&body[..10], &[0, 0, 0, 0]].concat());
+    bodies.push([body, &[0]].concat());
+    for (case, bad_body) in bodies.iter().enumerate() {
+        let mut bad = vec![NEW_SESSION_TICKET, 0, 0, bad_body.len() as u8];
+        bad.extend_from_slice(bad_body);
+        let mut record = vec![0u8; server.seal.sizes().max_record()];
+        let n = server
+            .seal
+            .seal_bytes(HANDSHAKE, &mut record, &bad)
+            .unwrap();
+        record.truncate(n);
+        let err = open(&mut client, record).unwrap_err();
+        assert_eq!(err.status(), Status::IllegalMessage, "case {case}");
+        assert_eq!(
+            client.unseal.alert_for(&err),
+            Some(Control::Alert(AlertCode::fatal(crate::alert::DECODE_ERROR)))
+        );
+        let (c, s) = connected(true, tls::suites(true)[0], None);
+        (client, server) = (c, s);
+        client.unseal.tickets = None;
+    }
 }

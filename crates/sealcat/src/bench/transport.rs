@@ -157,7 +157,11 @@ impl Tls {
         client.resumption = Resumption::disabled();
         let (client, server) = (Arc::new(client), Arc::new(server));
         Ok(Self {
-            connector: sealstream_tls::TlsConnector::new(client.clone()),
+            // Resumption is off for every implementation; rustls cannot tell our connector so,
+            // and without this it would keep rustls's ticket store on each client (about 1.5 KB
+            // an idle connection) to feed tickets into a store that drops them.
+            connector: sealstream_tls::TlsConnector::new(client.clone())
+                .store_session_tickets(false),
             acceptor: sealstream_tls::TlsAcceptor::new(server.clone()),
             client,
             server,
