@@ -37,7 +37,8 @@ pub(crate) enum Mode {
     Duplex,
     /// 64-byte ping-pong latency.
     Echo,
-    /// Resident memory and live heap per idle connection pair (--idle-connections pairs).
+    /// Resident memory and live heap per idle connection pair (--idle-connections pairs, the
+    /// first tenth a warm-up).
     Idle,
     /// --connections connections echoing checksummed data for --duration (first of --compare).
     Soak,
@@ -74,7 +75,8 @@ pub(crate) struct Options {
     /// Tokio worker threads.
     #[arg(long, default_value_t = 2)]
     workers: usize,
-    /// Idle connection pairs opened to measure memory per connection.
+    /// Idle connection pairs opened to measure memory per connection; the first tenth warm the
+    /// process up, and the figure is what each of the others added.
     #[arg(long, default_value_t = 500)]
     idle_connections: usize,
     /// Soak: serve the echo from a child `sealcat listen --tls --echo` process, so each process
@@ -668,9 +670,51 @@ impl Rounds<'_> {
     }
 }
 
-/// Open `count` connection pairs, exchange one small message on each so every buffer has been
-/// used, leave them idle, and return the growth per pair of resident memory and of live heap
-/// bytes (the second is exact; the first includes allocator slack and runtime growth).
+/// The share of `--idle-connections` opened before the baseline is taken (one in ten).
+///
+/// The first connections of a process pay for things that every later one shares: the buffer
+/// pool's per-thread buffers, the runtime's first registrations and worker queues, the crypto
+/// library's first-use state (aws-lc's entropy pool alone is 130 KB). Measured from a cold
+/// start, 500 pairs would each carry a five-hundredth of that. The figure is what one more
+/// idle connection costs once the process is warm.
+const IDLE_WARMUP_DIVISOR: usize = 10;
+
+/// What keeps one idle pair alive: both writers, and a read parked on each end.
+type IdlePair = (Writer, Writer, [tokio::task::JoinHandle<()>; 2]);
+
+/// Open a pair, exchange one small message so every buffer has been used, and park a read on
+/// each end, as an idle server and client would.
+async fn idle_pair(which: Impl, loopback: &Loopback, tls: &Tls) -> BenchResult<IdlePair> {
+    let (mut client, mut server) = loopback
+        .pair(which, tls)
+        .await
+        .map_err(io_err("connecting"))?;
+    client
+        .writer
+        .write_all(b"hello")
+        .await
+        .map_err(io_err("writing"))?;
+    client.writer.flush().await.map_err(io_err("flushing"))?;
+    let mut buf = [0u8; 5];
+    server
+        .reader
+        .read_exact(&mut buf)
+        .await
+        .map_err(io_err("reading"))?;
+    let park = |mut r: Reader| async move {
+        let mut buf = [0u8; 1];
+        let _ = r.read(&mut buf).await;
+    };
+    let parked = [
+        spawn("idle client", park(client.reader))?,
+        spawn("idle server", park(server.reader))?,
+    ];
+    Ok((client.writer, server.writer, parked))
+}
+
+/// Open `count` idle connection pairs (see [`idle_pair`]) and return what each pair after the
+/// warm-up ([`IDLE_WARMUP_DIVISOR`]) added to resident memory and to live heap bytes (the
+/// second is exact; the first includes allocator slack and runtime growth).
 async fn idle_memory(
     which: Impl,
     loopback: &Loopback,
@@ -681,38 +725,19 @@ async fn idle_memory(
     if count == 0 {
         return Ok((f64::NAN, f64::NAN));
     }
+    let warmup = count / IDLE_WARMUP_DIVISOR;
+    let mut held = Vec::with_capacity(count);
+    for _ in 0..warmup {
+        held.push(idle_pair(which, loopback, tls).await?);
+    }
+    let settle = Duration::from_millis(200);
+    tokio::time::sleep(settle).await;
     let before = process::rss().ok_or("cannot read /proc/self/statm")?;
     let region = Region::new(alloc);
-    let mut held = Vec::with_capacity(count);
-    for _ in 0..count {
-        let (mut client, mut server) = loopback
-            .pair(which, tls)
-            .await
-            .map_err(io_err("connecting"))?;
-        client
-            .writer
-            .write_all(b"hello")
-            .await
-            .map_err(io_err("writing"))?;
-        client.writer.flush().await.map_err(io_err("flushing"))?;
-        let mut buf = [0u8; 5];
-        server
-            .reader
-            .read_exact(&mut buf)
-            .await
-            .map_err(io_err("reading"))?;
-        // Park a read on each end, as an idle server and client would.
-        let park = |mut r: Reader| async move {
-            let mut buf = [0u8; 1];
-            let _ = r.read(&mut buf).await;
-        };
-        let parked = [
-            spawn("idle client", park(client.reader))?,
-            spawn("idle server", park(server.reader))?,
-        ];
-        held.push((client.writer, server.writer, parked));
+    for _ in warmup..count {
+        held.push(idle_pair(which, loopback, tls).await?);
     }
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    tokio::time::sleep(settle).await;
     let after = process::rss().ok_or("cannot read /proc/self/statm")?;
     let heap = region.change();
     let live =
@@ -723,7 +748,7 @@ async fn idle_memory(
         }
     }
     drop(held);
-    let per_pair = |bytes: f64| bytes / count as f64;
+    let per_pair = |bytes: f64| bytes / (count - warmup) as f64;
     Ok((
         per_pair(after.saturating_sub(before) as f64),
         per_pair(live),
