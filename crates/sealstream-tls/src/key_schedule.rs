@@ -69,15 +69,21 @@ pub(crate) struct TrafficSecret {
     suite: &'static Tls13CipherSuite,
     aead: &'static Algorithm,
     /// The secret: its first `len` bytes. On the heap so that moving the half never copies it;
-    /// zeroized on drop and overwritten in place by each ratchet.
+    /// zeroized on drop.
     secret: Box<Zeroizing<[u8; MAX_SECRET_LEN]>>,
     len: usize,
+    /// Whether the secret is known to be of the generation of the keys in use. The key log
+    /// reports the first generation; rustls may be past it at the hand-over (see
+    /// [`DirectionKeys::new`]). Checking costs two key derivations, so it waits for the first
+    /// KeyUpdate instead of slowing every handshake down.
+    in_step: bool,
 }
 
 impl std::fmt::Debug for TrafficSecret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TrafficSecret")
             .field("suite", &self.suite.common.suite)
+            .field("in_step", &self.in_step)
             .finish_non_exhaustive()
     }
 }
@@ -103,6 +109,7 @@ impl TrafficSecret {
             aead: aead_of(suite)?,
             secret: boxed,
             len,
+            in_step: false,
         })
     }
 
@@ -122,8 +129,7 @@ impl TrafficSecret {
 
     /// RFC 8446 §7.2: "application_traffic_secret_N+1 =
     /// HKDF-Expand-Label(application_traffic_secret_N, "traffic upd", "", Hash.length)".
-    /// Returns the cipher of the new generation.
-    pub(crate) fn ratchet(&mut self) -> RecordCipher {
+    fn step(&mut self) {
         let mut next = Zeroizing::new([0u8; MAX_SECRET_LEN]);
         expand_label(
             self.suite,
@@ -133,7 +139,36 @@ impl TrafficSecret {
             &mut next[..self.len],
         );
         self.secret[..self.len].copy_from_slice(&next[..self.len]);
-        self.record_cipher()
+    }
+
+    /// The secret and cipher of the generation after the one `current` protects with; `self`
+    /// is left as it is, so a KeyUpdate that cannot be sent changes nothing.
+    pub(crate) fn next(&self, current: &RecordCipher) -> Result<(Self, RecordCipher), Error> {
+        let mut next = Self {
+            secret: Box::new(Zeroizing::new(**self.secret)),
+            in_step: true,
+            ..*self
+        };
+        if !self.in_step {
+            next.catch_up(current)?;
+        }
+        next.step();
+        let cipher = next.record_cipher();
+        Ok((next, cipher))
+    }
+
+    /// Bring the secret to the generation `current` protects with.
+    fn catch_up(&mut self, current: &RecordCipher) -> Result<(), Error> {
+        for _ in 0..=MAX_GENERATIONS_BEHIND {
+            if self.record_cipher().same_keys(current) {
+                return Ok(());
+            }
+            self.step();
+        }
+        Err(Error::new(
+            Status::InternalError,
+            "the logged traffic secret does not lead to the keys rustls extracted",
+        ))
     }
 }
 
@@ -148,45 +183,33 @@ pub(crate) struct DirectionKeys {
 }
 
 impl DirectionKeys {
-    /// The keys rustls extracted, and on TLS 1.3 the traffic secret the key log reported,
-    /// brought to the generation rustls was at (it ratchets on KeyUpdates it read before the
-    /// hand-over).
+    /// The keys rustls extracted, and on TLS 1.3 the traffic secret the key log reported. rustls
+    /// may have ratcheted its keys on KeyUpdates it read before the hand-over (records that
+    /// came with the peer's Finished); the secret is brought to their generation at the first
+    /// KeyUpdate ([`TrafficSecret::next`]).
     pub(crate) fn new(
         suite: SupportedCipherSuite,
         extracted: (u64, ConnectionTrafficSecrets),
         logged: Option<&[u8]>,
     ) -> Result<Self, Error> {
         let (seq, extracted) = extracted;
-        let SupportedCipherSuite::Tls13(suite13) = suite else {
-            return Ok(Self {
-                seq,
-                cipher: RecordCipher::new(&extracted, false)?,
-                secret: None,
-            });
-        };
-        let cipher = RecordCipher::new(&extracted, true)?;
-        let logged = logged.ok_or_else(|| {
-            Error::new(
-                Status::InternalError,
-                "the key log did not report this direction's traffic secret",
-            )
-        })?;
-        let mut secret = TrafficSecret::new(suite13, logged)?;
-        let mut derived = secret.record_cipher();
-        for _ in 0..MAX_GENERATIONS_BEHIND {
-            if derived.same_keys(&cipher) {
-                return Ok(Self {
-                    seq,
-                    cipher,
-                    secret: Some(secret),
-                });
+        let secret = match suite {
+            SupportedCipherSuite::Tls12(_) => None,
+            SupportedCipherSuite::Tls13(suite13) => {
+                let logged = logged.ok_or_else(|| {
+                    Error::new(
+                        Status::InternalError,
+                        "the key log did not report this direction's traffic secret",
+                    )
+                })?;
+                Some(TrafficSecret::new(suite13, logged)?)
             }
-            derived = secret.ratchet();
-        }
-        Err(Error::new(
-            Status::InternalError,
-            "the logged traffic secret does not lead to the keys rustls extracted",
-        ))
+        };
+        Ok(Self {
+            seq,
+            cipher: RecordCipher::new(&extracted, secret.is_some())?,
+            secret,
+        })
     }
 
     /// Keys from a fixed secret (TLS 1.3) or the fixed traffic keys `tls12` (TLS 1.2), for
@@ -242,19 +265,24 @@ mod tests {
     fn derives_openssls_keys_and_ratchets_to_the_next_generation() {
         let secret = hex("c14a6d7976d8102b5a0c9951493fee87dcaff82c24cab214e8be71a8206dbda5");
         let suite = tls13(cipher_suite::TLS13_AES_128_GCM_SHA256);
-        let mut ats = TrafficSecret::new(suite, &secret).unwrap();
+        let ats = TrafficSecret::new(suite, &secret).unwrap();
         let first = ats.record_cipher();
         assert_eq!(
             first.key_and_iv().0,
             hex("cc9f5f980b5f10306cbad7be98d7572e")
         );
         assert_eq!(first.key_and_iv().1, hex("b80929e8d02c70f61162ed6b"));
-        let next = ats.ratchet();
+        let (next_ats, next) = ats.next(&first).unwrap();
         assert_eq!(next.key_and_iv().0, hex("d7fc961a8a8a7d86d5c6ef6bcdb9012b"));
         assert_eq!(next.key_and_iv().1, hex("cbf2586d2fd1f022ace10dc0"));
         assert_eq!(
-            &ats.secret[..32],
+            &next_ats.secret[..32],
             hex("a8c713cb95053376505685bcd3d7924c45a8169a0eafc750122966064301249e")
+        );
+        assert_eq!(
+            &ats.secret[..32],
+            secret,
+            "the old generation is left as it was"
         );
     }
 
@@ -266,29 +294,38 @@ mod tests {
         }
     }
 
-    /// rustls may have ratcheted on KeyUpdates it read with the peer's Finished: the logged
-    /// secret is brought to the generation of the extracted keys, or refused if it never gets
-    /// there.
+    /// rustls may have ratcheted on KeyUpdates it read with the peer's Finished: at the first
+    /// KeyUpdate the logged secret is brought to the generation of the extracted keys, or
+    /// refused if it never gets there.
     #[test]
     fn the_logged_secret_catches_up_with_the_extracted_keys() {
         let suite = cipher_suite::TLS13_CHACHA20_POLY1305_SHA256;
         let logged = [3u8; 32];
         let mut ahead = TrafficSecret::new(tls13(suite), &logged).unwrap();
-        ahead.ratchet();
-        let third = ahead.ratchet();
+        ahead.step();
+        ahead.step();
+        let third = ahead.record_cipher();
         let keys = DirectionKeys::new(suite, (5, extracted(&third)), Some(&logged)).unwrap();
         assert_eq!(keys.seq, 5);
         assert!(keys.cipher.same_keys(&third));
-        let mut secret = keys.secret.unwrap();
-        assert!(secret.ratchet().same_keys(&ahead.ratchet()));
+        let (secret, fourth) = keys.secret.unwrap().next(&keys.cipher).unwrap();
+        ahead.step();
+        assert!(fourth.same_keys(&ahead.record_cipher()));
+        let (_, fifth) = secret.next(&fourth).unwrap();
+        ahead.step();
+        assert!(
+            fifth.same_keys(&ahead.record_cipher()),
+            "in step from then on"
+        );
 
         let unrelated = TrafficSecret::new(tls13(suite), &[4u8; 32]).unwrap();
-        let err = DirectionKeys::new(
+        let keys = DirectionKeys::new(
             suite,
             (0, extracted(&unrelated.record_cipher())),
             Some(&logged),
         )
-        .unwrap_err();
+        .unwrap();
+        let err = keys.secret.unwrap().next(&keys.cipher).unwrap_err();
         assert_eq!(err.status(), Status::InternalError);
         let err = DirectionKeys::new(suite, (0, extracted(&third)), None).unwrap_err();
         assert_eq!(err.status(), Status::InternalError);

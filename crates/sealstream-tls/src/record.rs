@@ -334,13 +334,10 @@ impl Seal for TlsSeal {
                 // RFC 8446 §4.6.3: "After sending a KeyUpdate message, the sender SHALL send all
                 // its traffic using the next generation of keys".
                 let message = [KEY_UPDATE, 0, 0, 1, u8::from(update_requested)];
-                if self.secret.is_none() {
-                    return Err(no_key_schedule());
-                }
+                let secret = self.secret.as_ref().ok_or_else(no_key_schedule)?;
+                let (secret, cipher) = secret.next(&self.cipher)?;
                 let n = self.seal_bytes(HANDSHAKE, out, &message)?;
-                if let Some(secret) = self.secret.as_mut() {
-                    self.cipher = secret.ratchet();
-                }
+                (self.secret, self.cipher) = (Some(secret), cipher);
                 self.seq = 0;
                 self.key_updates_sent += 1;
                 tracing::debug!(update_requested, "sent KeyUpdate; sending key ratcheted");
@@ -648,10 +645,12 @@ impl TlsUnseal {
                         Error::illegal_message("too many KeyUpdates without data"),
                     ));
                 }
-                let Some(secret) = self.secret.as_mut() else {
-                    return Err(self.fail(alert::INTERNAL_ERROR, no_key_schedule()));
+                let next = match self.secret.as_ref() {
+                    Some(secret) => secret.next(&self.cipher),
+                    None => Err(no_key_schedule()),
                 };
-                self.cipher = secret.ratchet();
+                let (secret, cipher) = next.map_err(|e| self.fail(alert::INTERNAL_ERROR, e))?;
+                (self.secret, self.cipher) = (Some(secret), cipher);
                 self.seq = 0;
                 self.key_updates += 1;
                 tracing::debug!(requested, "received KeyUpdate; receiving key ratcheted");
