@@ -11,6 +11,7 @@
 //! idle connection pair, and heap allocations per record.
 
 mod check;
+mod pinned;
 mod process;
 mod sasl;
 mod soak;
@@ -75,6 +76,11 @@ pub(crate) struct Options {
     /// Tokio worker threads.
     #[arg(long, default_value_t = 2)]
     workers: usize,
+    /// In the throughput tests, run every client end on one thread and every server end on
+    /// another (a current-thread runtime each) instead of both on the --workers runtime: one
+    /// core seals while the other unseals, whatever tokio would have scheduled.
+    #[arg(long)]
+    pin_sides: bool,
     /// Idle connection pairs opened to measure memory per connection; the first tenth warm the
     /// process up, and the figure is what each of the others added.
     #[arg(long, default_value_t = 500)]
@@ -373,28 +379,100 @@ impl Rounds<'_> {
             for (&which, tally) in self.impls.iter().zip(&mut tallies) {
                 if bulk {
                     self.say(which, "one-way bulk", round);
-                    let pairs = pairs(which, self.loopback, self.tls, options.connections).await?;
-                    let cpu_before = process::cpu_time();
-                    let region = Region::new(alloc);
-                    let (bytes, elapsed) = one_way(pairs, options.size, per_round).await?;
-                    tally.bulk_allocs += region.change().allocations as u64;
-                    let cpu = process::cpu_time()
-                        .zip(cpu_before)
-                        .map(|(a, b)| a.saturating_sub(b));
-                    tally.bulk_cpu = tally.bulk_cpu.zip(cpu).map(|(sum, c)| sum + c);
-                    tally.bulk_bytes += bytes;
-                    tally.bulk_time += elapsed;
+                    let run = if options.pin_sides {
+                        self.pinned(which, options, per_round, pinned::Flow::OneWay, alloc)?
+                    } else {
+                        let pairs =
+                            pairs(which, self.loopback, self.tls, options.connections).await?;
+                        let start = Mark::now(alloc);
+                        let (bytes, elapsed) = one_way(pairs, options.size, per_round).await?;
+                        Run::between(bytes, elapsed, &start, &Mark::now(alloc))
+                    };
+                    tally.bulk_allocs += run.allocations;
+                    tally.bulk_cpu = tally.bulk_cpu.zip(run.cpu).map(|(sum, c)| sum + c);
+                    tally.bulk_bytes += run.bytes;
+                    tally.bulk_time += run.elapsed;
                 }
                 if both_ways {
                     self.say(which, "full duplex", round);
-                    let pairs = pairs(which, self.loopback, self.tls, options.connections).await?;
-                    let (bytes, elapsed) = duplex(pairs, options.size, per_round).await?;
-                    tally.duplex_bytes += bytes;
-                    tally.duplex_time += elapsed;
+                    let run = if options.pin_sides {
+                        self.pinned(which, options, per_round, pinned::Flow::Duplex, alloc)?
+                    } else {
+                        let pairs =
+                            pairs(which, self.loopback, self.tls, options.connections).await?;
+                        let start = Mark::now(alloc);
+                        let (bytes, elapsed) = duplex(pairs, options.size, per_round).await?;
+                        Run::between(bytes, elapsed, &start, &Mark::now(alloc))
+                    };
+                    tally.duplex_bytes += run.bytes;
+                    tally.duplex_time += run.elapsed;
                 }
             }
         }
         Ok(tallies)
+    }
+
+    /// A throughput round with the two sides pinned to a thread each (`--pin-sides`). The
+    /// runtime's own workers stay idle meanwhile.
+    fn pinned(
+        &self,
+        which: Impl,
+        options: &Options,
+        duration: Duration,
+        flow: pinned::Flow,
+        alloc: &'static StatsAlloc<std::alloc::System>,
+    ) -> BenchResult<Run> {
+        tokio::task::block_in_place(|| {
+            pinned::throughput(
+                pinned::Job {
+                    which,
+                    tls: self.tls,
+                    connections: options.connections,
+                    size: options.size,
+                    duration,
+                    flow,
+                },
+                alloc,
+            )
+        })
+    }
+}
+
+/// Process CPU time and heap allocations so far.
+#[derive(Debug, Clone, Copy)]
+struct Mark {
+    /// None where /proc/self/stat cannot be read.
+    cpu: Option<Duration>,
+    allocations: usize,
+}
+
+impl Mark {
+    fn now(alloc: &'static StatsAlloc<std::alloc::System>) -> Self {
+        Self {
+            cpu: process::cpu_time(),
+            allocations: alloc.stats().allocations,
+        }
+    }
+}
+
+/// One throughput round: bytes received, time taken, and the process's CPU time and heap
+/// allocations over the transfer (connections and handshakes excluded).
+#[derive(Debug)]
+struct Run {
+    bytes: u64,
+    elapsed: Duration,
+    cpu: Option<Duration>,
+    allocations: u64,
+}
+
+impl Run {
+    fn between(bytes: u64, elapsed: Duration, start: &Mark, end: &Mark) -> Self {
+        Self {
+            bytes,
+            elapsed,
+            cpu: end.cpu.zip(start.cpu).map(|(e, s)| e.saturating_sub(s)),
+            allocations: end.allocations.saturating_sub(start.allocations) as u64,
+        }
     }
 }
 
@@ -835,8 +913,13 @@ fn print_table(options: &Options, tls: &Tls, results: &[(Impl, Figures)]) {
         Some((Impl::Sasl(layer), _)) => format!("{} ({}-byte frames)", layer.name(), sasl::MAXBUF),
         _ => format!("{:?}", tls.suite.suite()),
     };
+    let pinned = if options.pin_sides {
+        " (throughput: sides pinned to a thread each)"
+    } else {
+        ""
+    };
     println!(
-        "sealcat bench: {sealer}, {}-byte writes, {} connection(s), {} tokio workers, {} s per test, 127.0.0.1",
+        "sealcat bench: {sealer}, {}-byte writes, {} connection(s), {} tokio workers{pinned}, {} s per test, 127.0.0.1",
         options.size, options.connections, options.workers, options.duration
     );
     let reference = reference(results);
@@ -978,6 +1061,7 @@ fn print_json(
         "mode": format!("{:?}", options.mode).to_lowercase(),
         "connections": options.connections,
         "workers": options.workers,
+        "pin_sides": options.pin_sides,
         "duration_s": options.duration,
         "errors": 0,
         "results": impls,

@@ -27,26 +27,6 @@ pub(crate) struct End {
     pub(crate) writer: Writer,
 }
 
-/// Box two split ends.
-fn ends<CR, CW, SR, SW>(client: (CR, CW), server: (SR, SW)) -> (End, End)
-where
-    CR: AsyncRead + Send + Unpin + 'static,
-    CW: AsyncWrite + Send + Unpin + 'static,
-    SR: AsyncRead + Send + Unpin + 'static,
-    SW: AsyncWrite + Send + Unpin + 'static,
-{
-    (
-        End {
-            reader: Box::new(client.0),
-            writer: Box::new(client.1),
-        },
-        End {
-            reader: Box::new(server.0),
-            writer: Box::new(server.1),
-        },
-    )
-}
-
 /// What is compared.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Impl {
@@ -194,32 +174,57 @@ impl Loopback {
     /// A connected (client, server) pair of `which`, handshake done.
     pub(crate) async fn pair(&self, which: Impl, tls: &Tls) -> io::Result<(End, End)> {
         let (c, s) = self.tcp_pair().await?;
-        let name = ServerName::try_from("localhost").expect("valid name");
-        match which {
-            Impl::Plain => Ok(ends(c.into_split(), s.into_split())),
-            Impl::Sealstream => {
-                let (client, server) =
-                    tokio::join!(tls.connector.connect(name, c), tls.acceptor.accept(s));
-                Ok(ends(client?.into_split(), server?.into_split()))
-            }
-            Impl::TokioRustls => {
-                let connector = tokio_rustls::TlsConnector::from(tls.client.clone());
-                let acceptor = tokio_rustls::TlsAcceptor::from(tls.server.clone());
-                let (client, server) = tokio::join!(connector.connect(name, c), acceptor.accept(s));
-                Ok(ends(tokio::io::split(client?), tokio::io::split(server?)))
-            }
-            Impl::Sasl(layer) => {
-                let (client_mech, server_mech) = layer.mechanisms().map_err(io::Error::other)?;
-                let (client, server) = tokio::join!(
-                    exchange::client(c, client_mech),
-                    exchange::server(s, server_mech)
-                );
-                let (client, server) = (
-                    client.map_err(io::Error::other)?,
-                    server.map_err(io::Error::other)?,
-                );
-                Ok(ends(client.stream.into_split(), server.stream.into_split()))
-            }
+        let (client, server) = tokio::join!(client_end(which, tls, c), server_end(which, tls, s));
+        Ok((client?, server?))
+    }
+}
+
+fn split<R, W>((reader, writer): (R, W)) -> End
+where
+    R: AsyncRead + Send + Unpin + 'static,
+    W: AsyncWrite + Send + Unpin + 'static,
+{
+    End {
+        reader: Box::new(reader),
+        writer: Box::new(writer),
+    }
+}
+
+/// The client end of `which` over `tcp`, handshake done (the server end runs elsewhere).
+pub(crate) async fn client_end(which: Impl, tls: &Tls, tcp: TcpStream) -> io::Result<End> {
+    let name = ServerName::try_from("localhost").expect("valid name");
+    match which {
+        Impl::Plain => Ok(split(tcp.into_split())),
+        Impl::Sealstream => Ok(split(tls.connector.connect(name, tcp).await?.into_split())),
+        Impl::TokioRustls => {
+            let connector = tokio_rustls::TlsConnector::from(tls.client.clone());
+            Ok(split(tokio::io::split(connector.connect(name, tcp).await?)))
+        }
+        Impl::Sasl(layer) => {
+            let (mechanism, _) = layer.mechanisms().map_err(io::Error::other)?;
+            let done = exchange::client(tcp, mechanism)
+                .await
+                .map_err(io::Error::other)?;
+            Ok(split(done.stream.into_split()))
+        }
+    }
+}
+
+/// The server end of `which` over `tcp`, handshake done (the client end runs elsewhere).
+pub(crate) async fn server_end(which: Impl, tls: &Tls, tcp: TcpStream) -> io::Result<End> {
+    match which {
+        Impl::Plain => Ok(split(tcp.into_split())),
+        Impl::Sealstream => Ok(split(tls.acceptor.accept(tcp).await?.into_split())),
+        Impl::TokioRustls => {
+            let acceptor = tokio_rustls::TlsAcceptor::from(tls.server.clone());
+            Ok(split(tokio::io::split(acceptor.accept(tcp).await?)))
+        }
+        Impl::Sasl(layer) => {
+            let (_, mechanism) = layer.mechanisms().map_err(io::Error::other)?;
+            let done = exchange::server(tcp, mechanism)
+                .await
+                .map_err(io::Error::other)?;
+            Ok(split(done.stream.into_split()))
         }
     }
 }
