@@ -42,6 +42,13 @@ pub(crate) struct Handshaken {
     pub(crate) plaintext: Vec<u8>,
 }
 
+/// What the hand-over takes from rustls: the traffic keys and sequence numbers, and on a client
+/// the state that stores session tickets.
+pub(crate) type Extracted = (
+    ExtractedSecrets,
+    Option<KernelConnection<ClientConnectionData>>,
+);
+
 /// The two unbuffered connection types, as one.
 pub(crate) trait Unbuffered: Sized {
     type Data: SideData;
@@ -55,16 +62,7 @@ pub(crate) trait Unbuffered: Sized {
     ) -> UnbufferedStatus<'c, 'i, Self::Data>;
 
     /// The extracted secrets and, on a client, what stores session tickets.
-    #[allow(clippy::type_complexity)]
-    fn finish(
-        self,
-    ) -> Result<
-        (
-            ExtractedSecrets,
-            Option<KernelConnection<ClientConnectionData>>,
-        ),
-        rustls::Error,
-    >;
+    fn finish(self) -> Result<Extracted, rustls::Error>;
 
     /// What both connection types share.
     fn common(&self) -> &UnbufferedConnectionCommon<Self::Data>;
@@ -110,15 +108,7 @@ impl Unbuffered for UnbufferedClientConnection {
         self.process_tls_records(incoming)
     }
 
-    fn finish(
-        self,
-    ) -> Result<
-        (
-            ExtractedSecrets,
-            Option<KernelConnection<ClientConnectionData>>,
-        ),
-        rustls::Error,
-    > {
+    fn finish(self) -> Result<Extracted, rustls::Error> {
         self.dangerous_into_kernel_connection()
             .map(|(secrets, kernel)| (secrets, Some(kernel)))
     }
@@ -139,15 +129,7 @@ impl Unbuffered for UnbufferedServerConnection {
         self.process_tls_records(incoming)
     }
 
-    fn finish(
-        self,
-    ) -> Result<
-        (
-            ExtractedSecrets,
-            Option<KernelConnection<ClientConnectionData>>,
-        ),
-        rustls::Error,
-    > {
+    fn finish(self) -> Result<Extracted, rustls::Error> {
         // A server receives no session tickets and ratchets its own keys: rustls's state goes.
         self.dangerous_into_kernel_connection()
             .map(|(secrets, _)| (secrets, None))

@@ -28,9 +28,11 @@
 //! After the handshake the record layer is this crate's: TLS 1.3 and 1.2 with AES-128-GCM,
 //! AES-256-GCM and ChaCha20-Poly1305, sealed in place with aws-lc-rs or ring (no allocation per
 //! record); close_notify on shutdown, and a transport end without the peer's close_notify
-//! reported as truncation; KeyUpdate received and answered through the write half; session
-//! tickets stored for resumption; TLS 1.2 renegotiation refused; fatal alerts sent for records
-//! that fail.
+//! reported as truncation; KeyUpdate received and answered through the write half, each half
+//! ratcheting its own traffic secret; session tickets stored for resumption (or, with
+//! [`TlsConnector::store_session_tickets`], dropped to save memory); TLS 1.2 renegotiation
+//! refused; fatal alerts sent for records that fail. Once the handshake is over nothing of
+//! rustls is kept but a TLS 1.3 client's ticket store.
 //!
 //! # Crypto backend
 //!
