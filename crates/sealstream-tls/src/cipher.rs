@@ -79,6 +79,19 @@ impl std::fmt::Debug for RecordCipher {
     }
 }
 
+/// A copy with the same keys and no expanded key schedule (built on first use). The copy's key
+/// block is zeroized on drop like the original's.
+impl Clone for RecordCipher {
+    fn clone(&self) -> Self {
+        Self {
+            alg: self.alg,
+            material: self.material.clone(),
+            key: None,
+            framing: self.framing,
+        }
+    }
+}
+
 impl RecordCipher {
     /// The cipher for `secrets` in a TLS 1.3 (`tls13`) or TLS 1.2 connection.
     pub(crate) fn new(secrets: &ConnectionTrafficSecrets, tls13: bool) -> Result<Self, Error> {

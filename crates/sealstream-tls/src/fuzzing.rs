@@ -7,6 +7,7 @@
 //! split across records, content types), and unseals that wire to its end. Unsealing must never panic and every outcome
 //! must lie inside its input.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use rustls::crypto::cipher::{AeadKey, Iv};
@@ -59,15 +60,26 @@ fn halves(which: u8) -> (TlsSeal, TlsUnseal) {
         bindings: Bindings::default(),
     });
     // Both halves start from the same keys, so the unseal half opens what the seal half
-    // sealed, KeyUpdates included (TLS 1.3 ratchets a fixed traffic secret).
-    let keys = || DirectionKeys::fixed(suite, &secrets(suite));
-    match (keys(), keys()) {
-        (Ok(tx), Ok(rx)) => (
-            TlsSeal::new(tx, info.clone(), None),
-            TlsUnseal::new(rx, None, info),
-        ),
-        _ => unreachable!("fixed keys of the suite's length"),
+    // sealed, KeyUpdates included (TLS 1.3 ratchets a fixed traffic secret). Deriving them
+    // costs HKDF calls, far more than a typical input: they are derived once per framing.
+    thread_local! {
+        static KEYS: RefCell<[Option<DirectionKeys>; 4]> = const { RefCell::new([None, None, None, None]) };
     }
+    let keys = KEYS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        let slot = &mut cache[usize::from(which % 4)];
+        if slot.is_none() {
+            *slot = DirectionKeys::fixed(suite, &secrets(suite)).ok();
+        }
+        slot.clone()
+    });
+    let Some(keys) = keys else {
+        unreachable!("fixed keys of the suite's length")
+    };
+    (
+        TlsSeal::new(keys.clone(), info.clone(), None),
+        TlsUnseal::new(keys, None, info),
+    )
 }
 
 /// Fuzz the TLS record layer's unseal path; see the module docs for the input's shape.

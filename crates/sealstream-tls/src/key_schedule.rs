@@ -88,6 +88,16 @@ impl std::fmt::Debug for TrafficSecret {
     }
 }
 
+/// A copy of the same generation, in a heap block of its own (zeroized on drop).
+impl Clone for TrafficSecret {
+    fn clone(&self) -> Self {
+        Self {
+            secret: Box::new(Zeroizing::new(**self.secret)),
+            ..*self
+        }
+    }
+}
+
 impl TrafficSecret {
     /// `secret` as the key log reported it (`CLIENT_TRAFFIC_SECRET_0` or
     /// `SERVER_TRAFFIC_SECRET_0`).
@@ -145,9 +155,8 @@ impl TrafficSecret {
     /// is left as it is, so a KeyUpdate that cannot be sent changes nothing.
     pub(crate) fn next(&self, current: &RecordCipher) -> Result<(Self, RecordCipher), Error> {
         let mut next = Self {
-            secret: Box::new(Zeroizing::new(**self.secret)),
             in_step: true,
-            ..*self
+            ..self.clone()
         };
         if !self.in_step {
             next.catch_up(current)?;
@@ -173,7 +182,7 @@ impl TrafficSecret {
 }
 
 /// One direction's keys as the handshake hands them over.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct DirectionKeys {
     /// The next record's sequence number.
     pub(crate) seq: u64,
@@ -221,7 +230,9 @@ impl DirectionKeys {
         match suite {
             SupportedCipherSuite::Tls13(suite13) => {
                 let len = suite13.common.hash_provider.output_len();
-                let secret = TrafficSecret::new(suite13, &[7u8; MAX_SECRET_LEN][..len])?;
+                let mut secret = TrafficSecret::new(suite13, &[7u8; MAX_SECRET_LEN][..len])?;
+                // The cipher is derived from this very secret: nothing to check later.
+                secret.in_step = true;
                 Ok(Self {
                     seq: 0,
                     cipher: secret.record_cipher(),
