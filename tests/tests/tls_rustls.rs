@@ -515,6 +515,21 @@ async fn a_peer_that_does_not_speak_tls_gets_an_alert_and_we_an_error() {
     assert_eq!(after.len(), 7, "exactly one alert: {after:?}");
 }
 
+/// Accept one connection on `listener` (bound by the test, its client on a thread of its own)
+/// and run our server's handshake on it.
+async fn accept_one(
+    listener: std::net::TcpListener,
+    config: std::sync::Arc<rustls::ServerConfig>,
+) -> sealstream_tls::TlsStream<tokio::net::TcpStream> {
+    listener.set_nonblocking(true).unwrap();
+    let (tcp, _) = tokio::net::TcpListener::from_std(listener)
+        .unwrap()
+        .accept()
+        .await
+        .unwrap();
+    TlsAcceptor::new(config).accept(tcp).await.unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn data_sent_with_the_clients_finished_reaches_our_server() {
     // curl and browsers send their request in the same flight as their Finished. A TLS 1.3
@@ -536,18 +551,7 @@ async fn data_sent_with_the_clients_finished_reaches_our_server() {
             stream.read_to_end(&mut reply).unwrap();
             reply
         });
-        let (tcp, _) = tokio::net::TcpListener::from_std({
-            listener.set_nonblocking(true).unwrap();
-            listener
-        })
-        .unwrap()
-        .accept()
-        .await
-        .unwrap();
-        let mut server = TlsAcceptor::new(tls::server(&id, tls13, None))
-            .accept(tcp)
-            .await
-            .unwrap();
+        let mut server = accept_one(listener, tls::server(&id, tls13, None)).await;
         let mut request = [0u8; 18];
         server.read_exact(&mut request).await.unwrap();
         assert_eq!(&request, b"GET / HTTP/1.1\r\n\r\n");
@@ -603,18 +607,7 @@ async fn a_key_update_in_the_finished_flight_is_followed_after_the_hand_over() {
         stream.read_to_end(&mut reply).unwrap();
         reply
     });
-    let (tcp, _) = tokio::net::TcpListener::from_std({
-        listener.set_nonblocking(true).unwrap();
-        listener
-    })
-    .unwrap()
-    .accept()
-    .await
-    .unwrap();
-    let mut server = TlsAcceptor::new(tls::server(&id, true, None))
-        .accept(tcp)
-        .await
-        .unwrap();
+    let mut server = accept_one(listener, tls::server(&id, true, None)).await;
     let mut got = [0u8; 11];
     server.read_exact(&mut got).await.unwrap();
     assert_eq!(&got, b"after later");
@@ -661,16 +654,8 @@ async fn a_bad_record_in_the_finished_flight_keeps_the_good_one_before_it() {
         // Hold the socket until the server is done.
         let _ = sock.read(&mut [0u8; 1]);
     });
-    listener.set_nonblocking(true).unwrap();
-    let (tcp, _) = tokio::net::TcpListener::from_std(listener)
-        .unwrap()
-        .accept()
-        .await
-        .unwrap();
-    let mut server = TlsAcceptor::new(tls::server(&id, true, None))
-        .accept(tcp)
-        .await
-        .expect("the handshake itself is sound");
+    // The handshake itself is sound: only the record after it was tampered with.
+    let mut server = accept_one(listener, tls::server(&id, true, None)).await;
     let mut got = Vec::new();
     let err = server.read_to_end(&mut got).await.unwrap_err();
     assert_eq!(got, b"good");

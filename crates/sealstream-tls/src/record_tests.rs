@@ -98,6 +98,17 @@ fn seal_control(end: &mut End, control: &Control) -> Vec<u8> {
     out
 }
 
+/// Seal `message` as one handshake record (a post-handshake message).
+fn seal_handshake(end: &mut End, message: &[u8]) -> Vec<u8> {
+    let mut record = vec![0u8; end.seal.sizes().max_record()];
+    let n = end
+        .seal
+        .seal_bytes(HANDSHAKE, &mut record, message)
+        .unwrap();
+    record.truncate(n);
+    record
+}
+
 /// Unseal one whole record; the plaintext of a data record, else the outcome.
 fn open(
     end: &mut End,
@@ -312,24 +323,14 @@ fn a_session_ticket_is_stored_or_checked_and_dropped_by_a_client_and_refused_by_
     message.extend_from_slice(body);
 
     let before = client.unseal.tickets_received();
-    let mut record = vec![0u8; server.seal.sizes().max_record()];
-    let n = server
-        .seal
-        .seal_bytes(HANDSHAKE, &mut record, &message)
-        .unwrap();
-    record.truncate(n);
+    let record = seal_handshake(&mut server, &message);
     assert!(matches!(
         open(&mut client, record),
         Ok(Err(Unsealed::Consumed { .. }))
     ));
     assert_eq!(client.unseal.tickets_received(), before + 1);
 
-    let mut record = vec![0u8; client.seal.sizes().max_record()];
-    let n = client
-        .seal
-        .seal_bytes(HANDSHAKE, &mut record, &message)
-        .unwrap();
-    record.truncate(n);
+    let record = seal_handshake(&mut client, &message);
     let err = open(&mut server, record).unwrap_err();
     assert_eq!(err.status(), Status::IllegalMessage);
     assert_eq!(
@@ -344,12 +345,7 @@ fn a_session_ticket_is_stored_or_checked_and_dropped_by_a_client_and_refused_by_
     let (mut client, mut server) = connected(true, tls::suites(true)[0], None);
     client.unseal.tickets = None;
     let before = client.unseal.tickets_received();
-    let mut record = vec![0u8; server.seal.sizes().max_record()];
-    let n = server
-        .seal
-        .seal_bytes(HANDSHAKE, &mut record, &message)
-        .unwrap();
-    record.truncate(n);
+    let record = seal_handshake(&mut server, &message);
     assert!(matches!(
         open(&mut client, record),
         Ok(Err(Unsealed::Consumed { .. }))
@@ -365,12 +361,7 @@ fn a_session_ticket_is_stored_or_checked_and_dropped_by_a_client_and_refused_by_
     for (case, bad_body) in bodies.iter().enumerate() {
         let mut bad = vec![NEW_SESSION_TICKET, 0, 0, bad_body.len() as u8];
         bad.extend_from_slice(bad_body);
-        let mut record = vec![0u8; server.seal.sizes().max_record()];
-        let n = server
-            .seal
-            .seal_bytes(HANDSHAKE, &mut record, &bad)
-            .unwrap();
-        record.truncate(n);
+        let record = seal_handshake(&mut server, &bad);
         let err = open(&mut client, record).unwrap_err();
         assert_eq!(err.status(), Status::IllegalMessage, "case {case}");
         assert_eq!(
