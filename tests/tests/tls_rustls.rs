@@ -568,55 +568,75 @@ async fn data_sent_with_the_clients_finished_reaches_our_server() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_key_update_in_the_finished_flight_is_followed_after_the_hand_over() {
-    // The client's Finished, a KeyUpdate and a record under the new key arrive in one segment,
-    // and another record follows. Whether rustls reads the KeyUpdate during the handshake (and
-    // hands over keys of the next generation, which the logged traffic secret is brought up
-    // to) or leaves it to the record layer, every record must read back.
+async fn a_key_update_in_the_finished_flight_is_answered_after_the_hand_over() {
+    // The client's Finished, a KeyUpdate asking for one back and a record under the new key
+    // arrive in one segment; later the client updates its key again. A server that sends no
+    // session tickets has nothing to write after the Finished, and rustls, shown the whole
+    // segment, used to read on: it ratcheted its keys for the KeyUpdate and queued the answer,
+    // which the hand-over dropped, so the client could not read the server's next record. Now
+    // rustls never sees past the Finished, and our record layer answers.
     use std::io::{Read, Write};
     let id = tls::identity();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let config = tls::client(&id, true, None);
-    let client = std::thread::spawn(move || {
-        let mut sock = std::net::TcpStream::connect(addr).unwrap();
-        let mut conn = rustls::ClientConnection::new(config, tls::localhost()).unwrap();
-        let mut flight = Vec::new();
-        loop {
+    for tickets in [0, 2] {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let config = tls::client(&id, true, None);
+        let client = std::thread::spawn(move || {
+            let mut sock = std::net::TcpStream::connect(addr).unwrap();
+            let mut conn = rustls::ClientConnection::new(config, tls::localhost()).unwrap();
+            let mut flight = Vec::new();
+            loop {
+                while conn.wants_write() {
+                    conn.write_tls(&mut flight).unwrap();
+                }
+                if !conn.is_handshaking() {
+                    break; // the Finished stays in `flight`, unsent
+                }
+                sock.write_all(&flight).unwrap();
+                flight.clear();
+                conn.read_tls(&mut sock).unwrap();
+                conn.process_new_packets().unwrap();
+            }
+            conn.refresh_traffic_keys().unwrap(); // a KeyUpdate with update_requested
+            conn.writer().write_all(b"after ").unwrap();
             while conn.wants_write() {
                 conn.write_tls(&mut flight).unwrap();
             }
-            if !conn.is_handshaking() {
-                break; // the Finished stays in `flight`, unsent
-            }
             sock.write_all(&flight).unwrap();
-            flight.clear();
-            conn.read_tls(&mut sock).unwrap();
-            conn.process_new_packets().unwrap();
-        }
-        conn.refresh_traffic_keys().unwrap();
-        conn.writer().write_all(b"after ").unwrap();
-        while conn.wants_write() {
-            conn.write_tls(&mut flight).unwrap();
-        }
-        sock.write_all(&flight).unwrap();
-        let mut stream = rustls::Stream::new(&mut conn, &mut sock);
-        stream.write_all(b"later").unwrap();
-        stream.flush().unwrap();
-        let mut reply = Vec::new();
-        stream.read_to_end(&mut reply).unwrap();
-        reply
-    });
-    let mut server = accept_one(listener, tls::server(&id, true, None)).await;
-    let mut got = [0u8; 11];
-    server.read_exact(&mut got).await.unwrap();
-    assert_eq!(&got, b"after later");
-    server.write_all(b"read all three").await.unwrap();
-    server.shutdown().await.unwrap();
-    let reply = tokio::task::spawn_blocking(move || client.join().unwrap())
-        .await
-        .unwrap();
-    assert_eq!(reply, b"read all three");
+            let mut stream = rustls::Stream::new(&mut conn, &mut sock);
+            let mut first = [0u8; 5];
+            stream.read_exact(&mut first).unwrap();
+            stream.conn.refresh_traffic_keys().unwrap();
+            stream.write_all(b"later").unwrap();
+            stream.flush().unwrap();
+            let mut rest = Vec::new();
+            stream.read_to_end(&mut rest).unwrap();
+            [&first[..], &rest].concat()
+        });
+        let mut config = (*tls::server(&id, true, None)).clone();
+        config.send_tls13_tickets = tickets;
+        let mut server = accept_one(listener, std::sync::Arc::new(config)).await;
+        let mut got = [0u8; 6];
+        server.read_exact(&mut got).await.unwrap();
+        assert_eq!(&got, b"after ", "{tickets} tickets");
+        server.write_all(b"first").await.unwrap();
+        server.flush().await.unwrap();
+        let mut got = [0u8; 5];
+        server.read_exact(&mut got).await.unwrap();
+        assert_eq!(&got, b"later", "{tickets} tickets");
+        server.write_all(b" and last").await.unwrap();
+        server.shutdown().await.unwrap();
+        assert_eq!(server.unseal_half().key_updates_received(), 2);
+        assert_eq!(
+            server.seal_half().key_updates_sent(),
+            2,
+            "each request answered"
+        );
+        let reply = tokio::task::spawn_blocking(move || client.join().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(reply, b"first and last", "{tickets} tickets");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -188,6 +188,32 @@ where
     }
 }
 
+/// Bytes of a record header: content type, version, length.
+const RECORD_HEADER: usize = 5;
+
+/// What rustls may see next, as new `(visible, shown)`, or `None` if nothing new has arrived.
+///
+/// rustls is shown the received bytes one record at a time (record headers are not
+/// encrypted), never past the record that ends the handshake. Shown more, it would go on to
+/// read the records after the peer's Finished, which the record layer is about to take over:
+/// it would decrypt application data with its own sequence numbers, and act on a KeyUpdate
+/// (ratchet its keys and queue a reply that the hand-over then drops). `shown` ends the whole
+/// records rustls has seen; the next one is shown whole if it is all there, or else as far as
+/// it has arrived (rustls checks a header as soon as it has one: content type, version,
+/// length).
+fn reveal(received: &[u8], shown: usize, visible: usize) -> Option<(usize, usize)> {
+    let next = &received[shown..];
+    let whole = next.get(..RECORD_HEADER).and_then(|header| {
+        let end = RECORD_HEADER + usize::from(u16::from_be_bytes([header[3], header[4]]));
+        (end <= next.len()).then_some(shown + end)
+    });
+    match whole {
+        Some(end) => Some((end, end)),
+        None if received.len() > visible => Some((received.len(), shown)),
+        None => None,
+    }
+}
+
 /// Run the handshake of `conn` over `io` to completion.
 pub(crate) async fn handshake<C, T>(
     mut conn: C,
@@ -199,7 +225,9 @@ where
     T: AsyncRead + AsyncWrite + Unpin,
 {
     let mut incoming = vec![0u8; 16 * 1024];
-    let mut filled = 0;
+    // incoming[..filled] is what the transport delivered; rustls sees incoming[..visible], and
+    // incoming[..shown] is the whole records among it (see `reveal`).
+    let (mut filled, mut visible, mut shown): (usize, usize, usize) = (0, 0, 0);
     let mut outgoing = vec![0u8; 4 * 1024];
     let mut queued = 0;
     let mut plaintext = Vec::new();
@@ -207,9 +235,7 @@ where
     loop {
         // Once the handshake is over and rustls has encoded everything it queued (a TLS 1.3
         // server's session tickets), send that and stop. Records still to come are ciphertext
-        // for our record layer, which keeps what came before a bad one. Asking rustls for
-        // anything more (even for the transmit step) makes it decrypt the next record first,
-        // and fail the whole handshake on a bad one.
+        // for our record layer, which keeps what came before a bad one.
         if !conn.is_handshaking() && !conn.wants_write() {
             if queued > 0 {
                 io.write_all(&outgoing[..queued]).await?;
@@ -218,15 +244,15 @@ where
             break;
         }
         let UnbufferedStatus { mut discard, state } =
-            capture::during(&mut captured, || conn.process(&mut incoming[..filled]));
+            capture::during(&mut captured, || conn.process(&mut incoming[..visible]));
         let mut need_bytes = false;
         let mut done = false;
         let state = match state {
             Ok(state) => state,
             Err(err) => {
                 incoming.copy_within(discard..filled, 0);
-                filled -= discard;
-                send_queued_alert(&mut conn, io, &mut incoming[..filled]).await;
+                visible -= discard;
+                send_queued_alert(&mut conn, io, &mut incoming[..visible]).await;
                 return Err(tls_error(err));
             }
         };
@@ -272,10 +298,21 @@ where
         }
         incoming.copy_within(discard..filled, 0);
         filled -= discard;
+        visible -= discard;
+        shown = shown.saturating_sub(discard);
         if done {
             break;
         }
-        if need_bytes {
+        // rustls has read everything it was shown: show it the next record, reading from the
+        // transport first if that record is not all there.
+        if !need_bytes {
+            continue;
+        }
+        loop {
+            if let Some(more) = reveal(&incoming[..filled], shown, visible) {
+                (visible, shown) = more;
+                break;
+            }
             if filled == incoming.len() {
                 if incoming.len() >= MAX_HANDSHAKE_BUFFER {
                     return Err(io::Error::new(

@@ -7,7 +7,9 @@
 //! calls; doing it here lets each half own its secret, lock-free, and lets a server (which
 //! receives no session tickets) and every TLS 1.2 end drop rustls's state once the handshake
 //! is over. The secrets come from the key log rustls writes during the handshake
-//! ([`crate::capture`]); [`DirectionKeys::new`] checks them against the keys rustls extracted.
+//! ([`crate::capture`]). They are of the generation rustls hands over, since rustls is never
+//! shown a record after the one that ends the handshake ([`crate::handshake`]); the first
+//! KeyUpdate checks that against the keys rustls extracted ([`TrafficSecret::next`]).
 
 use rustls::crypto::tls13::OkmBlock;
 use rustls::{CipherSuite, ConnectionTrafficSecrets, SupportedCipherSuite, Tls13CipherSuite};
@@ -19,10 +21,6 @@ use crate::provider::aead::{AES_128_GCM, AES_256_GCM, Algorithm, CHACHA20_POLY13
 
 /// The longest traffic secret: SHA-384's 48 bytes.
 const MAX_SECRET_LEN: usize = 48;
-
-/// How many KeyUpdates rustls may have processed before the secrets were handed over (it reads
-/// records that arrive with the peer's Finished); the same bound as the record layer's.
-const MAX_GENERATIONS_BEHIND: u32 = 32;
 
 /// HKDF-Expand-Label of RFC 8446 §7.1, with the suite's own HKDF:
 ///
@@ -72,10 +70,9 @@ pub(crate) struct TrafficSecret {
     /// zeroized on drop.
     secret: Box<Zeroizing<[u8; MAX_SECRET_LEN]>>,
     len: usize,
-    /// Whether the secret is known to be of the generation of the keys in use. The key log
-    /// reports the first generation; rustls may be past it at the hand-over (see
-    /// [`DirectionKeys::new`]). Checking costs two key derivations, so it waits for the first
-    /// KeyUpdate instead of slowing every handshake down.
+    /// Whether the secret is known to lead to the keys in use. The key log reports the first
+    /// generation, the one rustls hands over; checking that costs two key derivations, so it
+    /// waits for the first KeyUpdate instead of slowing every handshake down.
     in_step: bool,
 }
 
@@ -152,32 +149,23 @@ impl TrafficSecret {
     }
 
     /// The secret and cipher of the generation after the one `current` protects with; `self`
-    /// is left as it is, so a KeyUpdate that cannot be sent changes nothing.
+    /// is left as it is, so a KeyUpdate that cannot be sent changes nothing. The first time,
+    /// the secret must first be found to give `current`'s keys: a failure here means the key
+    /// log and the extracted keys disagree, which the hand-over is built never to allow.
     pub(crate) fn next(&self, current: &RecordCipher) -> Result<(Self, RecordCipher), Error> {
+        if !self.in_step && !self.record_cipher().same_keys(current) {
+            return Err(Error::new(
+                Status::InternalError,
+                "the logged traffic secret does not give the keys rustls extracted",
+            ));
+        }
         let mut next = Self {
             in_step: true,
             ..self.clone()
         };
-        if !self.in_step {
-            next.catch_up(current)?;
-        }
         next.step();
         let cipher = next.record_cipher();
         Ok((next, cipher))
-    }
-
-    /// Bring the secret to the generation `current` protects with.
-    fn catch_up(&mut self, current: &RecordCipher) -> Result<(), Error> {
-        for _ in 0..=MAX_GENERATIONS_BEHIND {
-            if self.record_cipher().same_keys(current) {
-                return Ok(());
-            }
-            self.step();
-        }
-        Err(Error::new(
-            Status::InternalError,
-            "the logged traffic secret does not lead to the keys rustls extracted",
-        ))
     }
 }
 
@@ -192,10 +180,8 @@ pub(crate) struct DirectionKeys {
 }
 
 impl DirectionKeys {
-    /// The keys rustls extracted, and on TLS 1.3 the traffic secret the key log reported. rustls
-    /// may have ratcheted its keys on KeyUpdates it read before the hand-over (records that
-    /// came with the peer's Finished); the secret is brought to their generation at the first
-    /// KeyUpdate ([`TrafficSecret::next`]).
+    /// The keys rustls extracted, and on TLS 1.3 the traffic secret the key log reported (checked
+    /// against them at the first KeyUpdate, [`TrafficSecret::next`]).
     pub(crate) fn new(
         suite: SupportedCipherSuite,
         extracted: (u64, ConnectionTrafficSecrets),
@@ -305,29 +291,29 @@ mod tests {
         }
     }
 
-    /// rustls may have ratcheted on KeyUpdates it read with the peer's Finished: at the first
-    /// KeyUpdate the logged secret is brought to the generation of the extracted keys, or
-    /// refused if it never gets there.
+    /// The first KeyUpdate checks that the logged secret gives the extracted keys; from then on
+    /// each generation follows from the last.
     #[test]
-    fn the_logged_secret_catches_up_with_the_extracted_keys() {
+    fn the_logged_secret_is_checked_against_the_extracted_keys() {
         let suite = cipher_suite::TLS13_CHACHA20_POLY1305_SHA256;
         let logged = [3u8; 32];
-        let mut ahead = TrafficSecret::new(tls13(suite), &logged).unwrap();
-        ahead.step();
-        ahead.step();
-        let third = ahead.record_cipher();
-        let keys = DirectionKeys::new(suite, (5, extracted(&third)), Some(&logged)).unwrap();
+        let mut reference = TrafficSecret::new(tls13(suite), &logged).unwrap();
+        let first = reference.record_cipher();
+        let keys = DirectionKeys::new(suite, (5, extracted(&first)), Some(&logged)).unwrap();
         assert_eq!(keys.seq, 5);
-        assert!(keys.cipher.same_keys(&third));
-        let (secret, fourth) = keys.secret.unwrap().next(&keys.cipher).unwrap();
-        ahead.step();
-        assert!(fourth.same_keys(&ahead.record_cipher()));
-        let (_, fifth) = secret.next(&fourth).unwrap();
-        ahead.step();
-        assert!(
-            fifth.same_keys(&ahead.record_cipher()),
-            "in step from then on"
-        );
+        assert!(keys.cipher.same_keys(&first));
+        let (secret, second) = keys.secret.unwrap().next(&keys.cipher).unwrap();
+        reference.step();
+        assert!(second.same_keys(&reference.record_cipher()));
+        let (_, third) = secret.next(&second).unwrap();
+        reference.step();
+        assert!(third.same_keys(&reference.record_cipher()));
+
+        // A secret one generation ahead of the extracted keys (as if rustls had ratcheted on
+        // its own) is refused, not followed.
+        let keys = DirectionKeys::new(suite, (0, extracted(&second)), Some(&logged)).unwrap();
+        let err = keys.secret.unwrap().next(&keys.cipher).unwrap_err();
+        assert_eq!(err.status(), Status::InternalError);
 
         let unrelated = TrafficSecret::new(tls13(suite), &[4u8; 32]).unwrap();
         let keys = DirectionKeys::new(
@@ -338,7 +324,7 @@ mod tests {
         .unwrap();
         let err = keys.secret.unwrap().next(&keys.cipher).unwrap_err();
         assert_eq!(err.status(), Status::InternalError);
-        let err = DirectionKeys::new(suite, (0, extracted(&third)), None).unwrap_err();
+        let err = DirectionKeys::new(suite, (0, extracted(&first)), None).unwrap_err();
         assert_eq!(err.status(), Status::InternalError);
         assert!(
             TrafficSecret::new(tls13(suite), &[0u8; 48]).is_err(),
