@@ -83,9 +83,12 @@ impl std::fmt::Debug for RecordCipher {
 /// block is zeroized on drop like the original's.
 impl Clone for RecordCipher {
     fn clone(&self) -> Self {
+        // Copied heap to heap: a by-value copy would leave the key on the stack.
+        let mut material = Box::new(Zeroizing::new([0u8; MATERIAL_LEN]));
+        material.copy_from_slice(&self.material[..]);
         Self {
             alg: self.alg,
-            material: self.material.clone(),
+            material,
             key: None,
             framing: self.framing,
         }

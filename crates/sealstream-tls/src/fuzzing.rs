@@ -77,7 +77,7 @@ fn halves(which: u8) -> (TlsSeal, TlsUnseal) {
         unreachable!("fixed keys of the suite's length")
     };
     (
-        TlsSeal::new(keys.clone(), info.clone(), None),
+        TlsSeal::new(keys.clone(), None, info.clone(), None),
         TlsUnseal::new(keys, None, info),
     )
 }

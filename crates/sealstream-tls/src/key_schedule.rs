@@ -88,10 +88,10 @@ impl std::fmt::Debug for TrafficSecret {
 /// A copy of the same generation, in a heap block of its own (zeroized on drop).
 impl Clone for TrafficSecret {
     fn clone(&self) -> Self {
-        Self {
-            secret: Box::new(Zeroizing::new(**self.secret)),
-            ..*self
-        }
+        // Copied heap to heap: a by-value copy would leave the secret on the stack.
+        let mut secret = Box::new(Zeroizing::new([0u8; MAX_SECRET_LEN]));
+        secret.copy_from_slice(&self.secret[..]);
+        Self { secret, ..*self }
     }
 }
 

@@ -176,8 +176,13 @@ where
         suite = ?done.info.suite.suite(),
         alpn = ?done.info.alpn.as_deref().map(String::from_utf8_lossy),
     );
-    let seal = TlsSeal::new(done.tx, done.info.clone(), settings.renew_keys_after);
     let tickets = done.tickets.filter(|_| settings.store_tickets);
+    let seal = TlsSeal::new(
+        done.tx,
+        tickets.clone(),
+        done.info.clone(),
+        settings.renew_keys_after,
+    );
     let unseal = TlsUnseal::new(done.rx, tickets, done.info);
     Ok(builder
         .span(span)

@@ -17,7 +17,7 @@ use crate::alert;
 use crate::cipher::{EXPLICIT_NONCE_LEN, Framing, HEADER_LEN, RecordCipher, TAG_LEN};
 use crate::info::TlsInfo;
 use crate::key_schedule::{DirectionKeys, TrafficSecret};
-use crate::tickets::Tickets;
+use crate::tickets::{Direction, Tickets};
 
 /// Content types (RFC 8446 §5.1).
 const CHANGE_CIPHER_SPEC: u8 = 20;
@@ -83,8 +83,23 @@ fn check_new_session_ticket(body: &[u8]) -> Result<(), Error> {
         return Err(malformed());
     }
     let rest = rest.get(ticket_len..).ok_or_else(malformed)?;
-    let (extensions_len, rest) = rest.split_first_chunk::<2>().ok_or_else(malformed)?;
-    if usize::from(u16::from_be_bytes(*extensions_len)) != rest.len() {
+    let (extensions_len, mut extensions) = rest.split_first_chunk::<2>().ok_or_else(malformed)?;
+    let extensions_len = u16::from_be_bytes(*extensions_len);
+    if extensions_len == u16::MAX || usize::from(extensions_len) != extensions.len() {
+        return Err(malformed());
+    }
+    // struct { ExtensionType extension_type; opaque extension_data<0..2^16-1>; } Extension;
+    // RFC 8446 §4.2: "There MUST NOT be more than one extension of the same type in a given
+    // extension block."
+    let mut types = Vec::new();
+    while let Some((header, after)) = extensions.split_first_chunk::<4>() {
+        types.push(u16::from_be_bytes([header[0], header[1]]));
+        let len = usize::from(u16::from_be_bytes([header[2], header[3]]));
+        extensions = after.get(len..).ok_or_else(malformed)?;
+    }
+    // Sorted, not searched per extension: a block may hold some 16,000 of them.
+    types.sort_unstable();
+    if !extensions.is_empty() || types.windows(2).any(|pair| pair[0] == pair[1]) {
         return Err(malformed());
     }
     Ok(())
@@ -106,6 +121,8 @@ pub struct TlsSeal {
     seq: u64,
     /// The TLS 1.3 traffic secret this half ratchets when it sends a KeyUpdate.
     secret: Option<TrafficSecret>,
+    /// A TLS 1.3 client's ticket store, whose copy of our secret follows each ratchet.
+    tickets: Option<Tickets>,
     info: Arc<TlsInfo>,
     /// Set once close_notify or a fatal alert went out: nothing may follow.
     closed: bool,
@@ -129,7 +146,12 @@ fn confidentiality_limit(suite: SupportedCipherSuite) -> u64 {
 impl TlsSeal {
     /// `renew_after`: on TLS 1.3, records under one key before it is renewed, if sooner than
     /// the suite's confidentiality limit. TLS 1.2 cannot renew and keeps to the limit.
-    pub(crate) fn new(keys: DirectionKeys, info: Arc<TlsInfo>, renew_after: Option<u64>) -> Self {
+    pub(crate) fn new(
+        keys: DirectionKeys,
+        tickets: Option<Tickets>,
+        info: Arc<TlsInfo>,
+        renew_after: Option<u64>,
+    ) -> Self {
         let limit = confidentiality_limit(info.suite);
         // The record that renews the key (a KeyUpdate, or TLS 1.2's close_notify) is the last
         // one under the old key, so it must still be within the limit.
@@ -139,6 +161,7 @@ impl TlsSeal {
             cipher: keys.cipher,
             seq: keys.seq,
             secret: keys.secret,
+            tickets,
             info,
             closed: false,
             limit,
@@ -338,6 +361,9 @@ impl Seal for TlsSeal {
                 let (secret, cipher) = secret.next(&self.cipher)?;
                 let n = self.seal_bytes(HANDSHAKE, out, &message)?;
                 (self.secret, self.cipher) = (Some(secret), cipher);
+                if let Some(tickets) = &self.tickets {
+                    tickets.follow(Direction::Sending)?;
+                }
                 self.seq = 0;
                 self.key_updates_sent += 1;
                 tracing::debug!(update_requested, "sent KeyUpdate; sending key ratcheted");
@@ -597,7 +623,7 @@ impl TlsUnseal {
                         Error::illegal_message("a client sent a NewSessionTicket"),
                     ));
                 }
-                match self.tickets.as_mut() {
+                match self.tickets.as_ref() {
                     Some(tickets) => {
                         tickets
                             .store(body)
@@ -651,6 +677,11 @@ impl TlsUnseal {
                 };
                 let (secret, cipher) = next.map_err(|e| self.fail(alert::INTERNAL_ERROR, e))?;
                 (self.secret, self.cipher) = (Some(secret), cipher);
+                if let Some(tickets) = &self.tickets {
+                    tickets
+                        .follow(Direction::Receiving)
+                        .map_err(|e| self.fail(alert::INTERNAL_ERROR, e))?;
+                }
                 self.seq = 0;
                 self.key_updates += 1;
                 tracing::debug!(requested, "received KeyUpdate; receiving key ratcheted");

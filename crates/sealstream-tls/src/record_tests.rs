@@ -24,7 +24,12 @@ struct End {
 
 fn end(done: Handshaken, renew_after: Option<u64>) -> End {
     End {
-        seal: TlsSeal::new(done.tx, done.info.clone(), renew_after),
+        seal: TlsSeal::new(
+            done.tx,
+            done.tickets.clone(),
+            done.info.clone(),
+            renew_after,
+        ),
         unseal: TlsUnseal::new(done.rx, done.tickets, done.info),
     }
 }
@@ -351,6 +356,19 @@ fn a_session_ticket_is_stored_or_checked_and_dropped_by_a_client_and_refused_by_
         Ok(Err(Unsealed::Consumed { .. }))
     ));
     assert_eq!(client.unseal.tickets_received(), before);
+    // Well-formed extensions (early_data's max_early_data_size, and an unknown type) pass.
+    let with_extensions = [
+        &body[..body.len() - 2],
+        &[0, 12, 0, 42, 0, 4, 0, 0, 64, 0, 0xfa, 0xfa, 0, 0],
+    ]
+    .concat();
+    let mut good = vec![NEW_SESSION_TICKET, 0, 0, with_extensions.len() as u8];
+    good.extend_from_slice(&with_extensions);
+    let record = seal_handshake(&mut server, &good);
+    assert!(matches!(
+        open(&mut client, record),
+        Ok(Err(Unsealed::Consumed { .. }))
+    ));
     // Cut inside each field, an empty ticket, and a byte after the extensions.
     let mut bodies: Vec<Vec<u8>> = [0, 8, 9, 12, body.len() - 1]
         .iter()
@@ -358,6 +376,11 @@ fn a_session_ticket_is_stored_or_checked_and_dropped_by_a_client_and_refused_by_
         .collect();
     bodies.push([&body[..10], &[0, 0, 0, 0]].concat());
     bodies.push([body, &[0]].concat());
+    let without_extensions = &body[..body.len() - 2];
+    // An extension longer than its block, a stray byte after the last one, and one type twice.
+    bodies.push([without_extensions, &[0, 4, 0, 42, 0, 9]].concat());
+    bodies.push([without_extensions, &[0, 5, 0, 42, 0, 0, 1]].concat());
+    bodies.push([without_extensions, &[0, 8, 0, 42, 0, 0, 0, 42, 0, 0]].concat());
     for (case, bad_body) in bodies.iter().enumerate() {
         let mut bad = vec![NEW_SESSION_TICKET, 0, 0, bad_body.len() as u8];
         bad.extend_from_slice(bad_body);
@@ -372,4 +395,55 @@ fn a_session_ticket_is_stored_or_checked_and_dropped_by_a_client_and_refused_by_
         (client, server) = (c, s);
         client.unseal.tickets = None;
     }
+}
+
+#[test]
+fn rustls_kept_state_follows_every_key_update_in_both_directions() {
+    // A TLS 1.3 client keeps rustls's state for tickets; its copy of the traffic secrets must
+    // not stay at the hand-over's generation. After one KeyUpdate each way, what rustls would
+    // derive next must be what our halves would derive next.
+    let (mut client, mut server) = connected(true, tls::suites(true)[0], None);
+    let tickets = client
+        .unseal
+        .tickets
+        .clone()
+        .expect("a TLS 1.3 client keeps tickets");
+    let update = Control::KeyUpdate {
+        update_requested: false,
+    };
+    let record = seal_control(&mut client, &update);
+    assert!(matches!(
+        open(&mut server, record),
+        Ok(Err(Unsealed::Consumed { .. }))
+    ));
+    let record = seal_control(&mut server, &update);
+    assert!(matches!(
+        open(&mut client, record),
+        Ok(Err(Unsealed::Consumed { .. }))
+    ));
+    let (rustls_tx, rustls_rx) = tickets.with(|kernel| {
+        (
+            kernel.update_tx_secret().unwrap().1,
+            kernel.update_rx_secret().unwrap().1,
+        )
+    });
+    let seal = &client.seal;
+    let (_, our_tx) = seal.secret.as_ref().unwrap().next(&seal.cipher).unwrap();
+    let unseal = &client.unseal;
+    let (_, our_rx) = unseal
+        .secret
+        .as_ref()
+        .unwrap()
+        .next(&unseal.cipher)
+        .unwrap();
+    assert!(
+        RecordCipher::new(&rustls_tx, true)
+            .unwrap()
+            .same_keys(&our_tx)
+    );
+    assert!(
+        RecordCipher::new(&rustls_rx, true)
+            .unwrap()
+            .same_keys(&our_rx)
+    );
 }
