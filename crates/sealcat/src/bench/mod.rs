@@ -254,7 +254,7 @@ pub(crate) fn run(
         if matches!(options.mode, Mode::All | Mode::Bulk | Mode::Duplex) {
             let tallies = rounds.throughput(&options, duration, alloc).await?;
             for ((which, f), tally) in results.iter_mut().zip(tallies) {
-                tally.fill(*which, f);
+                tally.fill(*which, options.write_size, f);
             }
         }
         if matches!(options.mode, Mode::All | Mode::Echo) {
@@ -329,14 +329,17 @@ struct Tally {
 }
 
 impl Tally {
-    fn fill(&self, which: Impl, f: &mut Figures) {
+    /// The figures of `which`, whose writes were `write_size` bytes each.
+    fn fill(&self, which: Impl, write_size: usize, f: &mut Figures) {
         if !self.bulk_time.is_zero() {
             let bytes = self.bulk_bytes as f64;
             f.bulk_mbps = bytes / self.bulk_time.as_secs_f64() / 1e6;
             f.cpu_ns_per_byte = self
                 .bulk_cpu
                 .map_or(f64::NAN, |c| c.as_nanos() as f64 / bytes);
-            let records = (bytes / which.record_payload() as f64).max(1.0);
+            // Each write is sealed as records of at most the payload a record carries.
+            let per_write = write_size.div_ceil(which.record_payload()) as f64;
+            let records = (bytes / write_size as f64 * per_write).max(1.0);
             f.allocs_per_record = self.bulk_allocs as f64 / records;
         }
         if !self.duplex_time.is_zero() {

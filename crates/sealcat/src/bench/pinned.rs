@@ -10,7 +10,7 @@
 //! primitives are timed on one core for one direction's work.
 
 use std::net::SocketAddr;
-use std::sync::{Barrier, Mutex};
+use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use stats_alloc::StatsAlloc;
@@ -63,9 +63,8 @@ pub(crate) fn throughput(
         .map_err(io_err("listening"))?;
     let addr = listener.local_addr().map_err(io_err("listening"))?;
     let meeting = Meeting {
-        connected: Barrier::new(2),
-        finished: Barrier::new(2),
-        marks: Mutex::new([None, None]),
+        state: Mutex::new(Arrivals::default()),
+        changed: Condvar::new(),
         alloc,
     };
     let side = Side {
@@ -98,8 +97,7 @@ pub(crate) fn throughput(
         }
         total += received;
     }
-    let marks = *meeting.marks.lock().unwrap_or_else(|p| p.into_inner());
-    let [Some(start), Some(end)] = marks else {
+    let [Some(start), Some(end)] = meeting.marks() else {
         return Err("a pinned side did not reach the start or the end".into());
     };
     Ok(Run::between(
@@ -111,21 +109,50 @@ pub(crate) fn throughput(
 }
 
 /// Where the two sides meet: once both are connected (the clock starts) and once both are done
-/// (the halves may be dropped). The thread that completes each meeting marks the process's CPU
-/// time and allocations there.
+/// (the halves may be dropped). The side that completes a meeting marks the process's CPU time
+/// and allocations there. A side waits a bounded time: if the other failed or panicked before
+/// coming, it gives up with an error instead of waiting forever.
 struct Meeting {
-    connected: Barrier,
-    finished: Barrier,
-    marks: Mutex<[Option<Mark>; 2]>,
+    state: Mutex<Arrivals>,
+    changed: Condvar,
     alloc: &'static StatsAlloc<std::alloc::System>,
 }
 
+/// The two meetings: who has arrived, and the marks taken when both had.
+#[derive(Default)]
+struct Arrivals {
+    arrived: [u8; 2],
+    marks: [Option<Mark>; 2],
+}
+
+/// The meeting once both sides are connected.
+const CONNECTED: usize = 0;
+/// The meeting once both sides are done.
+const FINISHED: usize = 1;
+
 impl Meeting {
-    fn meet(&self, barrier: &Barrier, mark: usize) {
-        if barrier.wait().is_leader() {
-            let now = Mark::now(self.alloc);
-            self.marks.lock().unwrap_or_else(|p| p.into_inner())[mark] = Some(now);
+    fn meet(&self, point: usize, patience: Duration) -> BenchResult<()> {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.arrived[point] += 1;
+        if state.arrived[point] == 2 {
+            state.marks[point] = Some(Mark::now(self.alloc));
+            self.changed.notify_all();
+            return Ok(());
         }
+        let (_state, waited) = self
+            .changed
+            .wait_timeout_while(state, patience, |state| state.arrived[point] < 2)
+            .unwrap_or_else(|p| p.into_inner());
+        if waited.timed_out() {
+            return Err(format!(
+                "the other side did not arrive within {patience:?} (it failed or hung)"
+            ));
+        }
+        Ok(())
+    }
+
+    fn marks(&self) -> [Option<Mark>; 2] {
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).marks
     }
 }
 
@@ -149,6 +176,8 @@ struct Side<'a> {
 
 /// How long one side may take to connect and finish its handshakes.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a transfer may outlast the senders' duration (draining, closing).
+const TRANSFER_GRACE: Duration = Duration::from_secs(30);
 
 /// The halves a side does not use in a one-way run, kept open until both sides are done.
 type Unused = (Vec<Reader>, Vec<Writer>);
@@ -210,12 +239,18 @@ impl Side<'_> {
     ) -> BenchResult<SideReport> {
         // Blocking the thread is fine here: this side's handshakes are over, and the other
         // side's do not need this thread.
-        self.meeting.meet(&self.meeting.connected, 0);
-        let moved = match ends {
+        // The other side may still be connecting: wait as long as it may take, and a little.
+        let met = self
+            .meeting
+            .meet(CONNECTED, CONNECT_TIMEOUT + Duration::from_secs(5));
+        let moved = match ends.and_then(|ends| met.map(|()| ends)) {
             Ok(ends) => self.move_data(ends, send, receive).await,
             Err(err) => Err(err),
         };
-        self.meeting.meet(&self.meeting.finished, 1);
+        let done = self
+            .meeting
+            .meet(FINISHED, self.job.duration + TRANSFER_GRACE);
+        let moved = moved.and_then(|moved| done.map(|()| moved));
         moved.map(|(report, unused)| {
             drop(unused);
             report
@@ -250,20 +285,77 @@ impl Side<'_> {
                 unused.0.push(reader);
             }
         }
+        // Past the deadline, or at the first failure, every task still running is aborted: its
+        // halves close, and the other side's tasks end instead of waiting on them.
+        let deadline = tokio::time::sleep(self.job.duration + TRANSFER_GRACE);
+        tokio::pin!(deadline);
         let mut report = SideReport::default();
-        for task in senders {
-            let sent = task
-                .await
-                .map_err(|e| format!("sender task failed: {e}"))??;
-            report.sent.push(sent);
-        }
-        for task in receivers {
-            let received = task
-                .await
-                .map_err(|e| format!("receiver task failed: {e}"))??;
-            report.received.push(received);
+        let collected = async {
+            for task in senders.iter_mut() {
+                let sent = task
+                    .await
+                    .map_err(|e| format!("sender task failed: {e}"))??;
+                report.sent.push(sent);
+            }
+            for task in receivers.iter_mut() {
+                let received = task
+                    .await
+                    .map_err(|e| format!("receiver task failed: {e}"))??;
+                report.received.push(received);
+            }
+            Ok::<_, String>(())
+        };
+        let outcome = tokio::select! {
+            outcome = collected => outcome,
+            () = &mut deadline => Err(format!(
+                "the transfer did not end within {:?} of its duration",
+                TRANSFER_GRACE
+            )),
+        };
+        if let Err(err) = outcome {
+            for task in senders.iter().chain(&receivers) {
+                task.abort();
+            }
+            return Err(err);
         }
         report.elapsed = start.elapsed();
         Ok((report, unused))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static ALLOC: StatsAlloc<std::alloc::System> = StatsAlloc::system();
+
+    fn meeting() -> Meeting {
+        Meeting {
+            state: Mutex::new(Arrivals::default()),
+            changed: Condvar::new(),
+            alloc: &ALLOC,
+        }
+    }
+
+    #[test]
+    fn a_side_left_alone_gives_up_instead_of_waiting_forever() {
+        let meeting = meeting();
+        let err = meeting
+            .meet(CONNECTED, Duration::from_millis(50))
+            .unwrap_err();
+        assert!(err.contains("did not arrive"), "{err}");
+        assert!(meeting.marks()[CONNECTED].is_none());
+    }
+
+    #[test]
+    fn two_sides_meet_and_the_second_marks_the_moment() {
+        let meeting = meeting();
+        std::thread::scope(|scope| {
+            let other = scope.spawn(|| meeting.meet(FINISHED, Duration::from_secs(10)));
+            meeting.meet(FINISHED, Duration::from_secs(10)).unwrap();
+            other.join().unwrap().unwrap();
+        });
+        assert!(meeting.marks()[FINISHED].is_some());
+        assert!(meeting.marks()[CONNECTED].is_none());
     }
 }
