@@ -10,6 +10,7 @@ mod failure;
 mod idle;
 mod pool;
 mod read;
+mod span;
 mod split;
 mod write;
 

@@ -14,6 +14,8 @@ use std::task::{Context, Poll, ready};
 use tokio::io::{AsyncRead, ReadBuf};
 use tracing::Span;
 
+use super::span::HalfSpan;
+
 use super::config::EofPolicy;
 use super::control::Shared;
 use super::failure::Failure;
@@ -52,7 +54,7 @@ pub(crate) struct ReadState<U> {
     release_idle: bool,
     idle: IdleGaps,
     eof: EofPolicy,
-    span: Span,
+    span: HalfSpan,
 }
 
 /// What the buffered bytes allow without touching the transport.
@@ -110,7 +112,7 @@ impl<U: Unseal> ReadState<U> {
             release_idle,
             idle: IdleGaps::default(),
             eof,
-            span,
+            span: HalfSpan::new(span),
         }
     }
 
@@ -189,21 +191,21 @@ impl<U: Unseal> ReadState<U> {
                 plaintext,
                 consumed,
             }) => {
-                tracing::trace!(parent: &self.span, consumed, plaintext = plaintext.len(), "unsealed record");
+                tracing::trace!(parent: self.span.id(), consumed, plaintext = plaintext.len(), "unsealed record");
                 self.plain = self.start + plaintext.start..self.start + plaintext.end;
                 self.start += consumed;
             }
             Ok(Unsealed::Consumed { consumed }) => {
-                tracing::trace!(parent: &self.span, consumed, "consumed control record");
+                tracing::trace!(parent: self.span.id(), consumed, "consumed control record");
                 self.start += consumed;
             }
             Ok(Unsealed::Respond { consumed, control }) => {
-                tracing::debug!(parent: &self.span, ?control, "peer asked for an answer");
+                tracing::debug!(parent: self.span.id(), ?control, "peer asked for an answer");
                 self.start += consumed;
                 shared.push(control);
             }
             Ok(Unsealed::Closed { consumed }) => {
-                tracing::debug!(parent: &self.span, "peer closed its side");
+                tracing::debug!(parent: self.span.id(), "peer closed its side");
                 self.start += consumed;
                 self.phase = Phase::PeerClosed;
                 self.release();
@@ -300,14 +302,14 @@ impl<U: Unseal> ReadState<U> {
                 "the transport ended without the peer's close message (truncation)",
             )));
         } else {
-            tracing::debug!(parent: &self.span, "transport ended between records");
+            tracing::debug!(parent: self.span.id(), "transport ended between records");
             self.phase = Phase::Ended;
             self.release();
         }
     }
 
     fn fail(&mut self, failure: Failure) {
-        tracing::debug!(parent: &self.span, ?failure, "read half failed");
+        tracing::debug!(parent: self.span.id(), ?failure, "read half failed");
         self.phase = Phase::Failed(Box::new(failure));
         self.plain = 0..0;
         self.release();

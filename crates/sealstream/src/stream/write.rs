@@ -16,6 +16,8 @@ use std::task::{Context, Poll, ready};
 use tokio::io::AsyncWrite;
 use tracing::Span;
 
+use super::span::HalfSpan;
+
 use super::control::Shared;
 use super::failure::Failure;
 use super::idle::IdleGaps;
@@ -49,7 +51,7 @@ pub(crate) struct WriteState<S> {
     capacity: usize,
     release_idle: bool,
     idle: IdleGaps,
-    span: Span,
+    span: HalfSpan,
 }
 
 impl<S: Seal> WriteState<S> {
@@ -66,7 +68,7 @@ impl<S: Seal> WriteState<S> {
             capacity: capacity.max(sizes.max_record()),
             release_idle,
             idle: IdleGaps::default(),
-            span,
+            span: HalfSpan::new(span),
         }
     }
 
@@ -163,7 +165,7 @@ impl<S: Seal> WriteState<S> {
                 Phase::Open => {
                     ready!(self.poll_controls(io, cx, shared))?;
                     ready!(self.poll_seal_control(io, cx, &Control::Close))?;
-                    tracing::debug!(parent: &self.span, "close sealed");
+                    tracing::debug!(parent: self.span.id(), "close sealed");
                     self.phase = Phase::Closing;
                 }
                 Phase::Closing => {
@@ -191,7 +193,7 @@ impl<S: Seal> WriteState<S> {
         let out = &mut self.buf[self.filled..self.filled + max];
         match self.seal.seal_control(control, out) {
             Ok(n) if n <= max => {
-                tracing::debug!(parent: &self.span, ?control, len = n, "sealed control");
+                tracing::debug!(parent: self.span.id(), ?control, len = n, "sealed control");
                 self.filled += n;
                 Poll::Ready(Ok(()))
             }
@@ -257,7 +259,7 @@ impl<S: Seal> WriteState<S> {
                 n,
             )
             .map_err(|err| (accepted, err))?;
-            tracing::trace!(parent: &self.span, payload = n, len, "sealed record");
+            tracing::trace!(parent: self.span.id(), payload = n, len, "sealed record");
             self.filled += len;
             accepted += n;
         }
@@ -337,7 +339,7 @@ impl<S: Seal> WriteState<S> {
 
     /// Record a sticky failure and return it as an `io::Error`.
     fn fail(&mut self, failure: Failure) -> io::Error {
-        tracing::debug!(parent: &self.span, ?failure, "write half failed");
+        tracing::debug!(parent: self.span.id(), ?failure, "write half failed");
         let err = failure.to_io();
         self.phase = Phase::Failed(Box::new(failure));
         err
