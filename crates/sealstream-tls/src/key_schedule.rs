@@ -69,7 +69,8 @@ pub(crate) struct TrafficSecret {
     /// The secret: its first `len` bytes. On the heap so that moving the half never copies it;
     /// zeroized on drop.
     secret: Box<Zeroizing<[u8; MAX_SECRET_LEN]>>,
-    len: usize,
+    /// The hash's length, at most 48 (one byte keeps every half a little smaller).
+    len: u8,
     /// Whether the secret is known to lead to the keys in use. The key log reports the first
     /// generation, the one rustls hands over; checking that costs two key derivations, so it
     /// waits for the first KeyUpdate instead of slowing every handshake down.
@@ -115,7 +116,7 @@ impl TrafficSecret {
             suite,
             aead: aead_of(suite)?,
             secret: boxed,
-            len,
+            len: len as u8,
             in_step: false,
         })
     }
@@ -127,7 +128,7 @@ impl TrafficSecret {
     /// [sender]_write_iv  = HKDF-Expand-Label(Secret, "iv", "", iv_length)
     /// ```"
     pub(crate) fn record_cipher(&self) -> RecordCipher {
-        let secret = &self.secret[..self.len];
+        let secret = &self.secret[..usize::from(self.len)];
         RecordCipher::tls13(self.aead, |key, iv| {
             expand_label(self.suite, secret, b"key", &[], key);
             expand_label(self.suite, secret, b"iv", &[], iv);
@@ -140,12 +141,12 @@ impl TrafficSecret {
         let mut next = Zeroizing::new([0u8; MAX_SECRET_LEN]);
         expand_label(
             self.suite,
-            &self.secret[..self.len],
+            &self.secret[..usize::from(self.len)],
             b"traffic upd",
             &[],
-            &mut next[..self.len],
+            &mut next[..usize::from(self.len)],
         );
-        self.secret[..self.len].copy_from_slice(&next[..self.len]);
+        self.secret[..usize::from(self.len)].copy_from_slice(&next[..usize::from(self.len)]);
     }
 
     /// The secret and cipher of the generation after the one `current` protects with; `self`

@@ -415,8 +415,9 @@ pub struct TlsUnseal {
     /// Where a TLS 1.3 client stores session tickets.
     tickets: Option<Tickets>,
     info: Arc<TlsInfo>,
-    /// Post-handshake handshake bytes not yet a whole message.
-    handshake: Vec<u8>,
+    /// Post-handshake handshake bytes not yet a whole message (almost always none, so a boxed
+    /// slice rather than a `Vec`: 8 bytes less in every read half).
+    handshake: Option<Box<[u8]>>,
     key_updates_in_a_row: u32,
     warnings_in_a_row: u32,
     /// The alert to send for the error just returned.
@@ -435,7 +436,7 @@ impl TlsUnseal {
             secret: keys.secret,
             tickets,
             info,
-            handshake: Vec::new(),
+            handshake: None,
             key_updates_in_a_row: 0,
             warnings_in_a_row: 0,
             fatal: None,
@@ -578,28 +579,29 @@ impl TlsUnseal {
     }
 
     fn on_handshake(&mut self, content: &[u8], consumed: usize) -> Result<Unsealed, Error> {
-        if self.handshake.len() + content.len() > MAX_HANDSHAKE_MESSAGE {
+        let mut pending = self.handshake.take().map(Vec::from).unwrap_or_default();
+        if pending.len() + content.len() > MAX_HANDSHAKE_MESSAGE {
             return Err(self.fail(
                 alert::UNEXPECTED_MESSAGE,
                 Error::illegal_message("post-handshake message too large"),
             ));
         }
-        self.handshake.extend_from_slice(content);
+        pending.extend_from_slice(content);
         let mut respond = None;
-        while let Some(&[ty, a, b, c]) = self.handshake.first_chunk::<4>() {
+        while let Some(&[ty, a, b, c]) = pending.first_chunk::<4>() {
             let len = u32::from_be_bytes([0, a, b, c]) as usize;
-            if self.handshake.len() < 4 + len {
+            if pending.len() < 4 + len {
                 break;
             }
-            let body: Vec<u8> = self.handshake[4..4 + len].to_vec();
-            self.handshake.drain(..4 + len);
-            let rest_in_record = !self.handshake.is_empty();
+            let body: Vec<u8> = pending[4..4 + len].to_vec();
+            pending.drain(..4 + len);
+            let rest_in_record = !pending.is_empty();
             respond = self
                 .on_handshake_message(ty, &body, rest_in_record)?
                 .or(respond);
         }
-        if self.handshake.is_empty() {
-            self.handshake = Vec::new();
+        if !pending.is_empty() {
+            self.handshake = Some(pending.into_boxed_slice());
         }
         Ok(match respond {
             Some(control) => Unsealed::Respond { consumed, control },
@@ -747,7 +749,7 @@ impl Unseal for TlsUnseal {
             });
         }
         let (ty, content) = self.open(input, total)?;
-        if !self.handshake.is_empty() && ty != HANDSHAKE {
+        if self.handshake.is_some() && ty != HANDSHAKE {
             return Err(self.fail(
                 alert::UNEXPECTED_MESSAGE,
                 Error::illegal_message("handshake message interrupted by another record type"),

@@ -34,6 +34,13 @@ enum Phase {
     Failed(Box<Failure>),
 }
 
+/// Plaintext a handshake left, and how much of it has been handed out.
+#[derive(Debug)]
+struct Leftover {
+    bytes: Vec<u8>,
+    handed_out: usize,
+}
+
 /// The receiving direction of a stream, without its transport.
 #[derive(Debug)]
 pub(crate) struct ReadState<U> {
@@ -46,9 +53,8 @@ pub(crate) struct ReadState<U> {
     end: usize,
     /// Authenticated plaintext not yet handed out; lies before `start`.
     plain: Range<usize>,
-    /// Plaintext left over from a handshake, handed out first.
-    prefix: Vec<u8>,
-    prefix_pos: usize,
+    /// Plaintext left over from a handshake, handed out first (boxed: most streams have none).
+    prefix: Option<Box<Leftover>>,
     phase: Phase,
     capacity: usize,
     release_idle: bool,
@@ -101,12 +107,12 @@ impl<U: Unseal> ReadState<U> {
             start: 0,
             end,
             plain: 0..0,
-            prefix: if plaintext.is_empty() {
-                Vec::new()
-            } else {
-                plaintext
-            },
-            prefix_pos: 0,
+            prefix: (!plaintext.is_empty()).then(|| {
+                Box::new(Leftover {
+                    bytes: plaintext,
+                    handed_out: 0,
+                })
+            }),
             phase: Phase::Open,
             capacity,
             release_idle,
@@ -118,7 +124,7 @@ impl<U: Unseal> ReadState<U> {
 
     /// Bytes of buffer currently allocated (for tests and memory accounting).
     pub(crate) fn buffer_capacity(&self) -> usize {
-        self.buf.capacity() + self.prefix.capacity()
+        self.buf.capacity() + self.prefix.as_ref().map_or(0, |p| p.bytes.capacity())
     }
 
     pub(crate) fn poll_read<R: AsyncRead + Unpin>(
@@ -156,13 +162,13 @@ impl<U: Unseal> ReadState<U> {
 
     /// Copy leftover and unsealed plaintext into `out`.
     fn hand_out(&mut self, out: &mut ReadBuf<'_>) {
-        if self.prefix_pos < self.prefix.len() {
-            let n = out.remaining().min(self.prefix.len() - self.prefix_pos);
-            out.put_slice(&self.prefix[self.prefix_pos..self.prefix_pos + n]);
-            self.prefix_pos += n;
-            if self.prefix_pos == self.prefix.len() {
-                self.prefix = Vec::new();
-                self.prefix_pos = 0;
+        if let Some(prefix) = self.prefix.as_mut() {
+            let rest = &prefix.bytes[prefix.handed_out..];
+            let n = out.remaining().min(rest.len());
+            out.put_slice(&rest[..n]);
+            prefix.handed_out += n;
+            if prefix.handed_out == prefix.bytes.len() {
+                self.prefix = None;
             }
         }
         if !self.plain.is_empty() {

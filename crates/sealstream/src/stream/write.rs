@@ -39,7 +39,6 @@ enum Phase {
 #[derive(Debug)]
 pub(crate) struct WriteState<S> {
     pub(crate) seal: S,
-    sizes: StreamSizes,
     /// Sealed records; `buf.len()` is the allocated, zeroed capacity (empty when released).
     buf: Vec<u8>,
     /// Bytes of `buf` already written to the transport.
@@ -56,16 +55,16 @@ pub(crate) struct WriteState<S> {
 
 impl<S: Seal> WriteState<S> {
     pub(crate) fn new(seal: S, capacity: usize, release_idle: bool, span: Span) -> Self {
-        let sizes = seal.sizes();
+        // The seal half's sizes are constant (`Seal::sizes`): asked for when needed, not kept.
+        let max_record = seal.sizes().max_record();
         Self {
             seal,
-            sizes,
             buf: Vec::new(),
             written: 0,
             filled: 0,
             phase: Phase::Open,
             qop: Qop::Default,
-            capacity: capacity.max(sizes.max_record()),
+            capacity: capacity.max(max_record),
             release_idle,
             idle: IdleGaps::default(),
             span: HalfSpan::new(span),
@@ -73,7 +72,7 @@ impl<S: Seal> WriteState<S> {
     }
 
     pub(crate) fn sizes(&self) -> StreamSizes {
-        self.sizes
+        self.seal.sizes()
     }
 
     /// Bytes of buffer currently allocated (for tests and memory accounting).
@@ -112,7 +111,7 @@ impl<S: Seal> WriteState<S> {
         if let Some(control) = self.seal.control_due() {
             ready!(self.poll_seal_control(io, cx, &control))?;
         }
-        ready!(self.poll_room(io, cx, self.sizes.record_len(1)))?;
+        ready!(self.poll_room(io, cx, self.seal.sizes().record_len(1)))?;
 
         let accepted = match self.seal_from(bufs) {
             Ok(accepted) => accepted,
@@ -188,7 +187,7 @@ impl<S: Seal> WriteState<S> {
         cx: &mut Context<'_>,
         control: &Control,
     ) -> Poll<io::Result<()>> {
-        let max = self.sizes.max_record();
+        let max = self.seal.sizes().max_record();
         ready!(self.poll_room(io, cx, max))?;
         let out = &mut self.buf[self.filled..self.filled + max];
         match self.seal.seal_control(control, out) {
@@ -214,7 +213,7 @@ impl<S: Seal> WriteState<S> {
     ) -> Poll<io::Result<()>> {
         while shared.has_pending() {
             // Make room before taking the control off the queue, so a Pending loses nothing.
-            ready!(self.poll_room(io, cx, self.sizes.max_record()))?;
+            ready!(self.poll_room(io, cx, self.seal.sizes().max_record()))?;
             let Some(control) = shared.pop() else { break };
             ready!(self.poll_seal_control(io, cx, &control))?;
         }
@@ -224,20 +223,20 @@ impl<S: Seal> WriteState<S> {
     /// Copy from `bufs` into record payloads and seal each in place, while there is room.
     /// Returns the bytes accepted, or the error with the bytes accepted before it.
     fn seal_from(&mut self, bufs: &[IoSlice<'_>]) -> Result<usize, (usize, Error)> {
+        let sizes = self.seal.sizes();
         let StreamSizes {
             header, trailer, ..
-        } = self.sizes;
+        } = sizes;
         let mut accepted = 0;
         let mut slices = bufs.iter().map(|b| &b[..]).filter(|b| !b.is_empty());
         let mut current: &[u8] = slices.next().unwrap_or(&[]);
         while !current.is_empty() {
             let room = self.buf.len() - self.filled;
             // A control the sealer asks for goes first: the next write call sends it.
-            if room < self.sizes.record_len(1) || accepted > 0 && self.seal.control_due().is_some()
-            {
+            if room < sizes.record_len(1) || accepted > 0 && self.seal.control_due().is_some() {
                 break;
             }
-            let payload_cap = self.sizes.max_message.min(room - header - trailer);
+            let payload_cap = sizes.max_message.min(room - header - trailer);
             let record = self.filled;
             let payload = &mut self.buf[record + header..record + header + payload_cap];
             let mut n = 0;
