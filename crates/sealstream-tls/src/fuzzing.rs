@@ -55,7 +55,7 @@ fn halves(which: u8) -> (TlsSeal, TlsUnseal) {
         suite,
         handshake_kind: HandshakeKind::Full,
         alpn: None,
-        peer_certificates: Vec::new(),
+        peer_certificates: Box::default(),
         server_name: None,
         bindings: Bindings::default(),
     });

@@ -76,12 +76,12 @@ pub(crate) trait Unbuffered: Sized {
             version: common.protocol_version().ok_or_else(incomplete)?,
             suite: common.negotiated_cipher_suite().ok_or_else(incomplete)?,
             handshake_kind: common.handshake_kind().ok_or_else(incomplete)?,
-            alpn: common.alpn_protocol().map(<[u8]>::to_vec),
+            alpn: common.alpn_protocol().map(Box::from),
             peer_certificates: common
                 .peer_certificates()
-                .map(<[_]>::to_vec)
+                .map(Box::from)
                 .unwrap_or_default(),
-            server_name,
+            server_name: server_name.map(String::into_boxed_str),
             bindings: Bindings::default(),
         })
     }

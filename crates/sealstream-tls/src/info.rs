@@ -19,12 +19,12 @@ pub struct TlsInfo {
     /// Whether the handshake was full, full after a HelloRetryRequest, or resumed a session.
     pub handshake_kind: HandshakeKind,
     /// The application protocol agreed by ALPN, if any.
-    pub alpn: Option<Vec<u8>>,
+    pub alpn: Option<Box<[u8]>>,
     /// The peer's certificate chain, leaf first (a server's always; a client's if it sent one).
-    pub peer_certificates: Vec<CertificateDer<'static>>,
+    pub peer_certificates: Box<[CertificateDer<'static>]>,
     /// The server name: on the client side the name that was verified (and sent as SNI), on the
     /// server side the SNI the client sent, if any.
-    pub server_name: Option<String>,
+    pub server_name: Option<Box<str>>,
     pub(crate) bindings: Bindings,
 }
 
