@@ -391,16 +391,9 @@ impl Rounds<'_> {
             for (&which, tally) in self.impls.iter().zip(&mut tallies) {
                 if bulk {
                     self.say(which, "one-way bulk", round);
-                    let run = if options.pin_sides {
-                        self.pinned(which, options, per_round, pinned::Flow::OneWay, alloc)?
-                    } else {
-                        let pairs =
-                            pairs(which, self.loopback, self.tls, options.connections).await?;
-                        let start = Mark::now(alloc);
-                        let (bytes, elapsed) =
-                            one_way(pairs, options.write_size, per_round).await?;
-                        Run::between(bytes, elapsed, &start, &Mark::now(alloc))
-                    };
+                    let run = self
+                        .round(which, options, per_round, pinned::Flow::OneWay, alloc)
+                        .await?;
                     tally.bulk_allocs += run.allocations;
                     tally.bulk_cpu = tally.bulk_cpu.zip(run.cpu).map(|(sum, c)| sum + c);
                     tally.bulk_bytes += run.bytes;
@@ -408,21 +401,37 @@ impl Rounds<'_> {
                 }
                 if both_ways {
                     self.say(which, "full duplex", round);
-                    let run = if options.pin_sides {
-                        self.pinned(which, options, per_round, pinned::Flow::Duplex, alloc)?
-                    } else {
-                        let pairs =
-                            pairs(which, self.loopback, self.tls, options.connections).await?;
-                        let start = Mark::now(alloc);
-                        let (bytes, elapsed) = duplex(pairs, options.write_size, per_round).await?;
-                        Run::between(bytes, elapsed, &start, &Mark::now(alloc))
-                    };
+                    let run = self
+                        .round(which, options, per_round, pinned::Flow::Duplex, alloc)
+                        .await?;
                     tally.duplex_bytes += run.bytes;
                     tally.duplex_time += run.elapsed;
                 }
             }
         }
         Ok(tallies)
+    }
+
+    /// One throughput round of `flow` on new connections, on the runtime or with the sides
+    /// pinned (`--pin-sides`); CPU time and allocations count from the moment all are connected.
+    async fn round(
+        &self,
+        which: Impl,
+        options: &Options,
+        duration: Duration,
+        flow: pinned::Flow,
+        alloc: &'static StatsAlloc<std::alloc::System>,
+    ) -> BenchResult<Run> {
+        if options.pin_sides {
+            return self.pinned(which, options, duration, flow, alloc);
+        }
+        let pairs = pairs(which, self.loopback, self.tls, options.connections).await?;
+        let start = Mark::now(alloc);
+        let (bytes, elapsed) = match flow {
+            pinned::Flow::OneWay => one_way(pairs, options.write_size, duration).await?,
+            pinned::Flow::Duplex => duplex(pairs, options.write_size, duration).await?,
+        };
+        Ok(Run::between(bytes, elapsed, &start, &Mark::now(alloc)))
     }
 
     /// A throughput round with the two sides pinned to a thread each (`--pin-sides`). The
