@@ -392,7 +392,7 @@ impl Rounds<'_> {
                 if bulk {
                     self.say(which, "one-way bulk", round);
                     let run = self
-                        .round(which, options, per_round, pinned::Flow::OneWay, alloc)
+                        .round(which, options, per_round, Flow::OneWay, alloc)
                         .await?;
                     tally.bulk_allocs += run.allocations;
                     tally.bulk_cpu = tally.bulk_cpu.zip(run.cpu).map(|(sum, c)| sum + c);
@@ -402,7 +402,7 @@ impl Rounds<'_> {
                 if both_ways {
                     self.say(which, "full duplex", round);
                     let run = self
-                        .round(which, options, per_round, pinned::Flow::Duplex, alloc)
+                        .round(which, options, per_round, Flow::Duplex, alloc)
                         .await?;
                     tally.duplex_bytes += run.bytes;
                     tally.duplex_time += run.elapsed;
@@ -413,51 +413,44 @@ impl Rounds<'_> {
     }
 
     /// One throughput round of `flow` on new connections, on the runtime or with the sides
-    /// pinned (`--pin-sides`); CPU time and allocations count from the moment all are connected.
+    /// pinned to a thread each (`--pin-sides`, during which the runtime's own workers stay
+    /// idle); CPU time and allocations count from the moment all are connected.
     async fn round(
         &self,
         which: Impl,
         options: &Options,
         duration: Duration,
-        flow: pinned::Flow,
+        flow: Flow,
         alloc: &'static StatsAlloc<std::alloc::System>,
     ) -> BenchResult<Run> {
         if options.pin_sides {
-            return self.pinned(which, options, duration, flow, alloc);
+            let job = pinned::Job {
+                which,
+                tls: self.tls,
+                connections: options.connections,
+                size: options.write_size,
+                duration,
+                flow,
+            };
+            return tokio::task::block_in_place(|| pinned::throughput(job, alloc));
         }
         let pairs = pairs(which, self.loopback, self.tls, options.connections).await?;
         let start = Mark::now(alloc);
         let (bytes, elapsed) = match flow {
-            pinned::Flow::OneWay => one_way(pairs, options.write_size, duration).await?,
-            pinned::Flow::Duplex => duplex(pairs, options.write_size, duration).await?,
+            Flow::OneWay => one_way(pairs, options.write_size, duration).await?,
+            Flow::Duplex => duplex(pairs, options.write_size, duration).await?,
         };
         Ok(Run::between(bytes, elapsed, &start, &Mark::now(alloc)))
     }
+}
 
-    /// A throughput round with the two sides pinned to a thread each (`--pin-sides`). The
-    /// runtime's own workers stay idle meanwhile.
-    fn pinned(
-        &self,
-        which: Impl,
-        options: &Options,
-        duration: Duration,
-        flow: pinned::Flow,
-        alloc: &'static StatsAlloc<std::alloc::System>,
-    ) -> BenchResult<Run> {
-        tokio::task::block_in_place(|| {
-            pinned::throughput(
-                pinned::Job {
-                    which,
-                    tls: self.tls,
-                    connections: options.connections,
-                    size: options.write_size,
-                    duration,
-                    flow,
-                },
-                alloc,
-            )
-        })
-    }
+/// Which ways data flows in a throughput round.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Flow {
+    /// Each client sends to its server.
+    OneWay,
+    /// Both ends send and receive at once.
+    Duplex,
 }
 
 /// Process CPU time and heap allocations so far.

@@ -17,16 +17,7 @@ use stats_alloc::StatsAlloc;
 use tokio::net::{TcpListener, TcpStream};
 
 use super::transport::{End, Impl, Reader, Tls, Writer, client_end, server_end};
-use super::{BenchResult, Mark, Run, io_err, receive_all, send_for};
-
-/// Which ways data flows in a pinned run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Flow {
-    /// Each client sends to its server.
-    OneWay,
-    /// Both ends send and receive at once.
-    Duplex,
-}
+use super::{BenchResult, Flow, Mark, Run, io_err, receive_all, send_for};
 
 /// What one side moved: bytes sent and received per connection, and how long it took from the
 /// moment both sides were connected.
