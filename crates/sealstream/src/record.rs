@@ -1,9 +1,10 @@
 //! One contiguous `header | payload | trailer` record buffer, sealed in place.
 //!
 //! SSPI asks for STREAM_HEADER, DATA and STREAM_TRAILER buffers "from contiguous memory" for
-//! performance. [`RecordMut`] is that: the stream copies user bytes once into the payload region,
-//! the sealer writes the header, encrypts the payload where it lies and writes the trailer after
-//! it, and the whole record goes to the transport from the same memory.
+//! performance. [`RecordMut`] is that: user bytes are copied once into the payload region (by
+//! the stream, or by the sealer while it reads them: `Seal::seal_copying`), the sealer writes
+//! the header, encrypts the payload where it lies and writes the trailer after it, and the
+//! whole record goes to the transport from the same memory.
 
 use std::ops::Range;
 

@@ -24,6 +24,23 @@ pub trait Seal: Send + 'static {
     /// largest trailer. A sealer that cannot give `qop` returns `SEC_E_QOP_NOT_SUPPORTED`.
     fn seal(&mut self, qop: Qop, record: RecordMut<'_>) -> Result<usize, Error>;
 
+    /// Seal a record whose plaintext is `plaintext`, not yet in place: put it in the payload
+    /// region of `record` (whose payload length is `plaintext.len()`) and seal, with the same
+    /// result as copying it there and calling [`seal`](Self::seal). The stream calls this when a
+    /// record's plaintext comes from one caller buffer.
+    ///
+    /// The default copies, then seals. A sealer that reads the plaintext anyway (a MAC over it)
+    /// can copy while it reads and save a pass over the data.
+    fn seal_copying(
+        &mut self,
+        qop: Qop,
+        plaintext: &[u8],
+        mut record: RecordMut<'_>,
+    ) -> Result<usize, Error> {
+        copy_payload(plaintext, &mut record)?;
+        self.seal(qop, record)
+    }
+
     /// Seal a control message into `out`, which has room for a largest record
     /// ([`StreamSizes::max_record`]). Returns the bytes written; 0 when this sealer has nothing to
     /// send for it (a SASL layer has no close token).
@@ -231,8 +248,26 @@ pub fn seal_message<S: Seal + ?Sized>(
             format!("{} bytes cannot hold a record of up to {needed}", out.len()),
         ));
     };
-    buf[sizes.header..sizes.header + message.len()].copy_from_slice(message);
-    seal_record(seal, qop, buf, sizes.header, message.len())
+    seal_record_copying(seal, qop, message, buf, sizes.header)
+}
+
+/// Copy `plaintext` into the payload region of `record`, which must be exactly as long.
+///
+/// Fails with `SEC_E_INTERNAL_ERROR` when the lengths differ (a caller bug).
+pub(crate) fn copy_payload(plaintext: &[u8], record: &mut RecordMut<'_>) -> Result<(), Error> {
+    let payload = record.payload_mut();
+    if payload.len() != plaintext.len() {
+        return Err(Error::new(
+            Status::InternalError,
+            format!(
+                "{} bytes of plaintext for a {}-byte payload",
+                plaintext.len(),
+                payload.len()
+            ),
+        ));
+    }
+    payload.copy_from_slice(plaintext);
+    Ok(())
 }
 
 /// Seal the record whose payload already lies at `buf[header..header + payload_len]`, and check
@@ -245,5 +280,19 @@ pub(crate) fn seal_record<S: Seal + ?Sized>(
     payload_len: usize,
 ) -> Result<usize, Error> {
     let len = seal.seal(qop, RecordMut::new(buf, header, payload_len)?)?;
+    RecordMut::check_sealed_len(len, header + payload_len, buf.len())
+}
+
+/// Seal `plaintext` as the payload of the record at the start of `buf` (header first), through
+/// [`Seal::seal_copying`], and check the length the sealer reports against the buffer.
+pub(crate) fn seal_record_copying<S: Seal + ?Sized>(
+    seal: &mut S,
+    qop: Qop,
+    plaintext: &[u8],
+    buf: &mut [u8],
+    header: usize,
+) -> Result<usize, Error> {
+    let payload_len = plaintext.len();
+    let len = seal.seal_copying(qop, plaintext, RecordMut::new(buf, header, payload_len)?)?;
     RecordMut::check_sealed_len(len, header + payload_len, buf.len())
 }

@@ -4,6 +4,7 @@ use std::ops::Range;
 
 use super::Frame;
 use super::frame::{LENGTH_LEN, encode_len, parse_frame, send_limit};
+use crate::sealer::copy_payload;
 use crate::{Error, Qop, RecordMut, Seal, Status, StreamSizes, Unseal, Unsealed};
 
 /// The bytes a mechanism adds around the plaintext of one token.
@@ -25,6 +26,21 @@ pub trait Wrap: Send + 'static {
     /// Wrap `token` in place: its header region precedes the plaintext, the trailer room follows.
     /// Returns the token's length. Sequence numbers advance here.
     fn wrap(&mut self, qop: Qop, token: RecordMut<'_>) -> Result<usize, Error>;
+
+    /// Wrap a token whose plaintext is `plaintext`, not yet in place: as copying it into the
+    /// payload region of `token` (whose payload length is `plaintext.len()`) and calling
+    /// [`wrap`](Self::wrap). See [`Seal::seal_copying`].
+    ///
+    /// The default copies, then wraps; a mechanism that MACs the plaintext can copy as it goes.
+    fn wrap_copying(
+        &mut self,
+        qop: Qop,
+        plaintext: &[u8],
+        mut token: RecordMut<'_>,
+    ) -> Result<usize, Error> {
+        copy_payload(plaintext, &mut token)?;
+        self.wrap(qop, token)
+    }
 
     /// Whether [`wrap`](Self::wrap) accepts `qop` (integrity-only where the layer allows it).
     fn supports_qop(&self, qop: Qop) -> bool {
@@ -92,18 +108,17 @@ impl<W: Wrap> FramedSeal<W> {
     pub fn get_ref(&self) -> &W {
         &self.wrap
     }
-}
 
-impl<W: Wrap> Seal for FramedSeal<W> {
-    fn sizes(&self) -> StreamSizes {
-        self.sizes
-    }
-
-    fn seal(&mut self, qop: Qop, mut record: RecordMut<'_>) -> Result<usize, Error> {
+    /// Have `wrap` produce the token after the length field of `record`, then write the length.
+    fn frame(
+        &mut self,
+        mut record: RecordMut<'_>,
+        wrap: impl FnOnce(&mut W, RecordMut<'_>) -> Result<usize, Error>,
+    ) -> Result<usize, Error> {
         let payload_len = record.payload_len();
         let (len_field, token) = record.as_mut_slice().split_at_mut(LENGTH_LEN);
-        let token_len = self.wrap.wrap(
-            qop,
+        let token_len = wrap(
+            &mut self.wrap,
             RecordMut::new(token, self.overhead.header, payload_len)?,
         )?;
         let max = self.sizes.max_record() - LENGTH_LEN;
@@ -115,6 +130,27 @@ impl<W: Wrap> Seal for FramedSeal<W> {
         }
         len_field.copy_from_slice(&encode_len(token_len));
         Ok(LENGTH_LEN + token_len)
+    }
+}
+
+impl<W: Wrap> Seal for FramedSeal<W> {
+    fn sizes(&self) -> StreamSizes {
+        self.sizes
+    }
+
+    fn seal(&mut self, qop: Qop, record: RecordMut<'_>) -> Result<usize, Error> {
+        self.frame(record, |wrap, token| wrap.wrap(qop, token))
+    }
+
+    fn seal_copying(
+        &mut self,
+        qop: Qop,
+        plaintext: &[u8],
+        record: RecordMut<'_>,
+    ) -> Result<usize, Error> {
+        self.frame(record, |wrap, token| {
+            wrap.wrap_copying(qop, plaintext, token)
+        })
     }
 
     fn supports_qop(&self, qop: Qop) -> bool {

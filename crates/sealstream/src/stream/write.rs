@@ -1,7 +1,9 @@
 //! The write path: plaintext in, sealed records out.
 //!
 //! User bytes are copied once, into the payload region of the next record in one reusable
-//! buffer, and sealed there in place. Records are laid end to end so several go to the transport
+//! buffer, and sealed there in place. When a record's bytes come from one caller buffer, the
+//! sealer does that copy itself (`Seal::seal_copying`), so one that reads the plaintext anyway
+//! can copy as it reads. Records are laid end to end so several go to the transport
 //! in one write. Like tokio-rustls, each `poll_write` seals what it accepted and tries to send it
 //! at once, so a caller that forgets to flush still makes progress; bytes wait in the buffer only
 //! while the transport is not ready, and the buffer is bounded.
@@ -22,7 +24,7 @@ use super::control::Shared;
 use super::failure::Failure;
 use super::idle::IdleGaps;
 use super::pool;
-use crate::sealer::seal_record;
+use crate::sealer::{seal_record, seal_record_copying};
 use crate::{Control, Error, Qop, Seal, Status, StreamSizes};
 
 #[derive(Debug)]
@@ -222,13 +224,21 @@ impl<S: Seal> WriteState<S> {
 
     /// Copy from `bufs` into record payloads and seal each in place, while there is room.
     /// Returns the bytes accepted, or the error with the bytes accepted before it.
+    ///
+    /// A record whose plaintext all comes from one buffer (every record of a plain write) goes
+    /// to [`Seal::seal_copying`], so a sealer that reads the plaintext anyway copies it as it
+    /// reads; a record gathered from several buffers is copied here, then sealed.
     fn seal_from(&mut self, bufs: &[IoSlice<'_>]) -> Result<usize, (usize, Error)> {
         let sizes = self.seal.sizes();
         let StreamSizes {
             header, trailer, ..
         } = sizes;
         let mut accepted = 0;
-        let mut slices = bufs.iter().map(|b| &b[..]).filter(|b| !b.is_empty());
+        let mut slices = bufs
+            .iter()
+            .map(|b| &b[..])
+            .filter(|b| !b.is_empty())
+            .peekable();
         let mut current: &[u8] = slices.next().unwrap_or(&[]);
         while !current.is_empty() {
             let room = self.buf.len() - self.filled;
@@ -238,26 +248,44 @@ impl<S: Seal> WriteState<S> {
             }
             let payload_cap = sizes.max_message.min(room - header - trailer);
             let record = self.filled;
-            let payload = &mut self.buf[record + header..record + header + payload_cap];
-            let mut n = 0;
-            while n < payload_cap && !current.is_empty() {
-                let take = current.len().min(payload_cap - n);
-                payload[n..n + take].copy_from_slice(&current[..take]);
-                n += take;
-                current = &current[take..];
+            let sealed = if current.len() >= payload_cap || slices.peek().is_none() {
+                let (plaintext, rest) = current.split_at(current.len().min(payload_cap));
+                current = rest;
                 if current.is_empty() {
                     current = slices.next().unwrap_or(&[]);
                 }
-            }
-            let end = record + header + n + trailer;
-            let len = seal_record(
-                &mut self.seal,
-                self.qop,
-                &mut self.buf[record..end],
-                header,
-                n,
-            )
-            .map_err(|err| (accepted, err))?;
+                let end = record + header + plaintext.len() + trailer;
+                seal_record_copying(
+                    &mut self.seal,
+                    self.qop,
+                    plaintext,
+                    &mut self.buf[record..end],
+                    header,
+                )
+                .map(|len| (len, plaintext.len()))
+            } else {
+                let payload = &mut self.buf[record + header..record + header + payload_cap];
+                let mut n = 0;
+                while n < payload_cap && !current.is_empty() {
+                    let take = current.len().min(payload_cap - n);
+                    payload[n..n + take].copy_from_slice(&current[..take]);
+                    n += take;
+                    current = &current[take..];
+                    if current.is_empty() {
+                        current = slices.next().unwrap_or(&[]);
+                    }
+                }
+                let end = record + header + n + trailer;
+                seal_record(
+                    &mut self.seal,
+                    self.qop,
+                    &mut self.buf[record..end],
+                    header,
+                    n,
+                )
+                .map(|len| (len, n))
+            };
+            let (len, n) = sealed.map_err(|err| (accepted, err))?;
             tracing::trace!(parent: self.span.id(), payload = n, len, "sealed record");
             self.filled += len;
             accepted += n;
