@@ -106,6 +106,9 @@ fn arbitrary_tokens(unwrap: &mut impl Unwrap, mut rest: &[u8]) {
 }
 
 fn genuine_tokens(wrap: &mut impl Wrap, unwrap: &mut impl Unwrap, mut rest: &[u8]) {
+    // Every other token is wrapped from a separate buffer (`wrap_copying`, into a token whose
+    // payload region holds garbage), the rest in place.
+    let mut copying = false;
     while let [len, tail @ ..] = rest {
         let len = usize::from(*len).min(tail.len());
         let (message, tail) = tail.split_at(len);
@@ -114,10 +117,20 @@ fn genuine_tokens(wrap: &mut impl Wrap, unwrap: &mut impl Unwrap, mut rest: &[u8
             _ => (0, 0, &[][..]),
         };
         rest = tail;
-        let mut token = message.to_vec();
+        let mut token = if copying {
+            vec![0xA5; message.len()]
+        } else {
+            message.to_vec()
+        };
         token.resize(message.len() + wrap.overhead().trailer, 0);
         let record = RecordMut::new(&mut token, 0, message.len()).expect("record fits");
-        let n = wrap.wrap(Qop::Default, record).expect("wrap");
+        let n = if copying {
+            wrap.wrap_copying(Qop::Default, message, record)
+        } else {
+            wrap.wrap(Qop::Default, record)
+        }
+        .expect("wrap");
+        copying = !copying;
         token.truncate(n);
         let pos = at % token.len();
         token[pos] ^= flip;

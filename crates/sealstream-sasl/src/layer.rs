@@ -46,6 +46,15 @@ impl Wrap for LayerWrap {
         self.0.wrap(qop, token)
     }
 
+    fn wrap_copying(
+        &mut self,
+        qop: Qop,
+        plaintext: &[u8],
+        token: RecordMut<'_>,
+    ) -> Result<usize, Error> {
+        self.0.wrap_copying(qop, plaintext, token)
+    }
+
     fn supports_qop(&self, qop: Qop) -> bool {
         self.0.supports_qop(qop)
     }
@@ -114,5 +123,71 @@ impl SecurityLayer {
             FramedSeal::new(self.wrap, self.peer_maxbuf)?,
             FramedUnseal::new(self.unwrap, self.our_maxbuf)?,
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use sealstream::{Seal, Unseal, Unsealed, seal_message};
+
+    use super::*;
+    use crate::digest::DigestQop;
+    use crate::digest::layer::halves;
+
+    /// A mechanism's wrap that counts the tokens it was given to copy.
+    struct Counted {
+        inner: Box<dyn Wrap>,
+        copying: Arc<AtomicUsize>,
+    }
+
+    impl Wrap for Counted {
+        fn overhead(&self) -> WrapOverhead {
+            self.inner.overhead()
+        }
+
+        fn wrap(&mut self, qop: Qop, token: RecordMut<'_>) -> Result<usize, Error> {
+            self.inner.wrap(qop, token)
+        }
+
+        fn wrap_copying(
+            &mut self,
+            qop: Qop,
+            plaintext: &[u8],
+            token: RecordMut<'_>,
+        ) -> Result<usize, Error> {
+            self.copying.fetch_add(1, Ordering::Relaxed);
+            self.inner.wrap_copying(qop, plaintext, token)
+        }
+
+        fn sequence(&self) -> u64 {
+            self.inner.sequence()
+        }
+    }
+
+    #[test]
+    fn the_boxed_layer_hands_plaintext_to_copy_to_the_mechanism() {
+        let ha1 = [7u8; 16];
+        let (wrap, unwrap) = halves(&ha1, DigestQop::AuthInt, true).unwrap();
+        let (_, peer_unwrap) = halves(&ha1, DigestQop::AuthInt, false).unwrap();
+        let copying = Arc::new(AtomicUsize::new(0));
+        let counted = Counted {
+            inner: Box::new(wrap),
+            copying: copying.clone(),
+        };
+        let (mut seal, _) = SecurityLayer::new(counted, unwrap, 65536, 65536)
+            .into_sealer()
+            .unwrap();
+        let mut record = vec![0u8; seal.sizes().max_record()];
+        let n = seal_message(&mut seal, Qop::Default, b"hello", &mut record).unwrap();
+        assert_eq!(copying.load(Ordering::Relaxed), 1);
+
+        let mut peer = FramedUnseal::new(LayerUnwrap(Box::new(peer_unwrap)), 65536).unwrap();
+        let Unsealed::Data { plaintext, .. } = peer.unseal(&mut record[..n]).unwrap() else {
+            panic!("a data record");
+        };
+        assert_eq!(&record[plaintext], b"hello");
     }
 }

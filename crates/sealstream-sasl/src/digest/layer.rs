@@ -32,16 +32,55 @@ const TAIL_LEN: usize = 6;
 const INTEGRITY_OVERHEAD: usize = MAC_LEN + TAIL_LEN;
 const MESSAGE_TYPE: [u8; 2] = [0, 1];
 
+/// How much plaintext [`mac_copying`] hashes before copying it: small enough that the chunk is
+/// still in the L1 cache when it is copied, large enough that the calls cost nothing.
+const COPY_CHUNK: usize = 4096;
+
 // RFC 2831 §2.3: "MAC(Ki, SeqNum, msg) = (HMAC(Ki, {SeqNum, msg})[0..9], 0x0001, SeqNum)"
 fn mac(key: &[u8; 16], seq: u32, msg: &[u8]) -> Result<[u8; MAC_LEN], Error> {
+    let mut h = keyed_mac(key, seq)?;
+    h.update(msg);
+    Ok(truncated(h))
+}
+
+/// [`mac`] of `src`, copying `src` into `dst` (as long) chunk by chunk as it is hashed: one
+/// pass over the plaintext where a copy and then a MAC would take two.
+fn mac_copying(
+    key: &[u8; 16],
+    seq: u32,
+    src: &[u8],
+    dst: &mut [u8],
+) -> Result<[u8; MAC_LEN], Error> {
+    if src.len() != dst.len() {
+        return Err(Error::new(
+            Status::InternalError,
+            format!(
+                "{} bytes of plaintext for a {}-byte payload",
+                src.len(),
+                dst.len()
+            ),
+        ));
+    }
+    let mut h = keyed_mac(key, seq)?;
+    for (from, to) in src.chunks(COPY_CHUNK).zip(dst.chunks_mut(COPY_CHUNK)) {
+        h.update(from);
+        to.copy_from_slice(from);
+    }
+    Ok(truncated(h))
+}
+
+fn keyed_mac(key: &[u8; 16], seq: u32) -> Result<Hmac<Md5>, Error> {
     let mut h = <Hmac<Md5> as Mac>::new_from_slice(key)
         .map_err(|_| Error::new(Status::InternalError, "HMAC-MD5 refused a 16-byte key"))?;
     h.update(&seq.to_be_bytes());
-    h.update(msg);
+    Ok(h)
+}
+
+fn truncated(h: Hmac<Md5>) -> [u8; MAC_LEN] {
     let full = h.finalize().into_bytes();
     let mut out = [0; MAC_LEN];
     out.copy_from_slice(&full[..MAC_LEN]);
-    Ok(out)
+    out
 }
 
 // RFC 2831 §2.4 leaves the DES key schedule implicit; Cyrus (`slidebits`) and the JDK
@@ -246,12 +285,38 @@ impl Wrap for DigestWrap {
         qop == Qop::Default || (qop == Qop::IntegrityOnly && self.0.qop == DigestQop::AuthInt)
     }
 
+    fn wrap(&mut self, qop: Qop, token: RecordMut<'_>) -> Result<usize, Error> {
+        self.wrap_with(qop, token, None)
+    }
+
+    fn wrap_copying(
+        &mut self,
+        qop: Qop,
+        plaintext: &[u8],
+        token: RecordMut<'_>,
+    ) -> Result<usize, Error> {
+        self.wrap_with(qop, token, Some(plaintext))
+    }
+
+    fn sequence(&self) -> u64 {
+        self.0.seq
+    }
+}
+
+impl DigestWrap {
     // RFC 2831 §2.3 (auth-int): "{msg, MAC(Ki, SeqNum, msg)}"
     // RFC 2831 §2.4 (auth-conf): "SEAL(Ki, Kc, SeqNum, msg) = {CIPHER(Kc, {msg, pad,
     // HMAC(Ki, {SeqNum, msg})[0..9]}), 0x0001, SeqNum}" where, for the block ciphers, "pad is
     // 1-8 bytes [...] each of which has the value of the length of the padding, such that the
     // length of msg+pad+10 is a multiple of 8".
-    fn wrap(&mut self, qop: Qop, mut token: RecordMut<'_>) -> Result<usize, Error> {
+    /// Wrap `token`, whose plaintext is in place, or is `plaintext` to be copied there while
+    /// the MAC reads it.
+    fn wrap_with(
+        &mut self,
+        qop: Qop,
+        mut token: RecordMut<'_>,
+        plaintext: Option<&[u8]>,
+    ) -> Result<usize, Error> {
         if !self.supports_qop(qop) {
             return Err(Error::new(
                 Status::QopNotSupported,
@@ -283,7 +348,10 @@ impl Wrap for DigestWrap {
                 ),
             ));
         }
-        let tag = mac(&self.0.integrity, seq, &buf[..n])?;
+        let tag = match plaintext {
+            None => mac(&self.0.integrity, seq, &buf[..n])?,
+            Some(plaintext) => mac_copying(&self.0.integrity, seq, plaintext, &mut buf[..n])?,
+        };
         buf[n..n + pad].fill(pad as u8);
         buf[n + pad..body_len].copy_from_slice(&tag);
         if let Some(conf) = &mut self.0.conf {
@@ -293,10 +361,6 @@ impl Wrap for DigestWrap {
         buf[body_len + 2..body_len + TAIL_LEN].copy_from_slice(&seq.to_be_bytes());
         self.0.seq += 1;
         Ok(start + body_len + TAIL_LEN)
-    }
-
-    fn sequence(&self) -> u64 {
-        self.0.seq
     }
 }
 
