@@ -29,6 +29,8 @@ fn short_json_run_has_sane_figures() {
         "20",
     ]);
     assert_eq!(doc["errors"], 0);
+    // TLS runs both ends on the runtime unless told otherwise.
+    assert_eq!(doc["pin_sides"], false);
     for name in ["sealstream-tls", "tokio-rustls", "plain TCP"] {
         let r = &doc["results"][name];
         for key in ["bulk_mb_per_s", "duplex_mb_per_s", "handshakes_per_s"] {
@@ -176,6 +178,23 @@ fn a_mode_measures_only_its_figures() {
 }
 
 #[test]
+fn a_digest_md5_layer_can_run_on_the_shared_runtime() {
+    let doc = bench_json(&[
+        "bench",
+        "--sealer",
+        "digest-md5-int",
+        "--mode",
+        "bulk",
+        "--pin-sides=false",
+        "--duration",
+        "0.2",
+        "--json",
+    ]);
+    assert_eq!(doc["pin_sides"], false);
+    assert!(doc["primitives"]["bulk_ratio"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
 fn each_digest_md5_layer_runs_beside_its_primitives() {
     for sealer in [
         "digest-md5-int",
@@ -207,12 +226,16 @@ fn each_digest_md5_layer_runs_beside_its_primitives() {
             p["hmac_md5_mb_per_s"].as_f64().unwrap(),
             p["combined_mb_per_s"].as_f64().unwrap(),
         );
-        // Both are rates measured one after the other: no order between them is asserted
-        // (for auth-int they time the same work, and either may come out ahead).
         assert!(
             hmac.is_finite() && hmac > 0.0 && combined.is_finite() && combined > 0.0,
             "{p}"
         );
+        if sealer == "digest-md5-int" {
+            // The MAC is auth-int's whole work: one timing gives both figures.
+            assert_eq!(hmac, combined, "{p}");
+        }
+        // Judged against one core's primitives, a layer runs one side per core by default.
+        assert_eq!(doc["pin_sides"], true, "{sealer}");
         assert_eq!(
             p["cipher_mb_per_s"].is_null(),
             sealer == "digest-md5-int",

@@ -24,7 +24,7 @@ use hdrhistogram::Histogram;
 use stats_alloc::{Region, StatsAlloc};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use check::Pattern;
+use check::{Pattern, PatternSource};
 use transport::{End, Impl, Loopback, Reader, Tls, Writer};
 
 /// Which tests a run makes.
@@ -83,9 +83,14 @@ pub(crate) struct Options {
     workers: usize,
     /// In the throughput tests, run every client end on one thread and every server end on
     /// another (a current-thread runtime each) instead of both on the --workers runtime: one
-    /// core seals while the other unseals, whatever tokio would have scheduled.
-    #[arg(long)]
-    pin_sides: bool,
+    /// core seals while the other unseals, whatever tokio would have scheduled. On by default
+    /// for the DIGEST-MD5 layers, whose figure is a share of one core's primitives (off:
+    /// --pin-sides=false); off by default for TLS.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pin_sides: Option<bool>,
+    /// --pin-sides, or its default for the sealer.
+    #[arg(skip)]
+    pinned: bool,
     /// Idle connection pairs opened to measure memory per connection; the first tenth warm the
     /// process up, and the figure is what each of the others added.
     #[arg(long, default_value_t = 500)]
@@ -157,6 +162,10 @@ pub(crate) fn run(
         "tls" => Impl::Sealstream,
         name => Impl::parse(name)?,
     };
+    // Both ends of a connection share this process. On the runtime, tokio at times runs a
+    // sender and its receiver on one worker for a while (see `pinned`), which a layer judged
+    // against one core's primitives must not be measured through.
+    options.pinned = options.pin_sides.unwrap_or(matches!(ours, Impl::Sasl(_)));
     options.write_size = options.size.unwrap_or(match ours {
         Impl::Sasl(layer) => layer.frame_payload(),
         _ => sealstream_tls::MAX_PLAINTEXT,
@@ -232,10 +241,10 @@ pub(crate) fn run(
         }
         return Ok(());
     }
-    let primitives = match ours {
+    // A DIGEST-MD5 layer is judged against its primitives, timed in slices between the rounds.
+    let mut meter = match ours {
         Impl::Sasl(layer) if matches!(options.mode, Mode::All | Mode::Bulk | Mode::Duplex) => {
-            progress.set_message(format!("{}: primitives", layer.name()));
-            Some((layer, sasl::primitive_rates(layer, duration)))
+            Some(sasl::PrimitiveMeter::new(layer))
         }
         _ => None,
     };
@@ -252,7 +261,9 @@ pub(crate) fn run(
             progress: &progress,
         };
         if matches!(options.mode, Mode::All | Mode::Bulk | Mode::Duplex) {
-            let tallies = rounds.throughput(&options, duration, alloc).await?;
+            let tallies = rounds
+                .throughput(&options, duration, alloc, meter.as_mut())
+                .await?;
             for ((which, f), tally) in results.iter_mut().zip(tallies) {
                 tally.fill(*which, options.write_size, f);
             }
@@ -283,6 +294,10 @@ pub(crate) fn run(
         Ok::<_, String>(())
     })?;
     progress.finish_and_clear();
+    let primitives = match (ours, &meter) {
+        (Impl::Sasl(layer), Some(meter)) => Some((layer, meter.rates())),
+        _ => None,
+    };
     if options.json {
         print_json(&options, &tls, &results, primitives);
     } else {
@@ -369,12 +384,14 @@ impl Rounds<'_> {
     }
 
     /// One-way bulk (with process CPU time and allocations over the same interval) and full
-    /// duplex, as the mode asks, `duration` per implementation and test.
+    /// duplex, as the mode asks, `duration` per implementation and test. A `meter` times the
+    /// primitives for half a round's time before each round.
     async fn throughput(
         &self,
         options: &Options,
         duration: Duration,
         alloc: &'static StatsAlloc<std::alloc::System>,
+        mut meter: Option<&mut sasl::PrimitiveMeter>,
     ) -> BenchResult<Vec<Tally>> {
         let per_round = duration / INTERLEAVED_ROUNDS;
         let bulk = matches!(options.mode, Mode::All | Mode::Bulk);
@@ -388,6 +405,13 @@ impl Rounds<'_> {
             })
             .collect();
         for round in 1..=INTERLEAVED_ROUNDS {
+            if let Some(meter) = meter.as_deref_mut() {
+                self.progress
+                    .set_message(format!("primitives, round {round} of {INTERLEAVED_ROUNDS}"));
+                // On this task's thread, with the runtime's workers idle: one core, as the
+                // layer's two sides each have.
+                tokio::task::block_in_place(|| meter.sample(per_round / 2));
+            }
             for (&which, tally) in self.impls.iter().zip(&mut tallies) {
                 if bulk {
                     self.say(which, "one-way bulk", round);
@@ -423,7 +447,7 @@ impl Rounds<'_> {
         flow: Flow,
         alloc: &'static StatsAlloc<std::alloc::System>,
     ) -> BenchResult<Run> {
-        if options.pin_sides {
+        if options.pinned {
             let job = pinned::Job {
                 which,
                 tls: self.tls,
@@ -493,15 +517,16 @@ impl Run {
 
 /// Write `size`-byte chunks from `writer` until `duration` has passed, then close.
 async fn send_for(mut writer: Writer, size: usize, duration: Duration) -> BenchResult<u64> {
-    let mut pattern = Pattern::default();
-    let mut buf = vec![0u8; size];
+    let mut source = PatternSource::new(size);
     let start = Instant::now();
     while start.elapsed() < duration {
-        pattern.fill(&mut buf);
-        writer.write_all(&buf).await.map_err(io_err("writing"))?;
+        writer
+            .write_all(source.next_write())
+            .await
+            .map_err(io_err("writing"))?;
     }
     writer.shutdown().await.map_err(io_err("closing"))?;
-    Ok(pattern.offset())
+    Ok(source.offset())
 }
 
 /// Read to the end, checking every byte.
@@ -928,7 +953,7 @@ fn print_table(options: &Options, tls: &Tls, results: &[(Impl, Figures)]) {
         Some((Impl::Sasl(layer), _)) => format!("{} ({}-byte frames)", layer.name(), sasl::MAXBUF),
         _ => format!("{:?}", tls.suite.suite()),
     };
-    let pinned = if options.pin_sides {
+    let pinned = if options.pinned {
         " (throughput: sides pinned to a thread each)"
     } else {
         ""
@@ -1076,7 +1101,7 @@ fn print_json(
         "mode": format!("{:?}", options.mode).to_lowercase(),
         "connections": options.connections,
         "workers": options.workers,
-        "pin_sides": options.pin_sides,
+        "pin_sides": options.pinned,
         "duration_s": options.duration,
         "errors": 0,
         "results": impls,

@@ -106,64 +106,148 @@ pub(crate) struct PrimitiveRates {
     pub(crate) combined: f64,
 }
 
-/// Measure the primitives of `layer` on full frames of pattern bytes for about `duration`
-/// (split between the three figures).
-pub(crate) fn primitive_rates(layer: DigestLayer, duration: Duration) -> PrimitiveRates {
-    let payload = layer.frame_payload();
-    let mut frame = vec![0u8; payload + 24];
-    Pattern::default().fill(&mut frame[..payload]);
-    let slice = duration / 3;
-    let key = [0x5au8; 16];
+/// Frames done and time taken by one primitive figure.
+#[derive(Clone, Copy, Debug, Default)]
+struct Tally {
+    frames: u64,
+    time: Duration,
+}
 
-    let hmac_once = |frame: &mut [u8], seq: u32| {
-        let mut h = <Hmac<Md5> as Mac>::new_from_slice(&key).expect("HMAC takes any key length");
-        h.update(&seq.to_be_bytes());
-        h.update(&frame[..payload]);
-        let mac = h.finalize().into_bytes();
-        frame[payload..payload + 10].copy_from_slice(&mac[..10]);
-    };
-    let mut rc4 = Rc4::<U16>::new(GenericArray::from_slice(&key));
-    let tdes = TdesEde2::new_from_slice(&key).expect("16-byte key");
-    let mut iv = [0u8; 8];
-    // RC4 runs over payload and MAC; 3DES over payload, padding and MAC, a multiple of 8.
-    let conf_len = match layer {
-        DigestLayer::Int => 0,
-        DigestLayer::ConfRc4 => payload + 10,
-        DigestLayer::Conf3des => (payload + 10).div_ceil(8) * 8,
-    };
-    let mut cipher_once = |frame: &mut [u8]| match layer {
-        DigestLayer::Int => {}
-        DigestLayer::ConfRc4 => rc4.apply_keystream(&mut frame[..conf_len]),
-        DigestLayer::Conf3des => {
-            for block in frame[..conf_len].chunks_exact_mut(8) {
-                block.iter_mut().zip(iv.iter()).for_each(|(b, v)| *b ^= v);
-                tdes.encrypt_block(GenericArray::from_mut_slice(block));
-                iv.copy_from_slice(block);
-            }
+impl Tally {
+    fn rate(&self, payload: usize) -> f64 {
+        self.frames as f64 * payload as f64 / self.time.as_secs_f64().max(1e-9) / 1e6
+    }
+}
+
+/// Times the primitives of a layer on full frames of pattern bytes, a slice at a time.
+///
+/// The bench takes a slice before each of its interleaved rounds, so the primitives and the
+/// layer are timed over the same stretch of the run: this machine's speed drifts by a few per
+/// cent over seconds, as much as the margin the layer is judged by.
+pub(crate) struct PrimitiveMeter {
+    layer: DigestLayer,
+    frame: Vec<u8>,
+    rc4: Rc4<U16>,
+    tdes: TdesEde2,
+    iv: [u8; 8],
+    seq: u32,
+    hmac: Tally,
+    cipher: Tally,
+    combined: Tally,
+}
+
+/// The key every primitive runs with (the keys' values do not change the work).
+const KEY: [u8; 16] = [0x5a; 16];
+
+impl PrimitiveMeter {
+    pub(crate) fn new(layer: DigestLayer) -> Self {
+        let payload = layer.frame_payload();
+        let mut frame = vec![0u8; payload + 24];
+        Pattern::default().fill(&mut frame[..payload]);
+        Self {
+            layer,
+            frame,
+            rc4: Rc4::<U16>::new(GenericArray::from_slice(&KEY)),
+            tdes: TdesEde2::new_from_slice(&KEY).expect("16-byte key"),
+            iv: [0; 8],
+            seq: 0,
+            hmac: Tally::default(),
+            cipher: Tally::default(),
+            combined: Tally::default(),
         }
-    };
+    }
 
-    let rate = |work: &mut dyn FnMut(&mut [u8], u32), frame: &mut [u8]| {
+    /// Time each of the layer's figures for an equal share of `slice`.
+    pub(crate) fn sample(&mut self, slice: Duration) {
+        if self.layer == DigestLayer::Int {
+            // The MAC is the whole work: the combined figure is the MAC's.
+            let tally = self.timed(slice, |m| m.hmac_once());
+            self.add(Figure::Hmac, tally);
+            self.add(Figure::Combined, tally);
+            return;
+        }
+        let share = slice / 3;
+        let tally = self.timed(share, |m| m.hmac_once());
+        self.add(Figure::Hmac, tally);
+        let tally = self.timed(share, |m| m.cipher_once());
+        self.add(Figure::Cipher, tally);
+        let tally = self.timed(share, |m| {
+            m.hmac_once();
+            m.cipher_once();
+        });
+        self.add(Figure::Combined, tally);
+    }
+
+    /// The rates over every slice so far.
+    pub(crate) fn rates(&self) -> PrimitiveRates {
+        let payload = self.layer.frame_payload();
+        PrimitiveRates {
+            hmac_md5: self.hmac.rate(payload),
+            cipher: (self.layer != DigestLayer::Int).then(|| self.cipher.rate(payload)),
+            combined: self.combined.rate(payload),
+        }
+    }
+
+    fn add(&mut self, figure: Figure, tally: Tally) {
+        let sum = match figure {
+            Figure::Hmac => &mut self.hmac,
+            Figure::Cipher => &mut self.cipher,
+            Figure::Combined => &mut self.combined,
+        };
+        sum.frames += tally.frames;
+        sum.time += tally.time;
+    }
+
+    /// Run `work` on whole frames for about `slice` (at least one frame).
+    fn timed(&mut self, slice: Duration, mut work: impl FnMut(&mut Self)) -> Tally {
         let start = Instant::now();
-        let mut frames = 0u32;
-        while start.elapsed() < slice || frames == 0 {
-            work(frame, frames);
+        let mut frames = 0;
+        while frames == 0 || start.elapsed() < slice {
+            work(self);
             frames += 1;
         }
-        frames as f64 * payload as f64 / start.elapsed().as_secs_f64() / 1e6
-    };
-    let hmac_md5 = rate(&mut |f, seq| hmac_once(f, seq), &mut frame);
-    let cipher = (layer != DigestLayer::Int).then(|| rate(&mut |f, _| cipher_once(f), &mut frame));
-    let combined = rate(
-        &mut |f, seq| {
-            hmac_once(f, seq);
-            cipher_once(f);
-        },
-        &mut frame,
-    );
-    PrimitiveRates {
-        hmac_md5,
-        cipher,
-        combined,
+        Tally {
+            frames,
+            time: start.elapsed(),
+        }
     }
+
+    // The MAC as auth-int and auth-conf compute it: over the sequence number and the payload.
+    fn hmac_once(&mut self) {
+        let payload = self.layer.frame_payload();
+        let mut h = <Hmac<Md5> as Mac>::new_from_slice(&KEY).expect("HMAC takes any key length");
+        h.update(&self.seq.to_be_bytes());
+        h.update(&self.frame[..payload]);
+        let mac = h.finalize().into_bytes();
+        self.frame[payload..payload + 10].copy_from_slice(&mac[..10]);
+        self.seq = self.seq.wrapping_add(1);
+    }
+
+    // RC4 runs over payload and MAC; 3DES over payload, padding and MAC, a multiple of 8.
+    fn cipher_once(&mut self) {
+        let payload = self.layer.frame_payload();
+        match self.layer {
+            DigestLayer::Int => {}
+            DigestLayer::ConfRc4 => self.rc4.apply_keystream(&mut self.frame[..payload + 10]),
+            DigestLayer::Conf3des => {
+                let len = (payload + 10).div_ceil(8) * 8;
+                for block in self.frame[..len].chunks_exact_mut(8) {
+                    block
+                        .iter_mut()
+                        .zip(self.iv.iter())
+                        .for_each(|(b, v)| *b ^= v);
+                    self.tdes.encrypt_block(GenericArray::from_mut_slice(block));
+                    self.iv.copy_from_slice(block);
+                }
+            }
+        }
+    }
+}
+
+/// The three figures a meter keeps.
+#[derive(Clone, Copy)]
+enum Figure {
+    Hmac,
+    Cipher,
+    Combined,
 }
