@@ -12,7 +12,7 @@
 //! |---|---|
 //! | a security context, one encrypting and one decrypting thread at a time | a [`Sealer`] that splits into a [`Seal`] and an [`Unseal`] half, each owning its keys, cipher state and sequence number |
 //! | `QueryContextAttributes(SECPKG_ATTR_STREAM_SIZES)` | [`Seal::sizes`] → [`StreamSizes`] (header exact, trailer and message maxima) |
-//! | `EncryptMessage` over contiguous STREAM_HEADER, DATA, STREAM_TRAILER | [`Seal::seal`] over one [`RecordMut`]; [`seal_message`] for one call |
+//! | `EncryptMessage` over contiguous STREAM_HEADER, DATA, STREAM_TRAILER | [`Seal::seal`] over one [`RecordMut`] ([`Seal::seal_copying`] when the plaintext is still in the caller's buffer); [`seal_message`] for one call |
 //! | `fQOP`: `SECQOP_WRAP_NO_ENCRYPT`, `SECQOP_WRAP_OOB_DATA` | [`Qop::IntegrityOnly`], [`Qop::OutOfBand`] (a two-byte TLS alert) |
 //! | `MessageSeqNo`, replay/insertion/suppression detection | per-direction sequence numbers inside each half; a wrong one is [`Status::OutOfSequence`] |
 //! | `DecryptMessage`: `SEC_E_INCOMPLETE_MESSAGE` + `SECBUFFER_MISSING`, `SECBUFFER_EXTRA` | [`Unseal::unseal`] → [`Unsealed::Incomplete`] `{ missing }` or [`Unsealed::Data`] `{ plaintext, consumed }` |

@@ -27,10 +27,16 @@ pub trait Seal: Send + 'static {
     /// Seal a record whose plaintext is `plaintext`, not yet in place: put it in the payload
     /// region of `record` (whose payload length is `plaintext.len()`) and seal, with the same
     /// result as copying it there and calling [`seal`](Self::seal). The stream calls this when a
-    /// record's plaintext comes from one caller buffer.
+    /// record's plaintext comes from one caller buffer, and [`seal_message`] always does.
     ///
     /// The default copies, then seals. A sealer that reads the plaintext anyway (a MAC over it)
     /// can copy while it reads and save a pass over the data.
+    ///
+    /// An override must write every byte of the payload region before it returns `Ok`: the
+    /// region holds whatever the buffer held before (the stream reuses buffers across
+    /// connections), and a byte left unwritten would be sent. Debug builds of the stream fill
+    /// the region with a pattern first, so a test that round-trips data catches an override
+    /// that skips bytes.
     fn seal_copying(
         &mut self,
         qop: Qop,

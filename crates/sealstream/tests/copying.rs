@@ -3,10 +3,10 @@
 //! and that both arrive intact.
 
 use std::io::IoSlice;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
-use sealstream::{Control, Error, Qop, RecordMut, Seal, SealedStream, StreamSizes};
+use sealstream::{Control, Error, Qop, RecordMut, Seal, SealedStream, StreamBuilder, StreamSizes};
 use sealstream_testkit::test_sealer::{TestSeal, TestUnseal, pair};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream, duplex};
 
@@ -18,6 +18,8 @@ type Client = SealedStream<DuplexStream, (Counting, TestUnseal)>;
 struct Calls {
     in_place: AtomicUsize,
     copying: AtomicUsize,
+    /// The plaintext length of each copying call.
+    copied: Mutex<Vec<usize>>,
 }
 
 /// A seal half that counts which method each record went through.
@@ -44,6 +46,7 @@ impl Seal for Counting {
         record: RecordMut<'_>,
     ) -> Result<usize, Error> {
         self.calls.copying.fetch_add(1, Ordering::Relaxed);
+        self.calls.copied.lock().unwrap().push(plaintext.len());
         // The trait's default on the inner half: copy, then the inner `seal`.
         self.inner.seal_copying(qop, plaintext, record)
     }
@@ -67,11 +70,26 @@ fn pattern(len: usize) -> Vec<u8> {
 
 /// Write with `write`, then read everything back on the other side.
 async fn send(max_message: usize, write: impl AsyncFnOnce(&mut Client)) -> (Vec<u8>, Arc<Calls>) {
+    send_through(max_message, 1 << 20, None, write).await
+}
+
+/// [`send`] over a transport that holds `transport_buffer` bytes, with the client's write
+/// buffer of `write_buffer` bytes (the default when `None`); the server reads as it goes.
+async fn send_through(
+    max_message: usize,
+    transport_buffer: usize,
+    write_buffer: Option<usize>,
+    write: impl AsyncFnOnce(&mut Client),
+) -> (Vec<u8>, Arc<Calls>) {
     let ((client_seal, client_unseal), (server_seal, server_unseal)) =
         pair(b"copying test seed", max_message);
     let calls = Arc::new(Calls::default());
-    let (a, b) = duplex(1 << 20);
-    let mut client = SealedStream::new(
+    let (a, b) = duplex(transport_buffer);
+    let builder = match write_buffer {
+        Some(bytes) => StreamBuilder::new().write_buffer(bytes),
+        None => StreamBuilder::new(),
+    };
+    let mut client = builder.build(
         a,
         (
             Counting {
@@ -82,11 +100,14 @@ async fn send(max_message: usize, write: impl AsyncFnOnce(&mut Client)) -> (Vec<
         ),
     );
     let mut server = SealedStream::new(b, (server_seal, server_unseal));
+    let reader = tokio::spawn(async move {
+        let mut got = Vec::new();
+        server.read_to_end(&mut got).await.unwrap();
+        got
+    });
     write(&mut client).await;
     client.shutdown().await.unwrap();
-    let mut got = Vec::new();
-    server.read_to_end(&mut got).await.unwrap();
-    (got, calls)
+    (reader.await.unwrap(), calls)
 }
 
 #[tokio::test]
@@ -165,4 +186,27 @@ fn the_default_refuses_a_plaintext_of_the_wrong_length_and_seals_nothing() {
         .unwrap_err();
     assert_eq!(err.status(), sealstream::Status::InternalError);
     assert_eq!(seal.sequence(), 0);
+}
+
+#[tokio::test]
+async fn a_record_cut_short_by_the_write_buffer_is_sealed_while_copied() {
+    // A write buffer of two full records and 37 bytes over a transport that takes 64 bytes at
+    // a time: records are sealed while earlier ones wait, and the last one that fits is cut
+    // to the room left, shorter than the 100 bytes a record may carry.
+    let sizes = pair(b"copying test seed", 100).0.0.sizes();
+    let buffer = 2 * sizes.record_len(100) + 37;
+    let data = pattern(5000);
+    let sent = data.clone();
+    let (got, calls) = send_through(100, 64, Some(buffer), async move |client| {
+        client.write_all(&sent).await.unwrap();
+    })
+    .await;
+    assert_eq!(got, data);
+    let copied = calls.copied.lock().unwrap().clone();
+    assert_eq!(copied.iter().sum::<usize>(), 5000);
+    assert_eq!(calls.in_place.load(Ordering::Relaxed), 0);
+    assert!(
+        copied.iter().any(|&n| n < 100),
+        "no record was cut by the buffer: {copied:?}"
+    );
 }

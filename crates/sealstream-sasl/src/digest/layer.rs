@@ -43,8 +43,9 @@ fn mac(key: &[u8; 16], seq: u32, msg: &[u8]) -> Result<[u8; MAC_LEN], Error> {
     Ok(truncated(h))
 }
 
-/// [`mac`] of `src`, copying `src` into `dst` (as long) chunk by chunk as it is hashed: one
-/// pass over the plaintext where a copy and then a MAC would take two.
+/// [`mac`] of `src`, copying `src` into `dst` (as long) chunk by chunk as it is hashed: each
+/// chunk is read again for the copy while it is still in L1, where a copy and then a MAC would
+/// each pass over the whole payload.
 fn mac_copying(
     key: &[u8; 16],
     seq: u32,

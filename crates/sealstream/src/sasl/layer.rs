@@ -27,9 +27,10 @@ pub trait Wrap: Send + 'static {
     /// Returns the token's length. Sequence numbers advance here.
     fn wrap(&mut self, qop: Qop, token: RecordMut<'_>) -> Result<usize, Error>;
 
-    /// Wrap a token whose plaintext is `plaintext`, not yet in place: as copying it into the
-    /// payload region of `token` (whose payload length is `plaintext.len()`) and calling
-    /// [`wrap`](Self::wrap). See [`Seal::seal_copying`].
+    /// Wrap a token whose plaintext is `plaintext`, not yet in place: the same as copying it
+    /// into the payload region of `token` (whose payload length is `plaintext.len()`) and
+    /// calling [`wrap`](Self::wrap). An override must write every byte of that region; see
+    /// [`Seal::seal_copying`].
     ///
     /// The default copies, then wraps; a mechanism that MACs the plaintext can copy as it goes.
     fn wrap_copying(

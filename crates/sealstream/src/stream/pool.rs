@@ -8,7 +8,9 @@
 //!
 //! It keeps at most [`MAX_POOLED`] buffers per thread, so what it holds is bounded by the
 //! number of runtime threads, never by the number of connections. Buffers are not cleared
-//! between users: the stream only ever hands out bytes it has just read and unsealed into them.
+//! between users: the stream only ever hands out bytes it has just read and unsealed into them,
+//! and only ever sends bytes a sealer has just written (a sealer that copies the plaintext
+//! itself must write all of it: `Seal::seal_copying`).
 
 use std::cell::RefCell;
 

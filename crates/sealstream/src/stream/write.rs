@@ -255,6 +255,11 @@ impl<S: Seal> WriteState<S> {
                     current = slices.next().unwrap_or(&[]);
                 }
                 let end = record + header + plaintext.len() + trailer;
+                if cfg!(debug_assertions) {
+                    // What a sealer that skipped part of the copy would send, instead of
+                    // whatever an earlier user of this buffer left (see `Seal::seal_copying`).
+                    self.buf[record + header..end - trailer].fill(0xA5);
+                }
                 seal_record_copying(
                     &mut self.seal,
                     self.qop,
