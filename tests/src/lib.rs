@@ -184,8 +184,12 @@ pub mod peer {
     }
 
     /// A free TCP port on 127.0.0.1 below the ephemeral range (32768-60999 here), so a client
-    /// socket cannot take it between this check and the peer's bind.
+    /// socket cannot take it between this check and the peer's bind. A port is handed out once
+    /// per process: tests run in parallel, and two peers told the same port would have one of
+    /// them fail to bind and its client talk to the other's peer.
     pub fn free_port() -> u16 {
+        static HANDED_OUT: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+        let mut handed_out = HANDED_OUT.lock().unwrap_or_else(|e| e.into_inner());
         let seed = std::process::id() as u64
             ^ std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -197,7 +201,10 @@ pub mod peer {
             state ^= state >> 7;
             state ^= state << 17;
             let port = 20000 + (state % 12000) as u16;
-            if TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port)).is_ok() {
+            if !handed_out.contains(&port)
+                && TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port)).is_ok()
+            {
+                handed_out.push(port);
                 return port;
             }
         }

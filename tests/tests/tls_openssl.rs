@@ -215,10 +215,20 @@ async fn key_update_from_openssl_mid_transfer() {
     args.push("-tls1_3".into());
     let mut server = spawn(&openssl, &args);
     let tcp = connect_when_listening(port).await;
-    let client = TlsConnector::new(tls::client(&id, true, None))
+    let client = match TlsConnector::new(tls::client(&id, true, None))
         .connect(tls::localhost(), tcp)
         .await
-        .unwrap();
+    {
+        Ok(client) => client,
+        Err(e) => {
+            server.start_kill().ok();
+            let out = server.wait_with_output().await.expect("s_server ends");
+            panic!(
+                "handshake with s_server on port {port}: {e}; s_server said: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    };
     let (mut r, mut w) = client.into_split();
     let mut stdin = server.stdin.take().unwrap();
     let mut stdout = server.stdout.take().unwrap();
