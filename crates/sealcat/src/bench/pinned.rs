@@ -7,7 +7,7 @@
 //! sometimes runs a sender and its receiver on the same worker for a while, and the other core
 //! waits. Which rounds that happens in is chance: in session 5, counting the reads that ran on
 //! the thread of the last write, the rounds that came out a fifth to two fifths slower were
-//! the ones where a fifth to two thirds of the reads did.
+//! the ones where a fifth to seven tenths of the reads did.
 //!
 //! Pinned, one core seals while the other unseals (one-way), or each core seals one direction
 //! and unseals the other (duplex): the arrangement the DIGEST-MD5 primitives comparison

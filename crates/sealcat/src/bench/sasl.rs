@@ -122,8 +122,9 @@ impl Tally {
 /// Times the primitives of a layer on full frames of pattern bytes, a slice at a time.
 ///
 /// The bench takes a slice before each of its interleaved rounds, so the primitives and the
-/// layer are timed over the same stretch of the run: this machine's speed drifts by a few per
-/// cent over seconds, as much as the margin the layer is judged by.
+/// layer are timed over the same stretch of the run. Timed once before the rounds, their rate
+/// moved from 440 to 483 MB/s between runs on this machine, more than the margin the layer is
+/// judged by; a slice follows whatever round ran last (the layer's, or plain TCP's).
 pub(crate) struct PrimitiveMeter {
     layer: DigestLayer,
     frame: Vec<u8>,
