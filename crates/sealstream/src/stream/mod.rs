@@ -17,9 +17,9 @@ mod write;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncBufRead, AsyncRead, AsyncWrite, ReadBuf};
 
 pub use config::{
     DEFAULT_READ_BUFFER, DEFAULT_WRITE_BUFFER, EofPolicy, MAX_RECORD_SIZED_READ_BUFFER,
@@ -169,6 +169,21 @@ impl<T: AsyncRead + AsyncWrite + Unpin, S: Sealer> AsyncRead for SealedStream<T,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         this.read.poll_read(&mut this.io, cx, buf, &this.shared)
+    }
+}
+
+/// Plaintext lent in place: `fill_buf` returns authenticated bytes where they were unsealed,
+/// with no copy into a caller's buffer (a parser can read a message straight from the record).
+/// Mixed freely with `read`.
+impl<T: AsyncRead + AsyncWrite + Unpin, S: Sealer> AsyncBufRead for SealedStream<T, S> {
+    fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
+        let this = self.get_mut();
+        ready!(this.read.poll_fill_buf(&mut this.io, cx, &this.shared))?;
+        Poll::Ready(Ok(this.read.available()))
+    }
+
+    fn consume(self: Pin<&mut Self>, amt: usize) {
+        self.get_mut().read.consume(amt);
     }
 }
 

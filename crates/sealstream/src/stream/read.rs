@@ -2,7 +2,7 @@
 //!
 //! Bytes are read into one bounded buffer, as many as the transport has (several records per
 //! syscall), and each record is unsealed where it lies. Plaintext is handed out from there with a
-//! single copy into the caller's buffer. Only bytes the sealer authenticated are ever handed out;
+//! single copy into the caller's buffer, or lent in place (`AsyncBufRead`) with none. Only bytes the sealer authenticated are ever handed out;
 //! the first failure is sticky. The buffer never grows beyond the sealer's largest record, and a
 //! record that announces more is refused from its header before anything is allocated.
 
@@ -160,21 +160,63 @@ impl<U: Unseal> ReadState<U> {
         }
     }
 
-    /// Copy leftover and unsealed plaintext into `out`.
-    fn hand_out(&mut self, out: &mut ReadBuf<'_>) {
+    /// Wait until authenticated plaintext is ready to lend ([`available`](Self::available)),
+    /// or the stream has ended (then nothing is available) or failed.
+    pub(crate) fn poll_fill_buf<R: AsyncRead + Unpin>(
+        &mut self,
+        io: &mut R,
+        cx: &mut Context<'_>,
+        shared: &Shared,
+    ) -> Poll<io::Result<()>> {
+        loop {
+            if !self.available().is_empty() {
+                return Poll::Ready(Ok(()));
+            }
+            match &self.phase {
+                Phase::Open => {}
+                Phase::PeerClosed | Phase::Ended => return Poll::Ready(Ok(())),
+                Phase::Failed(failure) => return Poll::Ready(Err(failure.to_io())),
+            }
+            let missing = match self.unseal_next(shared) {
+                Step::Progress => continue,
+                Step::NeedBytes(missing) => missing,
+            };
+            ready!(self.poll_fill(io, cx, missing));
+        }
+    }
+
+    /// The authenticated plaintext not yet handed out, in order: what the handshake left,
+    /// then the current record's. Empty when neither has any.
+    pub(crate) fn available(&self) -> &[u8] {
+        match &self.prefix {
+            Some(prefix) => &prefix.bytes[prefix.handed_out..],
+            None => &self.buf[self.plain.clone()],
+        }
+    }
+
+    /// Mark the first `amt` bytes of [`available`](Self::available) as handed out (at most
+    /// what it holds).
+    pub(crate) fn consume(&mut self, amt: usize) {
         if let Some(prefix) = self.prefix.as_mut() {
-            let rest = &prefix.bytes[prefix.handed_out..];
-            let n = out.remaining().min(rest.len());
-            out.put_slice(&rest[..n]);
-            prefix.handed_out += n;
+            prefix.handed_out += amt.min(prefix.bytes.len() - prefix.handed_out);
             if prefix.handed_out == prefix.bytes.len() {
                 self.prefix = None;
             }
+            return;
         }
-        if !self.plain.is_empty() {
-            let n = out.remaining().min(self.plain.len());
-            out.put_slice(&self.buf[self.plain.start..self.plain.start + n]);
-            self.plain.start += n;
+        self.plain.start += amt.min(self.plain.len());
+    }
+
+    /// Copy leftover and unsealed plaintext into `out`.
+    fn hand_out(&mut self, out: &mut ReadBuf<'_>) {
+        loop {
+            let available = self.available();
+            let n = out.remaining().min(available.len());
+            if n == 0 {
+                return;
+            }
+            out.put_slice(&available[..n]);
+            self.consume(n);
         }
     }
 

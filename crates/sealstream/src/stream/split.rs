@@ -9,9 +9,9 @@ use std::fmt;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncBufRead, AsyncRead, AsyncWrite, ReadBuf};
 
 use super::SealedStream;
 use super::control::Shared;
@@ -262,6 +262,19 @@ impl<R: AsyncRead + Unpin, S: Sealer> AsyncRead for ReadHalf<R, S> {
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         this.read.poll_read(&mut this.io, cx, buf, &this.shared)
+    }
+}
+
+/// Plaintext lent in place, as for [`SealedStream`]'s `AsyncBufRead`.
+impl<R: AsyncRead + Unpin, S: Sealer> AsyncBufRead for ReadHalf<R, S> {
+    fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
+        let this = self.get_mut();
+        ready!(this.read.poll_fill_buf(&mut this.io, cx, &this.shared))?;
+        Poll::Ready(Ok(this.read.available()))
+    }
+
+    fn consume(self: Pin<&mut Self>, amt: usize) {
+        self.get_mut().read.consume(amt);
     }
 }
 
