@@ -23,7 +23,7 @@ use rustls::pki_types::ServerName;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 
 use super::check::Pattern;
-use super::transport::{End, Impl, Loopback, Tls};
+use super::transport::{End, Impl, Loopback, Reader, Tls};
 use super::{BenchResult, io_err, process};
 
 /// What a soak run saw.
@@ -133,7 +133,7 @@ impl ChildServer {
         let name = ServerName::try_from("localhost").expect("valid name");
         let (reader, writer) = self.connector.connect(name, tcp).await?.into_split();
         Ok(End {
-            reader: Box::new(reader),
+            reader: Reader::InPlace(Box::new(reader)),
             writer: Box::new(writer),
         })
     }

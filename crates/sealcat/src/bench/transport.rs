@@ -4,20 +4,41 @@
 //! (`--sealer digest-md5-*`).
 
 use std::io;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use rustls::client::Resumption;
 use rustls::crypto::aws_lc_rs;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
 use rustls::{ClientConfig, RootCertStore, ServerConfig, SupportedCipherSuite};
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncBufRead, AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
 use super::sasl::DigestLayer;
 use crate::net::sasl::exchange;
 
-/// A reading half of any implementation.
-pub(crate) type Reader = Box<dyn AsyncRead + Send + Unpin>;
+/// A reading half of any implementation, as its users would read it: sealstream lends its
+/// plaintext in place (`AsyncBufRead`), the others are read into the caller's buffer.
+pub(crate) enum Reader {
+    /// `read` into a buffer of the caller's.
+    Copying(Box<dyn AsyncRead + Send + Unpin>),
+    /// `fill_buf` and `consume`, or `read`.
+    InPlace(Box<dyn AsyncBufRead + Send + Unpin>),
+}
+
+impl AsyncRead for Reader {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Reader::Copying(r) => Pin::new(r).poll_read(cx, buf),
+            Reader::InPlace(r) => Pin::new(r).poll_read(cx, buf),
+        }
+    }
+}
 /// A writing half of any implementation.
 pub(crate) type Writer = Box<dyn AsyncWrite + Send + Unpin>;
 
@@ -185,7 +206,19 @@ where
     W: AsyncWrite + Send + Unpin + 'static,
 {
     End {
-        reader: Box::new(reader),
+        reader: Reader::Copying(Box::new(reader)),
+        writer: Box::new(writer),
+    }
+}
+
+/// [`split`] for sealstream's halves, whose plaintext is read in place.
+fn split_in_place<R, W>((reader, writer): (R, W)) -> End
+where
+    R: AsyncBufRead + Send + Unpin + 'static,
+    W: AsyncWrite + Send + Unpin + 'static,
+{
+    End {
+        reader: Reader::InPlace(Box::new(reader)),
         writer: Box::new(writer),
     }
 }
@@ -195,7 +228,9 @@ pub(crate) async fn client_end(which: Impl, tls: &Tls, tcp: TcpStream) -> io::Re
     let name = ServerName::try_from("localhost").expect("valid name");
     match which {
         Impl::Plain => Ok(split(tcp.into_split())),
-        Impl::Sealstream => Ok(split(tls.connector.connect(name, tcp).await?.into_split())),
+        Impl::Sealstream => Ok(split_in_place(
+            tls.connector.connect(name, tcp).await?.into_split(),
+        )),
         Impl::TokioRustls => {
             let connector = tokio_rustls::TlsConnector::from(tls.client.clone());
             Ok(split(tokio::io::split(connector.connect(name, tcp).await?)))
@@ -205,7 +240,7 @@ pub(crate) async fn client_end(which: Impl, tls: &Tls, tcp: TcpStream) -> io::Re
             let done = exchange::client(tcp, mechanism)
                 .await
                 .map_err(io::Error::other)?;
-            Ok(split(done.stream.into_split()))
+            Ok(split_in_place(done.stream.into_split()))
         }
     }
 }
@@ -214,7 +249,7 @@ pub(crate) async fn client_end(which: Impl, tls: &Tls, tcp: TcpStream) -> io::Re
 pub(crate) async fn server_end(which: Impl, tls: &Tls, tcp: TcpStream) -> io::Result<End> {
     match which {
         Impl::Plain => Ok(split(tcp.into_split())),
-        Impl::Sealstream => Ok(split(tls.acceptor.accept(tcp).await?.into_split())),
+        Impl::Sealstream => Ok(split_in_place(tls.acceptor.accept(tcp).await?.into_split())),
         Impl::TokioRustls => {
             let acceptor = tokio_rustls::TlsAcceptor::from(tls.server.clone());
             Ok(split(tokio::io::split(acceptor.accept(tcp).await?)))
@@ -224,7 +259,7 @@ pub(crate) async fn server_end(which: Impl, tls: &Tls, tcp: TcpStream) -> io::Re
             let done = exchange::server(tcp, mechanism)
                 .await
                 .map_err(io::Error::other)?;
-            Ok(split(done.stream.into_split()))
+            Ok(split_in_place(done.stream.into_split()))
         }
     }
 }
