@@ -162,3 +162,57 @@ fn maxbuf_zero_means_no_limit_capped_for_sending() {
 
     assert_eq!(seal.sizes().max_message, MAX_SEND_FRAME - 20);
 }
+
+/// A frame of `plaintext` from `wrap`, of any size (a stream never sends one above 64 KiB, but
+/// a peer with a larger maxbuf may).
+fn frame_of(wrap: &mut TestWrap, plaintext: &[u8]) -> Vec<u8> {
+    use sealstream::sasl::{Wrap, encode_len};
+    let overhead = wrap.overhead();
+    let mut token = vec![0u8; overhead.header + plaintext.len() + overhead.trailer];
+    token[overhead.header..overhead.header + plaintext.len()].copy_from_slice(plaintext);
+    let record = sealstream::RecordMut::new(&mut token, overhead.header, plaintext.len()).unwrap();
+    let len = wrap.wrap(sealstream::Qop::Default, record).unwrap();
+    let mut frame = encode_len(len).to_vec();
+    frame.extend_from_slice(&token[..len]);
+    frame
+}
+
+/// A frame larger than the normal read buffer grows it while it lasts; the next frame is read
+/// into a normal-sized buffer again. Read both ways (copied, and lent in place), with buffers
+/// kept (no idle release in between) and a transport that always has the next bytes.
+#[tokio::test]
+async fn a_frame_above_the_buffer_bound_then_a_small_one() {
+    use tokio::io::AsyncBufReadExt;
+    let big: Vec<u8> = (0..600 * 1024).map(|i| (i % 251) as u8).collect();
+    for in_place in [false, true] {
+        let (mut wrap, unwrap) = direction(b"large frames");
+        let (other_wrap, _) = direction(b"unused direction");
+        let mut wire = frame_of(&mut wrap, &big);
+        wire.extend_from_slice(&frame_of(&mut wrap, b"and a small one"));
+        let layer = (
+            FramedSeal::new(other_wrap, 65536).unwrap(),
+            FramedUnseal::new(unwrap, 1 << 20).unwrap(),
+        );
+        let mut stream = StreamBuilder::new()
+            .release_idle_buffers(false)
+            .eof_policy(EofPolicy::CleanEnd)
+            .build(sealstream_testkit::mock_io::scripted(wire), layer);
+        let mut got = Vec::new();
+        if in_place {
+            loop {
+                let lent = stream.fill_buf().await.unwrap();
+                if lent.is_empty() {
+                    break;
+                }
+                let n = lent.len().min(1000);
+                got.extend_from_slice(&lent[..n]);
+                stream.consume(n);
+            }
+        } else {
+            stream.read_to_end(&mut got).await.unwrap();
+        }
+        let mut expected = big.clone();
+        expected.extend_from_slice(b"and a small one");
+        assert!(got == expected, "in place: {in_place}, {} bytes", got.len());
+    }
+}

@@ -1,7 +1,8 @@
 //! The implementations compared, each giving connected client and server halves over loopback
 //! TCP: sealstream-tls (owned halves, no lock), tokio-rustls (split with `tokio::io::split`, the
 //! way its users run both directions at once), plain TCP, and sealstream with a DIGEST-MD5 layer
-//! (`--sealer digest-md5-*`).
+//! (`--sealer digest-md5-*`). sealstream's reading halves are handed out as [`Reader::InPlace`],
+//! the others as [`Reader::Copying`].
 
 use std::io;
 use std::pin::Pin;

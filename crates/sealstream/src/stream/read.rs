@@ -190,6 +190,8 @@ impl<U: Unseal> ReadState<U> {
     pub(crate) fn available(&self) -> &[u8] {
         match &self.prefix {
             Some(prefix) => &prefix.bytes[prefix.handed_out..],
+            // An empty range may point past a buffer that has since been swapped.
+            None if self.plain.is_empty() => &[],
             None => &self.buf[self.plain.clone()],
         }
     }
@@ -317,6 +319,7 @@ impl<U: Unseal> ReadState<U> {
         if self.start == self.end {
             self.start = 0;
             self.end = 0;
+            self.plain = 0..0;
             if self.buf.len() > self.capacity {
                 // A large record is done: go back to the normal size.
                 self.buf = Vec::new();
@@ -333,6 +336,7 @@ impl<U: Unseal> ReadState<U> {
             self.buf.copy_within(self.start..self.end, 0);
             self.end -= self.start;
             self.start = 0;
+            self.plain = 0..0;
         }
         if self.buf.len() - self.start < needed {
             self.buf.resize(self.start + needed, 0);
