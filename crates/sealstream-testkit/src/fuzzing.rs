@@ -5,7 +5,7 @@ use std::io;
 
 use sealstream::sasl::FramedUnseal;
 use sealstream::{Error, StreamBuilder, Unseal, Unsealed};
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt};
 
 use crate::mock_io::{ChunkedIo, scripted};
 use crate::test_wrap::direction;
@@ -30,8 +30,23 @@ fn read_through<S: sealstream::Sealer>(
         .expect("runtime");
     rt.block_on(async {
         let mut buf = [0u8; 4096];
+        // Every other call takes plaintext lent in place (`fill_buf`, then part of it consumed).
+        let mut lend = false;
         loop {
-            match stream.read(&mut buf).await {
+            lend = !lend;
+            let got = if lend {
+                match stream.fill_buf().await {
+                    Ok(lent) => {
+                        let n = lent.len().min(777);
+                        stream.consume(n);
+                        Ok(n)
+                    }
+                    Err(err) => Err(err),
+                }
+            } else {
+                stream.read(&mut buf).await
+            };
+            match got {
                 Ok(0) => return None,
                 Ok(_) => {}
                 Err(err) => {
