@@ -108,6 +108,7 @@ fn bad_options_fail_with_one_line() {
         &["bench", "--sealer", "digest-md5-conf-des"],
         &["bench", "--compare", ""],
         &["bench", "--server-process"],
+        &["bench", "--pin-sides=maybe"],
     ] {
         let out = sealcat().args(args).output().expect("sealcat runs");
         assert!(!out.status.success(), "{args:?} succeeded");

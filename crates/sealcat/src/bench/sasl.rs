@@ -114,6 +114,11 @@ struct Tally {
 }
 
 impl Tally {
+    fn add(&mut self, other: Tally) {
+        self.frames += other.frames;
+        self.time += other.time;
+    }
+
     fn rate(&self, payload: usize) -> f64 {
         self.frames as f64 * payload as f64 / self.time.as_secs_f64().max(1e-9) / 1e6
     }
@@ -163,20 +168,20 @@ impl PrimitiveMeter {
         if self.layer == DigestLayer::Int {
             // The MAC is the whole work: the combined figure is the MAC's.
             let tally = self.timed(slice, |m| m.hmac_once());
-            self.add(Figure::Hmac, tally);
-            self.add(Figure::Combined, tally);
+            self.hmac.add(tally);
+            self.combined.add(tally);
             return;
         }
         let share = slice / 3;
         let tally = self.timed(share, |m| m.hmac_once());
-        self.add(Figure::Hmac, tally);
+        self.hmac.add(tally);
         let tally = self.timed(share, |m| m.cipher_once());
-        self.add(Figure::Cipher, tally);
+        self.cipher.add(tally);
         let tally = self.timed(share, |m| {
             m.hmac_once();
             m.cipher_once();
         });
-        self.add(Figure::Combined, tally);
+        self.combined.add(tally);
     }
 
     /// The rates over every slice so far.
@@ -187,16 +192,6 @@ impl PrimitiveMeter {
             cipher: (self.layer != DigestLayer::Int).then(|| self.cipher.rate(payload)),
             combined: self.combined.rate(payload),
         }
-    }
-
-    fn add(&mut self, figure: Figure, tally: Tally) {
-        let sum = match figure {
-            Figure::Hmac => &mut self.hmac,
-            Figure::Cipher => &mut self.cipher,
-            Figure::Combined => &mut self.combined,
-        };
-        sum.frames += tally.frames;
-        sum.time += tally.time;
     }
 
     /// Run `work` on whole frames for about `slice` (at least one frame).
@@ -243,12 +238,4 @@ impl PrimitiveMeter {
             }
         }
     }
-}
-
-/// The three figures a meter keeps.
-#[derive(Clone, Copy)]
-enum Figure {
-    Hmac,
-    Cipher,
-    Combined,
 }

@@ -2,9 +2,10 @@
 //!
 //! Bytes are read into one bounded buffer, as many as the transport has (several records per
 //! syscall), and each record is unsealed where it lies. Plaintext is handed out from there with a
-//! single copy into the caller's buffer, or lent in place (`AsyncBufRead`) with none. Only bytes the sealer authenticated are ever handed out;
-//! the first failure is sticky. The buffer never grows beyond the sealer's largest record, and a
-//! record that announces more is refused from its header before anything is allocated.
+//! single copy into the caller's buffer, or lent in place (`AsyncBufRead`) with none. Only
+//! bytes the sealer authenticated are ever handed out; the first failure is sticky. The buffer
+//! never grows beyond the sealer's largest record, and a record that announces more is refused
+//! from its header before anything is allocated.
 
 use std::io;
 use std::ops::Range;
