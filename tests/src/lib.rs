@@ -187,6 +187,10 @@ pub mod peer {
     /// socket cannot take it between this check and the peer's bind. A port is handed out once
     /// per process: tests run in parallel, and two peers told the same port would have one of
     /// them fail to bind and its client talk to the other's peer.
+    ///
+    /// Another process can still bind it between this check and the peer's bind: a peer that
+    /// can listen on port 0 is better started so and found with [`listening_port`]; one that
+    /// cannot must be retried on another port when its bind fails.
     pub fn free_port() -> u16 {
         static HANDED_OUT: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
         let mut handed_out = HANDED_OUT.lock().unwrap_or_else(|e| e.into_inner());
@@ -234,6 +238,61 @@ pub mod peer {
             .expect("javac runs");
         assert!(status.success(), "javac failed on {}", source.display());
         Some(out)
+    }
+
+    /// The TCP port the process `pid` listens on, once it does (at most 10 s): for a peer told
+    /// to listen on port 0, so that no port is chosen by us and then lost to someone else before
+    /// the peer binds it. Read from `/proc`: the listening sockets of the peer's network
+    /// namespace (`/proc/PID/net/tcp`, `tcp6`) whose inodes are among the peer's open files.
+    /// `None` if the process exits first.
+    pub async fn listening_port(pid: u32) -> Option<u16> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let proc = PathBuf::from(format!("/proc/{pid}"));
+            if !proc.exists() {
+                return None;
+            }
+            if let Some(port) = listening_port_now(&proc) {
+                return Some(port);
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "process {pid} did not listen within 10 s"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    fn listening_port_now(proc: &std::path::Path) -> Option<u16> {
+        // "socket:[12345]" for each open socket.
+        let inodes: Vec<String> = std::fs::read_dir(proc.join("fd"))
+            .ok()?
+            .filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
+            .filter_map(|target| {
+                let target = target.to_str()?;
+                Some(
+                    target
+                        .strip_prefix("socket:[")?
+                        .strip_suffix(']')?
+                        .to_owned(),
+                )
+            })
+            .collect();
+        for table in ["tcp", "tcp6"] {
+            let Ok(text) = std::fs::read_to_string(proc.join("net").join(table)) else {
+                continue;
+            };
+            // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid
+            // timeout inode ...; st 0A is LISTEN, the port is the hex after the colon.
+            for line in text.lines().skip(1) {
+                let fields: Vec<&str> = line.split_whitespace().collect();
+                if fields.len() > 9 && fields[3] == "0A" && inodes.iter().any(|i| i == fields[9]) {
+                    let port = fields[1].rsplit(':').next()?;
+                    return u16::from_str_radix(port, 16).ok();
+                }
+            }
+        }
+        None
     }
 
     /// Connect to 127.0.0.1:`port` once a peer listens there (at most 10 s).

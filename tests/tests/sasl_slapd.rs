@@ -26,24 +26,39 @@ struct Slapd {
 impl Slapd {
     /// A slapd forcing at least `minssf` (0: no layer required). `None` when the packages are
     /// missing outside CI; under `CI=true` that fails the test.
+    ///
+    /// slapd cannot be told to pick its own port and report it, so it is given a free one; if
+    /// another process takes that port before slapd binds it, slapd fails to bind and is
+    /// started again on another.
     fn start(minssf: u32) -> Option<Slapd> {
         peer::require("ldapsearch")?;
-        let port = peer::free_port();
-        let dir =
-            std::env::temp_dir().join(format!("sealstream-slapd-{}-{port}", std::process::id()));
-        let out = Command::new(SCRIPT)
-            .args(["start".as_ref(), dir.as_os_str()])
-            .args([port.to_string(), minssf.to_string()])
-            .output()
-            .expect("tests/peers/slapd.sh runs");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        if out.status.code() == Some(MISSING_PACKAGES) {
-            assert!(std::env::var("CI").as_deref() != Ok("true"), "{stderr}");
-            eprintln!("skipping: {stderr}");
-            return None;
+        for attempt in 1.. {
+            let port = peer::free_port();
+            let dir = std::env::temp_dir()
+                .join(format!("sealstream-slapd-{}-{port}", std::process::id()));
+            let out = Command::new(SCRIPT)
+                .args(["start".as_ref(), dir.as_os_str()])
+                .args([port.to_string(), minssf.to_string()])
+                .output()
+                .expect("tests/peers/slapd.sh runs");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            if out.status.code() == Some(MISSING_PACKAGES) {
+                assert!(std::env::var("CI").as_deref() != Ok("true"), "{stderr}");
+                eprintln!("skipping: {stderr}");
+                return None;
+            }
+            if out.status.success() {
+                return Some(Slapd { dir, port });
+            }
+            let lost_the_port = stderr.contains("already in use");
+            assert!(
+                lost_the_port && attempt < 5,
+                "slapd did not start (attempt {attempt}): {stderr}"
+            );
+            eprintln!("port {port} was taken before slapd bound it; trying another");
+            let _ = std::fs::remove_dir_all(&dir);
         }
-        assert!(out.status.success(), "slapd did not start: {stderr}");
-        Some(Slapd { dir, port })
+        unreachable!("the loop returns or fails")
     }
 
     fn url(&self) -> String {

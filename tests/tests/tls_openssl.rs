@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use sealstream_interop::peer::{connect_when_listening, free_port, require};
+use sealstream_interop::peer::{connect_when_listening, listening_port, require};
 use sealstream_interop::{pattern, tls};
 use sealstream_tls::rustls::HandshakeKind;
 use sealstream_tls::{ChannelBinding, TlsAcceptor, TlsConnector};
@@ -44,10 +44,11 @@ fn version_args(tls13: bool, suite: &str) -> Vec<String> {
 
 /// The identity as PEM files in a fresh directory.
 fn pem_files(id: &tls::Identity) -> (PathBuf, PathBuf) {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let dir = std::env::temp_dir().join(format!(
         "sealstream-openssl-{}-{}",
         std::process::id(),
-        free_port()
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     ));
     std::fs::create_dir_all(&dir).unwrap();
     let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
@@ -56,10 +57,11 @@ fn pem_files(id: &tls::Identity) -> (PathBuf, PathBuf) {
     (cert, key)
 }
 
-/// `openssl s_server` arguments: listen on 127.0.0.1:`port` with `cert` and `key` for
-/// `naccept` connections; `quiet` relays data only (no session report, no commands).
-fn s_server_args(port: u16, cert: &Path, key: &Path, naccept: u32, quiet: bool) -> Vec<String> {
-    let mut args: Vec<String> = ["s_server", "-accept", &format!("127.0.0.1:{port}")]
+/// `openssl s_server` arguments: listen on a port of its own choosing on 127.0.0.1 (see
+/// [`server_port`]) with `cert` and `key` for `naccept` connections; `quiet` relays data only
+/// (no session report, no commands).
+fn s_server_args(cert: &Path, key: &Path, naccept: u32, quiet: bool) -> Vec<String> {
+    let mut args: Vec<String> = ["s_server", "-accept", "127.0.0.1:0"]
         .map(String::from)
         .to_vec();
     if quiet {
@@ -69,6 +71,22 @@ fn s_server_args(port: u16, cert: &Path, key: &Path, naccept: u32, quiet: bool) 
     args.extend(["-cert".into(), cert.display().to_string()]);
     args.extend(["-key".into(), key.display().to_string()]);
     args
+}
+
+/// The port an `s_server` started by [`s_server_args`] listens on: it chose the port itself, so
+/// no other process can hold it.
+async fn server_port(server: &mut Child) -> u16 {
+    let pid = server.id().expect("s_server is running");
+    match listening_port(pid).await {
+        Some(port) => port,
+        None => {
+            let mut stderr = String::new();
+            if let Some(mut err) = server.stderr.take() {
+                err.read_to_string(&mut stderr).await.ok();
+            }
+            panic!("s_server exited before it listened: {stderr}")
+        }
+    }
 }
 
 fn spawn(openssl: &Path, args: &[String]) -> Child {
@@ -131,10 +149,10 @@ async fn our_client_with_openssl_s_server() {
     let (cert, key) = pem_files(&id);
     for tls13 in [true, false] {
         for (suite, name) in tls::suites(tls13).into_iter().zip(openssl_suites(tls13)) {
-            let port = free_port();
-            let mut args = s_server_args(port, &cert, &key, 1, true);
+            let mut args = s_server_args(&cert, &key, 1, true);
             args.extend(version_args(tls13, name));
             let mut server = spawn(&openssl, &args);
+            let port = server_port(&mut server).await;
             let tcp = connect_when_listening(port).await;
             let client = TlsConnector::new(tls::client(&id, tls13, Some(suite)))
                 .connect(tls::localhost(), tcp)
@@ -209,11 +227,11 @@ async fn key_update_from_openssl_mid_transfer() {
     };
     let id = tls::identity();
     let (cert, key) = pem_files(&id);
-    let port = free_port();
     // Without -quiet, s_server reads commands from stdin: "K" sends a KeyUpdate asking for ours.
-    let mut args = s_server_args(port, &cert, &key, 1, false);
+    let mut args = s_server_args(&cert, &key, 1, false);
     args.push("-tls1_3".into());
     let mut server = spawn(&openssl, &args);
+    let port = server_port(&mut server).await;
     let tcp = connect_when_listening(port).await;
     let client = match TlsConnector::new(tls::client(&id, true, None))
         .connect(tls::localhost(), tcp)
@@ -239,14 +257,22 @@ async fn key_update_from_openssl_mid_transfer() {
     r.read_exact(&mut got).await.unwrap();
     assert_eq!(&got, b"before the update\n");
 
+    // s_server takes a stdin read as a command only when it holds nothing else, so the next
+    // line goes out only once its KeyUpdate has reached our read half (which then queues the
+    // answer for our write half), never in the same read as "K".
     stdin.write_all(b"K\n").await.unwrap();
     stdin.flush().await.unwrap();
-    // Give openssl time to send its KeyUpdate, then data under its new key.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    let reader = tokio::spawn(async move {
+        let mut got = vec![0u8; 17];
+        r.read_exact(&mut got).await.unwrap();
+        (r, got)
+    });
+    tokio::time::timeout(Duration::from_secs(10), w.pending_control())
+        .await
+        .expect("openssl's KeyUpdate reaches our read half");
     stdin.write_all(b"after the update\n").await.unwrap();
     stdin.flush().await.unwrap();
-    let mut got = vec![0u8; 17];
-    r.read_exact(&mut got).await.unwrap();
+    let (r, got) = reader.await.unwrap();
     assert_eq!(&got, b"after the update\n");
     assert_eq!(r.unseal_half().key_updates_received(), 1);
 
@@ -326,11 +352,11 @@ async fn tls_exporter_matches_openssl_both_ways() {
     let (cert, key) = pem_files(&id);
     for (suite, name) in tls::suites(true).into_iter().zip(openssl_suites(true)) {
         // Our client, s_server (which reports the exporter when not -quiet).
-        let port = free_port();
-        let mut args = s_server_args(port, &cert, &key, 1, false);
+        let mut args = s_server_args(&cert, &key, 1, false);
         args.extend(version_args(true, name));
         args.extend(exporter_args());
         let mut server = spawn(&openssl, &args);
+        let port = server_port(&mut server).await;
         let tcp = connect_when_listening(port).await;
         let ours = TlsConnector::new(tls::client(&id, true, Some(suite)))
             .connect(tls::localhost(), tcp)
@@ -472,10 +498,10 @@ async fn our_client_resumes_with_openssl_s_server() {
     let id = tls::identity();
     let (cert, key) = pem_files(&id);
     for tls13 in [true, false] {
-        let port = free_port();
-        let mut args = s_server_args(port, &cert, &key, 2, true);
+        let mut args = s_server_args(&cert, &key, 2, true);
         args.push(if tls13 { "-tls1_3" } else { "-tls1_2" }.into());
         let mut server = spawn(&openssl, &args);
+        let port = server_port(&mut server).await;
         let connector = TlsConnector::new(tls::client(&id, tls13, None));
         for round in 0..2 {
             let tcp = connect_when_listening(port).await;
@@ -586,10 +612,10 @@ async fn openssl_follows_our_renewed_keys() {
     };
     let id = tls::identity();
     let (cert, key) = pem_files(&id);
-    let port = free_port();
-    let mut args = s_server_args(port, &cert, &key, 1, true);
+    let mut args = s_server_args(&cert, &key, 1, true);
     args.push("-tls1_3".into());
     let mut server = spawn(&openssl, &args);
+    let port = server_port(&mut server).await;
     let tcp = connect_when_listening(port).await;
     let ours = TlsConnector::new(tls::client(&id, true, None))
         .renew_keys_after(64)

@@ -153,7 +153,8 @@ async fn key_updates_both_ways_with_tokio_rustls() {
     // Our own update, asking the server to update as well.
     w.queue_control(Control::KeyUpdate {
         update_requested: true,
-    });
+    })
+    .unwrap();
     w.write_all(b"second, under new keys").await.unwrap();
     w.shutdown().await.unwrap();
     assert_eq!(server.await.unwrap(), b"second, under new keys");

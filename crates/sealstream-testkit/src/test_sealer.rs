@@ -206,6 +206,13 @@ impl Seal for TestSeal {
         true
     }
 
+    fn supports_control(&self, control: &Control) -> bool {
+        matches!(
+            control,
+            Control::Close | Control::Alert(_) | Control::KeyUpdate { .. }
+        )
+    }
+
     fn release_idle(&mut self) {
         self.idle_releases += 1;
     }

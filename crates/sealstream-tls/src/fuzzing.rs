@@ -1,11 +1,13 @@
 //! Entry points for cargo-fuzz (`fuzz/`); not part of the API.
 //!
 //! `tls_unseal` builds both halves of a TLS record layer from fixed keys for one of four
-//! framings (TLS 1.3 and 1.2, AES-256-GCM and ChaCha20-Poly1305), lets the input write a
-//! wire of raw bytes and of records sealed by our own seal half (so fuzzing reaches the
-//! parsing behind the AEAD: alerts, KeyUpdates and the key ratchet, post-handshake messages
-//! split across records, content types), and unseals that wire to its end. Unsealing must never panic and every outcome
-//! must lie inside its input.
+//! framings (TLS 1.3 and 1.2, AES-256-GCM and ChaCha20-Poly1305), as a client or a server
+//! (the first input byte chooses: framing in its two low bits, server in the third), lets the
+//! input write a wire of raw bytes and of records sealed by our own seal half (so fuzzing
+//! reaches the parsing behind the AEAD: alerts, KeyUpdates and the key ratchet, post-handshake
+//! messages split across records and packed into one, renegotiation requests to either side,
+//! content types), and unseals that wire to its end. Unsealing must never panic and every
+//! outcome must lie inside its input.
 
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -57,7 +59,10 @@ fn halves(which: u8) -> (TlsSeal, TlsUnseal) {
         alpn: None,
         peer_certificates: Box::default(),
         server_name: None,
-        bindings: Bindings::default(),
+        bindings: Bindings {
+            is_server: which & 4 != 0,
+            ..Bindings::default()
+        },
     });
     // Both halves start from the same keys, so the unseal half opens what the seal half
     // sealed, KeyUpdates included (TLS 1.3 ratchets a fixed traffic secret). Deriving them

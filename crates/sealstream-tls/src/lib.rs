@@ -101,9 +101,6 @@ impl Sealer for Tls {
 /// A TLS-sealed stream.
 pub type TlsStream<T> = SealedStream<T, Tls>;
 
-/// How long a handshake may take by default before it fails with `TimedOut`.
-pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// The user's client config with what the hand-over needs: secret extraction, and a key log
 /// that also reports the exporter secret for channel bindings (the user's key log still sees
 /// everything).
@@ -133,7 +130,8 @@ fn server_config(config: &ServerConfig) -> Arc<ServerConfig> {
 /// Settings shared by the connector and the acceptor.
 #[derive(Clone, Copy, Debug)]
 struct Settings {
-    timeout: Duration,
+    /// No timer unless asked for: the runtime may have none (see `handshake_timeout`).
+    timeout: Option<Duration>,
     renew_keys_after: Option<u64>,
     /// Whether a TLS 1.3 client keeps what stores session tickets after the handshake.
     store_tickets: bool,
@@ -142,7 +140,7 @@ struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self {
-            timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+            timeout: None,
             renew_keys_after: None,
             store_tickets: true,
         }
@@ -160,17 +158,22 @@ where
     T: AsyncRead + AsyncWrite + Unpin,
     C: handshake::Unbuffered,
 {
-    let timeout = settings.timeout;
-    let done = tokio::time::timeout(timeout, handshake::handshake(conn, &mut io, server_name))
-        .await
-        .map_err(|_| {
-            io::Error::new(
-                io::ErrorKind::TimedOut,
-                format!("TLS handshake did not finish within {timeout:?}"),
-            )
-        })??;
+    let handshake = handshake::handshake(conn, &mut io, server_name);
+    let done = match settings.timeout {
+        Some(timeout) => tokio::time::timeout(timeout, handshake)
+            .await
+            .map_err(|_| {
+                io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("TLS handshake did not finish within {timeout:?}"),
+                )
+            })??,
+        None => handshake.await?,
+    };
+    // Under the caller's span if the builder has one, else a root span of its own.
+    let parent = builder.get_span().and_then(|span| span.id());
     let span = tracing::debug_span!(
-        parent: None,
+        parent: parent,
         "tls",
         version = ?done.info.version,
         suite = ?done.info.suite.suite(),
@@ -210,9 +213,15 @@ impl TlsConnector {
         }
     }
 
-    /// Fail handshakes that take longer than `timeout` with `TimedOut` (default 10 s).
-    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
-        self.settings.timeout = timeout;
+    /// Fail handshakes that take longer than `timeout` with `TimedOut` (`None`, the default,
+    /// waits as long as the peer does, like tokio-rustls).
+    ///
+    /// A timeout needs a tokio runtime with its timer enabled (`Builder::enable_time`, or
+    /// `enable_all`); on a runtime without one, tokio panics when the handshake starts. A
+    /// server facing untrusted clients should set one, or wrap the handshake in a timeout of
+    /// its own: a client that opens a connection and sends nothing otherwise holds it open.
+    pub fn handshake_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.settings.timeout = timeout.into();
         self
     }
 
@@ -255,7 +264,9 @@ impl TlsConnector {
             .await
     }
 
-    /// [`connect`](Self::connect) with stream settings (buffer sizes, end-of-stream policy).
+    /// [`connect`](Self::connect) with stream settings (buffer sizes, end-of-stream policy). A
+    /// span set on the builder becomes the parent of the stream's `tls` span, which records the
+    /// version, suite and ALPN.
     pub async fn connect_with<T>(
         &self,
         server_name: ServerName<'static>,
@@ -290,9 +301,15 @@ impl TlsAcceptor {
         }
     }
 
-    /// Fail handshakes that take longer than `timeout` with `TimedOut` (default 10 s).
-    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
-        self.settings.timeout = timeout;
+    /// Fail handshakes that take longer than `timeout` with `TimedOut` (`None`, the default,
+    /// waits as long as the peer does, like tokio-rustls).
+    ///
+    /// A timeout needs a tokio runtime with its timer enabled (`Builder::enable_time`, or
+    /// `enable_all`); on a runtime without one, tokio panics when the handshake starts. A
+    /// server facing untrusted clients should set one, or wrap the handshake in a timeout of
+    /// its own: a client that opens a connection and sends nothing otherwise holds it open.
+    pub fn handshake_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.settings.timeout = timeout.into();
         self
     }
 
@@ -314,7 +331,8 @@ impl TlsAcceptor {
         self.accept_with(io, StreamBuilder::new()).await
     }
 
-    /// [`accept`](Self::accept) with stream settings.
+    /// [`accept`](Self::accept) with stream settings; a span set on the builder becomes the
+    /// parent of the stream's `tls` span, as with [`TlsConnector::connect_with`].
     pub async fn accept_with<T>(&self, io: T, builder: StreamBuilder) -> io::Result<TlsStream<T>>
     where
         T: AsyncRead + AsyncWrite + Unpin,

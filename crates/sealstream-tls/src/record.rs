@@ -19,17 +19,20 @@ use crate::info::TlsInfo;
 use crate::key_schedule::{DirectionKeys, TrafficSecret};
 use crate::tickets::{Direction, Tickets};
 
+mod post_handshake;
+
+#[cfg(test)]
+use post_handshake::{
+    CLIENT_HELLO, HELLO_REQUEST, MAX_HANDSHAKE_MESSAGE, MAX_KEY_UPDATES_IN_A_ROW,
+    NEW_SESSION_TICKET,
+};
+use post_handshake::{KEY_UPDATE, Partial};
+
 /// Content types (RFC 8446 §5.1).
 const CHANGE_CIPHER_SPEC: u8 = 20;
 const ALERT: u8 = 21;
 const HANDSHAKE: u8 = 22;
 const APPLICATION_DATA: u8 = 23;
-
-/// Handshake message types that may follow the handshake.
-const HELLO_REQUEST: u8 = 0;
-const CLIENT_HELLO: u8 = 1;
-const NEW_SESSION_TICKET: u8 = 4;
-const KEY_UPDATE: u8 = 24;
 
 /// "The length MUST NOT exceed 2^14 bytes" for plaintext (RFC 8446 §5.1).
 pub const MAX_PLAINTEXT: usize = 16 * 1024;
@@ -37,11 +40,10 @@ pub const MAX_PLAINTEXT: usize = 16 * 1024;
 /// TLS 1.2 allows 2^14 + 2048 (RFC 5246 §6.2.3).
 const MAX_CIPHERTEXT_TLS13: usize = MAX_PLAINTEXT + 256;
 const MAX_CIPHERTEXT_TLS12: usize = MAX_PLAINTEXT + 2048;
-/// The largest post-handshake message we reassemble (session tickets are a few hundred bytes).
-const MAX_HANDSHAKE_MESSAGE: usize = 64 * 1024;
-/// rustls refuses more than 32 KeyUpdates without application data between them and more than
-/// 4 warning alerts in a row; so do we.
-const MAX_KEY_UPDATES_IN_A_ROW: u32 = 32;
+/// Warning alerts accepted in a row, with no application data between them. BoringSSL's
+/// `kMaxWarningAlerts` is 4 in a row; rustls allows 4 in a connection's life. A warning costs
+/// the receiver no more than a data record of the same size, so the count only stops a peer
+/// that sends nothing else.
 const MAX_WARNINGS_IN_A_ROW: u32 = 4;
 
 /// The record version field: always 0x0303 after the handshake.
@@ -59,50 +61,6 @@ fn tls12_aad(seq: u64, ty: u8, plaintext_len: usize) -> [u8; 13] {
     aad[8..11].copy_from_slice(&[ty, VERSION[0], VERSION[1]]);
     aad[11..].copy_from_slice(&(plaintext_len as u16).to_be_bytes());
     aad
-}
-
-/// Check the shape of a NewSessionTicket that is not stored (RFC 8446 §4.6.1):
-///
-/// ```text
-/// struct {
-///     uint32 ticket_lifetime;
-///     uint32 ticket_age_add;
-///     opaque ticket_nonce<0..255>;
-///     opaque ticket<1..2^16-1>;
-///     Extension extensions<0..2^16-2>;
-/// } NewSessionTicket;
-/// ```
-fn check_new_session_ticket(body: &[u8]) -> Result<(), Error> {
-    let malformed = || Error::illegal_message("malformed NewSessionTicket (decode_error)");
-    let rest = body.get(8..).ok_or_else(malformed)?;
-    let (&nonce_len, rest) = rest.split_first().ok_or_else(malformed)?;
-    let rest = rest.get(usize::from(nonce_len)..).ok_or_else(malformed)?;
-    let (ticket_len, rest) = rest.split_first_chunk::<2>().ok_or_else(malformed)?;
-    let ticket_len = usize::from(u16::from_be_bytes(*ticket_len));
-    if ticket_len == 0 {
-        return Err(malformed());
-    }
-    let rest = rest.get(ticket_len..).ok_or_else(malformed)?;
-    let (extensions_len, mut extensions) = rest.split_first_chunk::<2>().ok_or_else(malformed)?;
-    let extensions_len = u16::from_be_bytes(*extensions_len);
-    if extensions_len == u16::MAX || usize::from(extensions_len) != extensions.len() {
-        return Err(malformed());
-    }
-    // struct { ExtensionType extension_type; opaque extension_data<0..2^16-1>; } Extension;
-    // RFC 8446 §4.2: "There MUST NOT be more than one extension of the same type in a given
-    // extension block."
-    let mut types = Vec::new();
-    while let Some((header, after)) = extensions.split_first_chunk::<4>() {
-        types.push(u16::from_be_bytes([header[0], header[1]]));
-        let len = usize::from(u16::from_be_bytes([header[2], header[3]]));
-        extensions = after.get(len..).ok_or_else(malformed)?;
-    }
-    // Sorted, not searched per extension: a block may hold some 16,000 of them.
-    types.sort_unstable();
-    if !extensions.is_empty() || types.windows(2).any(|pair| pair[0] == pair[1]) {
-        return Err(malformed());
-    }
-    Ok(())
 }
 
 /// A KeyUpdate on a record layer without a TLS 1.3 traffic secret (cannot happen after a real
@@ -380,6 +338,15 @@ impl Seal for TlsSeal {
         qop == Qop::Default
     }
 
+    /// Close and alerts always; a KeyUpdate only on TLS 1.3 (TLS 1.2 has none).
+    fn supports_control(&self, control: &Control) -> bool {
+        match control {
+            Control::Close | Control::Alert(_) => true,
+            Control::KeyUpdate { .. } => self.info.is_tls13(),
+            _ => false,
+        }
+    }
+
     /// Before the key reaches its limit: RFC 8446 §5.5 "Implementations SHOULD NOT [...] exceed
     /// the limits [...]; to avoid this, they SHOULD update the keys", which TLS 1.3 does with a
     /// KeyUpdate. TLS 1.2 cannot renew keys; like rustls, it closes the connection instead.
@@ -415,11 +382,12 @@ pub struct TlsUnseal {
     /// Where a TLS 1.3 client stores session tickets.
     tickets: Option<Tickets>,
     info: Arc<TlsInfo>,
-    /// Post-handshake handshake bytes not yet a whole message (almost always none, so a boxed
-    /// slice rather than a `Vec`: 8 bytes less in every read half).
-    handshake: Option<Box<[u8]>>,
+    /// A post-handshake message not yet whole (almost always none).
+    handshake: Option<Partial>,
     key_updates_in_a_row: u32,
     warnings_in_a_row: u32,
+    /// TLS 1.2: a renegotiation request was refused once; the next one is fatal.
+    renegotiation_refused: bool,
     /// The alert to send for the error just returned.
     fatal: Option<u8>,
     /// KeyUpdates received.
@@ -439,6 +407,7 @@ impl TlsUnseal {
             handshake: None,
             key_updates_in_a_row: 0,
             warnings_in_a_row: 0,
+            renegotiation_refused: false,
             fatal: None,
             key_updates: 0,
             tickets_stored: 0,
@@ -482,8 +451,9 @@ impl TlsUnseal {
         match self.cipher.framing() {
             Framing::Tls13 => {
                 // RFC 8446 §5.2: "opaque_type: The outer opaque_type field of a TLSCiphertext
-                // record is always set to the value 23 (application_data)". The AAD does not
-                // cover it, so it is checked here.
+                // record is always set to the value 23 (application_data)". The additional data
+                // is the whole header, outer type included, so a changed type fails the tag
+                // anyway; refusing it here costs no decryption.
                 if outer != APPLICATION_DATA {
                     return Err(self.fail(
                         alert::UNEXPECTED_MESSAGE,
@@ -496,6 +466,19 @@ impl TlsUnseal {
                     return Err(self.fail(
                         alert::DECODE_ERROR,
                         Error::illegal_message("TLS 1.3 record too short"),
+                    ));
+                }
+                // RFC 8446 §5.4: "the full encoded TLSInnerPlaintext MUST NOT exceed 2^14 + 1
+                // octets"; §5.2: a record that decrypts to more is record_overflow. The
+                // ciphertext's length says so before anything is decrypted.
+                if len - TAG_LEN > MAX_PLAINTEXT + 1 {
+                    return Err(self.fail(
+                        alert::RECORD_OVERFLOW,
+                        Error::illegal_message(format!(
+                            "TLS 1.3 record with {} bytes of inner plaintext, above 2^14 + 1 \
+                             (record_overflow)",
+                            len - TAG_LEN
+                        )),
                     ));
                 }
                 let plain = self
@@ -527,6 +510,18 @@ impl TlsUnseal {
                     ));
                 }
                 let plaintext_len = total - start - TAG_LEN;
+                // RFC 5246 §6.2.1: "The length MUST NOT exceed 2^14"; §6.2.3 and §7.2.2: a
+                // record that decrypts to more is record_overflow. With an AEAD the plaintext's
+                // length is known before decrypting.
+                if plaintext_len > MAX_PLAINTEXT {
+                    return Err(self.fail(
+                        alert::RECORD_OVERFLOW,
+                        Error::illegal_message(format!(
+                            "TLS 1.2 record with {plaintext_len} bytes of plaintext, above 2^14 \
+                             (record_overflow)"
+                        )),
+                    ));
+                }
                 let nonce = if explicit {
                     self.cipher.explicit_nonce(&input[HEADER_LEN..start])
                 } else {
@@ -577,138 +572,6 @@ impl TlsUnseal {
             alert::name(description)
         )))
     }
-
-    fn on_handshake(&mut self, content: &[u8], consumed: usize) -> Result<Unsealed, Error> {
-        let mut pending = self.handshake.take().map(Vec::from).unwrap_or_default();
-        if pending.len() + content.len() > MAX_HANDSHAKE_MESSAGE {
-            return Err(self.fail(
-                alert::UNEXPECTED_MESSAGE,
-                Error::illegal_message("post-handshake message too large"),
-            ));
-        }
-        pending.extend_from_slice(content);
-        let mut respond = None;
-        while let Some(&[ty, a, b, c]) = pending.first_chunk::<4>() {
-            let len = u32::from_be_bytes([0, a, b, c]) as usize;
-            if pending.len() < 4 + len {
-                break;
-            }
-            let body: Vec<u8> = pending[4..4 + len].to_vec();
-            pending.drain(..4 + len);
-            let rest_in_record = !pending.is_empty();
-            respond = self
-                .on_handshake_message(ty, &body, rest_in_record)?
-                .or(respond);
-        }
-        if !pending.is_empty() {
-            self.handshake = Some(pending.into_boxed_slice());
-        }
-        Ok(match respond {
-            Some(control) => Unsealed::Respond { consumed, control },
-            None => Unsealed::Consumed { consumed },
-        })
-    }
-
-    fn on_handshake_message(
-        &mut self,
-        ty: u8,
-        body: &[u8],
-        more_follows: bool,
-    ) -> Result<Option<Control>, Error> {
-        let tls13 = self.info.is_tls13();
-        match ty {
-            NEW_SESSION_TICKET if tls13 => {
-                if self.info.bindings.is_server {
-                    // RFC 8446 §4.6.1: only "the server MAY send a NewSessionTicket message".
-                    return Err(self.fail(
-                        alert::UNEXPECTED_MESSAGE,
-                        Error::illegal_message("a client sent a NewSessionTicket"),
-                    ));
-                }
-                match self.tickets.as_ref() {
-                    Some(tickets) => {
-                        tickets
-                            .store(body)
-                            .map_err(|e| self.fail(alert::DECODE_ERROR, e))?;
-                        self.tickets_stored += 1;
-                        tracing::debug!("stored a session ticket");
-                    }
-                    None => {
-                        check_new_session_ticket(body)
-                            .map_err(|e| self.fail(alert::DECODE_ERROR, e))?;
-                        tracing::debug!("dropped a session ticket (tickets are not stored)");
-                    }
-                }
-                Ok(None)
-            }
-            KEY_UPDATE if tls13 => {
-                // RFC 8446 §5.1: handshake messages "MUST NOT span key changes ... if a
-                // KeyUpdate is not at the end of a record, unexpected_message".
-                if more_follows {
-                    return Err(self.fail(
-                        alert::UNEXPECTED_MESSAGE,
-                        Error::illegal_message("KeyUpdate not at the end of its record"),
-                    ));
-                }
-                let requested = match body {
-                    [0] => false,
-                    [1] => true,
-                    [_] => {
-                        return Err(self.fail(
-                            alert::ILLEGAL_PARAMETER,
-                            Error::illegal_message("KeyUpdate with an invalid request value"),
-                        ));
-                    }
-                    _ => {
-                        return Err(self.fail(
-                            alert::DECODE_ERROR,
-                            Error::illegal_message("KeyUpdate of the wrong length"),
-                        ));
-                    }
-                };
-                self.key_updates_in_a_row += 1;
-                if self.key_updates_in_a_row > MAX_KEY_UPDATES_IN_A_ROW {
-                    return Err(self.fail(
-                        alert::UNEXPECTED_MESSAGE,
-                        Error::illegal_message("too many KeyUpdates without data"),
-                    ));
-                }
-                let next = match self.secret.as_ref() {
-                    Some(secret) => secret.next(&self.cipher),
-                    None => Err(no_key_schedule()),
-                };
-                let (secret, cipher) = next.map_err(|e| self.fail(alert::INTERNAL_ERROR, e))?;
-                (self.secret, self.cipher) = (Some(secret), cipher);
-                if let Some(tickets) = &self.tickets {
-                    tickets
-                        .follow(Direction::Receiving)
-                        .map_err(|e| self.fail(alert::INTERNAL_ERROR, e))?;
-                }
-                self.seq = 0;
-                self.key_updates += 1;
-                tracing::debug!(requested, "received KeyUpdate; receiving key ratcheted");
-                // "If the request_update field is set to update_requested, then the receiver
-                // MUST send a KeyUpdate of its own with request_update set to
-                // update_not_requested prior to sending its next Application Data record."
-                Ok(requested.then_some(Control::KeyUpdate {
-                    update_requested: false,
-                }))
-            }
-            // RFC 5746 §4.2/§4.4: we never renegotiate; a HelloRequest (to a client) or a
-            // ClientHello (to a server) gets a no_renegotiation warning.
-            HELLO_REQUEST | CLIENT_HELLO if !tls13 => {
-                tracing::debug!(ty, "refused TLS 1.2 renegotiation");
-                Ok(Some(Control::Alert(AlertCode {
-                    level: AlertCode::WARNING,
-                    description: alert::NO_RENEGOTIATION,
-                })))
-            }
-            _ => Err(self.fail(
-                alert::UNEXPECTED_MESSAGE,
-                Error::illegal_message(format!("unexpected post-handshake message of type {ty}")),
-            )),
-        }
-    }
 }
 
 impl Unseal for TlsUnseal {
@@ -733,7 +596,10 @@ impl Unseal for TlsUnseal {
                 )),
             ));
         }
-        if hdr[1..3] != VERSION {
+        // RFC 8446 §5.1: legacy_record_version "MUST be ignored for all purposes" in TLS 1.3
+        // (the AEAD still authenticates it as part of the header). TLS 1.2 records carry the
+        // negotiated version, which its additional data covers too.
+        if !self.info.is_tls13() && hdr[1..3] != VERSION {
             return Err(self.fail(
                 alert::DECODE_ERROR,
                 Error::illegal_message(format!(
@@ -757,21 +623,19 @@ impl Unseal for TlsUnseal {
         }
         match ty {
             APPLICATION_DATA => {
-                self.key_updates_in_a_row = 0;
-                self.warnings_in_a_row = 0;
+                // Empty records are allowed (RFC 8446 §5.1), but only data resets the counts:
+                // a peer cannot buy another 32 KeyUpdates with 22 bytes of nothing.
+                if !content.is_empty() {
+                    self.key_updates_in_a_row = 0;
+                    self.warnings_in_a_row = 0;
+                }
                 Ok(Unsealed::Data {
                     plaintext: content,
                     consumed: total,
                 })
             }
-            ALERT => {
-                let content = input[content].to_vec();
-                self.on_alert(&content, total)
-            }
-            HANDSHAKE if !content.is_empty() => {
-                let content = input[content].to_vec();
-                self.on_handshake(&content, total)
-            }
+            ALERT => self.on_alert(&input[content], total),
+            HANDSHAKE if !content.is_empty() => self.on_handshake(&input[content], total),
             CHANGE_CIPHER_SPEC => Err(self.fail(
                 alert::UNEXPECTED_MESSAGE,
                 Error::illegal_message("ChangeCipherSpec after the handshake"),

@@ -64,6 +64,14 @@ pub trait Seal: Send + 'static {
         }
     }
 
+    /// Whether [`seal_control`](Self::seal_control) can send `control`: the stream refuses the
+    /// others when they are queued, instead of failing the write half when it comes to them.
+    ///
+    /// The default accepts only [`Control::Close`], as the default `seal_control` does.
+    fn supports_control(&self, control: &Control) -> bool {
+        matches!(control, Control::Close)
+    }
+
     /// Whether [`seal`](Self::seal) accepts `qop`.
     fn supports_qop(&self, qop: Qop) -> bool {
         qop == Qop::Default

@@ -55,6 +55,10 @@ impl Seal for Counting {
         self.inner.seal_control(control, out)
     }
 
+    fn supports_control(&self, control: &Control) -> bool {
+        self.inner.supports_control(control)
+    }
+
     fn supports_qop(&self, qop: Qop) -> bool {
         self.inner.supports_qop(qop)
     }

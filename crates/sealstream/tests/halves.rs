@@ -56,6 +56,9 @@ impl Seal for MeetingSeal {
     fn seal_control(&mut self, c: &Control, out: &mut [u8]) -> Result<usize, Error> {
         self.0.seal_control(c, out)
     }
+    fn supports_control(&self, c: &Control) -> bool {
+        self.0.supports_control(c)
+    }
     fn sequence(&self) -> u64 {
         self.0.sequence()
     }
@@ -198,9 +201,11 @@ async fn key_update_request_is_answered_by_the_write_half() {
     let (mut reader, mut writer) = client.into_split_locked();
 
     // The server asks for a key update; its own key moves on after the request.
-    server.queue_control(Control::KeyUpdate {
-        update_requested: true,
-    });
+    server
+        .queue_control(Control::KeyUpdate {
+            update_requested: true,
+        })
+        .unwrap();
     server.write_all(b"new keys").await.unwrap();
     server.flush().await.unwrap();
 
@@ -240,9 +245,11 @@ async fn pending_control_wakes_an_idle_writer() {
         writer
     });
     tokio::task::yield_now().await;
-    server.queue_control(Control::KeyUpdate {
-        update_requested: true,
-    });
+    server
+        .queue_control(Control::KeyUpdate {
+            update_requested: true,
+        })
+        .unwrap();
     server.flush().await.unwrap();
     server.write_all(b"x").await.unwrap();
     server.flush().await.unwrap();
@@ -287,4 +294,52 @@ async fn a_failed_record_sends_the_fatal_alert_through_the_writer() {
             .contains(&AlertCode::fatal(BAD_RECORD_MAC).to_string()),
         "{err}"
     );
+}
+
+/// Whether the transport's far end has seen the end of our sending direction. A Unix socket's
+/// shutdown reaches the peer within the system call, so the answer does not depend on timing.
+fn peer_saw_end(peer: &tokio::net::UnixStream) -> bool {
+    let mut buf = [0u8; 4096];
+    loop {
+        match peer.try_read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return false,
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn dropping_a_write_half_closes_nothing_until_the_read_half_goes_too() {
+    // One behaviour for both ways of splitting: the dropped write half sends nothing and the
+    // transport stays open while the read half lives.
+    for locked in [false, true] {
+        let (a, peer) = tokio::net::UnixStream::pair().unwrap();
+        let (client, _) = pair(b"k", 1024);
+        let stream = sealstream::SealedStream::new(a, client);
+        let (read, mut write): (Box<dyn std::any::Any>, _) = if locked {
+            let (r, w) = stream.into_split_locked();
+            (
+                Box::new(r),
+                Box::new(w) as Box<dyn tokio::io::AsyncWrite + Unpin>,
+            )
+        } else {
+            let (r, w) = stream.into_split();
+            (
+                Box::new(r),
+                Box::new(w) as Box<dyn tokio::io::AsyncWrite + Unpin>,
+            )
+        };
+        write.write_all(b"sent").await.unwrap();
+        write.flush().await.unwrap();
+        drop(write);
+        assert!(
+            !peer_saw_end(&peer),
+            "dropping the write half closed the transport (locked: {locked})"
+        );
+        drop(read);
+        peer.readable().await.unwrap();
+        assert!(peer_saw_end(&peer), "locked: {locked}");
+    }
 }

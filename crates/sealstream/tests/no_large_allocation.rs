@@ -1,9 +1,10 @@
 //! An announced record length is checked before memory is set aside for it: a 4 GiB SASL frame
 //! header costs no allocation beyond the normal read buffer (which holds one record of our own
-//! maxbuf, up to `MAX_RECORD_SIZED_READ_BUFFER`).
+//! maxbuf, up to `MAX_RECORD_SIZED_READ_BUFFER`), and neither does a frame within our maxbuf
+//! whose bytes never come: the buffer grows only as they arrive.
 //!
-//! This test binary counts allocations with an instrumented global allocator, so it holds only
-//! this test.
+//! This test binary counts allocations with an instrumented global allocator, so its tests run
+//! one after the other under one lock.
 
 use sealstream::sasl::FramedUnseal;
 use sealstream::{Error, Status, StreamBuilder, Unseal};
@@ -14,8 +15,70 @@ use tokio::io::AsyncReadExt;
 #[global_allocator]
 static GLOBAL: &StatsAlloc<std::alloc::System> = &INSTRUMENTED_SYSTEM;
 
+/// Tests in this binary measure the whole process's allocations: one at a time.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+const MAXBUF: u32 = 16 * 1024 * 1024;
+
+/// A SASL layer over a scripted transport.
+type Layered = sealstream::SealedStream<
+    tokio::io::Join<std::io::Cursor<Vec<u8>>, Vec<u8>>,
+    (
+        sealstream::sasl::FramedSeal<sealstream_testkit::test_wrap::TestWrap>,
+        FramedUnseal<sealstream_testkit::test_wrap::TestUnwrap>,
+    ),
+>;
+
+/// A stream with our maxbuf of 16 MiB reading `wire`, then EOF.
+fn reading(wire: Vec<u8>) -> Layered {
+    let (_, unwrap) = direction(b"k");
+    let layer = FramedUnseal::new(unwrap, MAXBUF).unwrap();
+    let (wrap, _) = direction(b"k");
+    let seal = sealstream::sasl::FramedSeal::new(wrap, 65536).unwrap();
+    StreamBuilder::new().build(sealstream_testkit::mock_io::scripted(wire), (seal, layer))
+}
+
+/// Bytes allocated (and grown by reallocation) while `f` runs.
+fn allocated_by<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    let region = Region::new(GLOBAL);
+    let out = f();
+    let stats = region.change();
+    (
+        out,
+        stats.bytes_allocated + stats.bytes_reallocated.max(0) as usize,
+    )
+}
+
+#[test]
+fn a_frame_within_our_maxbuf_gets_memory_only_as_its_bytes_arrive() {
+    let _one = ONE_AT_A_TIME.lock().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    // The peer announces a frame of exactly our maxbuf and sends 100 bytes of it, or 300 KiB.
+    for sent in [100, 300 * 1024] {
+        let mut wire = MAXBUF.to_be_bytes().to_vec();
+        wire.extend(std::iter::repeat_n(0u8, sent));
+        let mut stream = reading(wire);
+        let (result, total) = allocated_by(|| rt.block_on(stream.read(&mut [0u8; 64])));
+        let err = result.unwrap_err();
+        assert_eq!(
+            Error::from_io(&err).unwrap().status(),
+            Status::IncompleteMessage,
+            "{err}"
+        );
+        // Before any of it arrived: the normal buffer. Then at most twice what arrived.
+        let bound = sealstream::stream::MAX_RECORD_SIZED_READ_BUFFER.max(2 * (sent + 4)) + 4096;
+        assert!(
+            total <= bound,
+            "{total} bytes allocated for a {MAXBUF}-byte frame of which {sent} bytes came"
+        );
+    }
+}
+
 #[test]
 fn oversized_frame_is_refused_before_allocation() {
+    let _one = ONE_AT_A_TIME.lock().unwrap();
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();

@@ -178,10 +178,12 @@ async fn write_after_shutdown_is_context_expired() {
 async fn warning_alert_is_consumed_and_data_continues() {
     let (a, b) = duplex(1 << 16);
     let (mut client, mut server) = connect(a, b, 1024);
-    client.queue_control(Control::Alert(sealstream::AlertCode {
-        level: sealstream::AlertCode::WARNING,
-        description: 90,
-    }));
+    client
+        .queue_control(Control::Alert(sealstream::AlertCode {
+            level: sealstream::AlertCode::WARNING,
+            description: 90,
+        }))
+        .unwrap();
     client.write_all(b"after the warning").await.unwrap();
     client.flush().await.unwrap();
     let mut got = vec![0u8; 17];
@@ -190,7 +192,7 @@ async fn warning_alert_is_consumed_and_data_continues() {
     assert_eq!(server.unseal_half().warnings, 1);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn idle_buffers_are_released() {
     let (a, b) = duplex(1 << 16);
     let (mut client, mut server) = connect(a, b, 16 * 1024);
@@ -204,7 +206,8 @@ async fn idle_buffers_are_released() {
     let mut got = vec![0u8; 40_000];
     server.read_exact(&mut got).await.unwrap();
     assert!(server.buffered_capacity().0 > 0);
-    // Nothing more to read: the read half parks and lets its buffer go.
+    // Nothing more to read: the read half parks and lets its buffer go. (Time is paused: the
+    // timeout fires as soon as the read is parked, whatever the machine is doing.)
     let mut one = [0u8; 1];
     let parked =
         tokio::time::timeout(std::time::Duration::from_millis(20), server.read(&mut one)).await;
@@ -289,7 +292,9 @@ async fn an_empty_leftover_holds_no_memory() {
     );
 }
 
-#[tokio::test]
+/// Time is paused on this test's runtime: the gaps between messages are exactly zero and the
+/// quiet spell exactly 40 ms, however slow the machine, so the counts below are exact.
+#[tokio::test(start_paused = true)]
 async fn each_direction_tells_its_sealer_when_it_goes_quiet_but_not_while_chatty() {
     use std::time::Duration;
     let (a, b) = duplex(64 * 1024);

@@ -80,6 +80,7 @@ pub(crate) async fn run(options: Options) -> Result<(), String> {
     let config = config::client(trust, &options.alpn)?;
     let tcp = connect_tcp(&options.addr).await?;
     let stream = TlsConnector::new(config)
+        .handshake_timeout(super::HANDSHAKE_TIMEOUT)
         .connect(server_name, tcp)
         .await
         .map_err(|e| super::handshake_error(&options.addr, &e))?;

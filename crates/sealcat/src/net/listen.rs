@@ -101,7 +101,8 @@ fn tls_acceptor(options: &Options) -> Result<(TlsAcceptor, String), String> {
     } else {
         "certificate"
     };
-    let acceptor = TlsAcceptor::new(config::server(identity, &options.alpn)?);
+    let acceptor = TlsAcceptor::new(config::server(identity, &options.alpn)?)
+        .handshake_timeout(super::HANDSHAKE_TIMEOUT);
     Ok((acceptor, format!("TLS, {kind} SHA-256 {fingerprint}")))
 }
 

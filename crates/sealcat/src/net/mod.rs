@@ -8,8 +8,14 @@ pub(crate) mod listen;
 pub(crate) mod relay;
 pub(crate) mod sasl;
 
+use std::time::Duration;
+
 use sealstream_tls::TlsInfo;
 use x509_parser::prelude::{FromDer, X509Certificate};
+
+/// How long `connect` and `listen` give a TLS handshake: a client that connects and says
+/// nothing holds a listener's connection no longer than this.
+pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// One line on what a handshake negotiated, for `-v`.
 pub(crate) fn describe(info: &TlsInfo) -> String {

@@ -25,8 +25,9 @@ pub enum EofPolicy {
 pub const DEFAULT_READ_BUFFER: usize = 64 * 1024;
 /// The largest read buffer sized to the sealer's largest record rather than to the configured
 /// read buffer: records above it (a SASL maxbuf of megabytes) grow the buffer only while one is
-/// being received. Whatever a peer announces, a stream allocates no more than this, or the
-/// configured read buffer if larger, before the record's bytes arrive.
+/// being received, and only as its bytes arrive (to at most twice what arrived). Whatever a
+/// peer announces, a stream allocates no more than this, or the configured read buffer if
+/// larger, before the record's bytes arrive.
 pub const MAX_RECORD_SIZED_READ_BUFFER: usize = 256 * 1024;
 /// Default size of the write buffer: several records coalesced per write syscall.
 pub const DEFAULT_WRITE_BUFFER: usize = 64 * 1024;
@@ -106,10 +107,17 @@ impl StreamBuilder {
     }
 
     /// The span the stream's events are recorded under (by default a new root span
-    /// `sealed_stream`). Sealer crates fill in peer, sealer and suite.
+    /// `sealed_stream`). Sealer crates that make a span of their own (with peer, suite and
+    /// mechanism) make it a child of this one.
     pub fn span(mut self, span: Span) -> Self {
         self.span = Some(span);
         self
+    }
+
+    /// The span set with [`span`](Self::span), if any: what a sealer crate's own span goes
+    /// under.
+    pub fn get_span(&self) -> Option<&Span> {
+        self.span.as_ref()
     }
 
     /// Bytes received from the transport during a handshake that belong to the sealed stream

@@ -5,6 +5,16 @@
 //! middle of a record on another thread. It queues a [`Control`] here instead, and the write half
 //! seals it before its next record, or on flush or shutdown.
 //!
+//! What the peer can make the read half queue is bounded, whatever the writer is doing:
+//!
+//! - a key update owed is a flag, not a queue entry. RFC 8446 §4.6.3 asks for one KeyUpdate
+//!   "prior to sending its next Application Data record", however many requests came before it,
+//!   so a peer that asks ten thousand times while our writer is idle gets one answer;
+//! - the first fatal alert is kept and everything queued after it is dropped: nothing follows a
+//!   fatal alert;
+//! - anything else (warning alerts, a close) waits in a queue of at most [`MAX_QUEUED`]; a
+//!   push beyond it fails, and the read half fails with it.
+//!
 //! The data path pays one atomic load per write to learn that nothing is queued; the lock is
 //! taken only when something is. A writer task waiting in [`Shared::poll_pending`] is woken
 //! through an `AtomicWaker`, registered before the flag is read, so no wake-up is lost.
@@ -16,23 +26,73 @@ use std::task::{Context, Poll};
 
 use atomic_waker::AtomicWaker;
 
-use crate::Control;
+use crate::{AlertCode, Control, Error, Status};
+
+/// The most controls other than key updates and a fatal alert that wait for the write half.
+pub(crate) const MAX_QUEUED: usize = 16;
 
 /// State shared by the two halves of one stream: the control queue, and the identity `reunite`
 /// checks.
 #[derive(Debug, Default)]
 pub(crate) struct Shared {
     pending: AtomicBool,
-    queue: Mutex<VecDeque<Control>>,
+    queue: Mutex<Queue>,
     writer: AtomicWaker,
 }
 
+/// What the write half owes, in the order it sends it.
+#[derive(Debug, Default)]
+struct Queue {
+    /// The first fatal alert: sent before anything else, and nothing after it.
+    fatal: Option<AlertCode>,
+    /// A KeyUpdate answering the peer's request (update_not_requested).
+    key_update_answer: bool,
+    /// A KeyUpdate asking the peer to update too (update_requested), queued by the user.
+    key_update_request: bool,
+    /// Everything else, in order.
+    others: VecDeque<Control>,
+}
+
+impl Queue {
+    fn is_empty(&self) -> bool {
+        self.fatal.is_none()
+            && !self.key_update_answer
+            && !self.key_update_request
+            && self.others.is_empty()
+    }
+}
+
 impl Shared {
-    /// Queue `control` for the write half and wake it.
-    pub(crate) fn push(&self, control: Control) {
-        self.lock().push_back(control);
+    /// Queue `control` for the write half and wake it. Fails, queueing nothing, when
+    /// [`MAX_QUEUED`] controls other than key updates and a fatal alert already wait.
+    pub(crate) fn push(&self, control: Control) -> Result<(), Error> {
+        {
+            let mut queue = self.lock();
+            match control {
+                Control::Alert(alert) if alert.level == AlertCode::FATAL => {
+                    queue.fatal.get_or_insert(alert);
+                }
+                Control::KeyUpdate {
+                    update_requested: false,
+                } => queue.key_update_answer = true,
+                Control::KeyUpdate {
+                    update_requested: true,
+                } => queue.key_update_request = true,
+                other if queue.others.len() >= MAX_QUEUED => {
+                    return Err(Error::new(
+                        Status::InsufficientMemory,
+                        format!(
+                            "{MAX_QUEUED} control messages already wait for the write half; \
+                             {other:?} was not queued"
+                        ),
+                    ));
+                }
+                other => queue.others.push_back(other),
+            }
+        }
         self.pending.store(true, Ordering::Release);
         self.writer.wake();
+        Ok(())
     }
 
     /// Whether anything is queued. One atomic load: the data path's whole cost.
@@ -40,10 +100,24 @@ impl Shared {
         self.pending.load(Ordering::Acquire)
     }
 
-    /// Take the oldest queued control.
+    /// Take the next control to send: a fatal alert (and then nothing else), the key updates
+    /// owed, then the rest in order.
     pub(crate) fn pop(&self) -> Option<Control> {
         let mut queue = self.lock();
-        let control = queue.pop_front();
+        let control = if let Some(alert) = queue.fatal {
+            *queue = Queue::default();
+            Some(Control::Alert(alert))
+        } else if std::mem::take(&mut queue.key_update_answer) {
+            Some(Control::KeyUpdate {
+                update_requested: false,
+            })
+        } else if std::mem::take(&mut queue.key_update_request) {
+            Some(Control::KeyUpdate {
+                update_requested: true,
+            })
+        } else {
+            queue.others.pop_front()
+        };
         if queue.is_empty() {
             self.pending.store(false, Ordering::Release);
         }
@@ -61,7 +135,7 @@ impl Shared {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Control>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Queue> {
         // The queue holds plain values and no code panics while holding the lock; a poisoned lock
         // still holds a consistent queue.
         self.queue
@@ -84,20 +158,68 @@ mod tests {
         }
     }
 
+    const ANSWER: Control = Control::KeyUpdate {
+        update_requested: false,
+    };
+    const REQUEST: Control = Control::KeyUpdate {
+        update_requested: true,
+    };
+
+    fn warning(description: u8) -> Control {
+        Control::Alert(AlertCode {
+            level: AlertCode::WARNING,
+            description,
+        })
+    }
+
+    fn drain(shared: &Shared) -> Vec<Control> {
+        std::iter::from_fn(|| shared.pop()).collect()
+    }
+
     #[test]
-    fn fifo_and_flag() {
+    fn key_updates_coalesce_and_go_before_the_rest() {
         let shared = Shared::default();
         assert!(!shared.has_pending());
-        shared.push(Control::Close);
-        shared.push(Control::KeyUpdate {
-            update_requested: false,
-        });
+        shared.push(Control::Close).unwrap();
+        for _ in 0..10_000 {
+            shared.push(ANSWER).unwrap();
+        }
+        shared.push(REQUEST).unwrap();
+        shared.push(REQUEST).unwrap();
+        shared.push(warning(90)).unwrap();
         assert!(shared.has_pending());
-        assert_eq!(shared.pop(), Some(Control::Close));
-        assert!(shared.has_pending());
-        assert!(shared.pop().is_some());
+        assert_eq!(
+            drain(&shared),
+            [ANSWER, REQUEST, Control::Close, warning(90)]
+        );
         assert!(!shared.has_pending());
         assert_eq!(shared.pop(), None);
+    }
+
+    #[test]
+    fn the_first_fatal_alert_goes_first_and_ends_the_queue() {
+        let shared = Shared::default();
+        shared.push(warning(90)).unwrap();
+        shared.push(ANSWER).unwrap();
+        shared.push(Control::Alert(AlertCode::fatal(20))).unwrap();
+        shared.push(Control::Alert(AlertCode::fatal(10))).unwrap();
+        assert_eq!(drain(&shared), [Control::Alert(AlertCode::fatal(20))]);
+        assert!(!shared.has_pending());
+    }
+
+    #[test]
+    fn other_controls_are_bounded_but_key_updates_and_a_fatal_alert_always_fit() {
+        let shared = Shared::default();
+        for _ in 0..MAX_QUEUED {
+            shared.push(warning(100)).unwrap();
+        }
+        let err = shared.push(warning(100)).unwrap_err();
+        assert_eq!(err.status(), Status::InsufficientMemory);
+        shared.push(ANSWER).unwrap();
+        shared.push(Control::Alert(AlertCode::fatal(80))).unwrap();
+        assert_eq!(drain(&shared), [Control::Alert(AlertCode::fatal(80))]);
+        // Room again once the writer took them.
+        shared.push(warning(100)).unwrap();
     }
 
     #[test]
@@ -107,7 +229,7 @@ mod tests {
         let waker = Waker::from(counter.clone());
         let mut cx = Context::from_waker(&waker);
         assert!(shared.poll_pending(&mut cx).is_pending());
-        shared.push(Control::Close);
+        shared.push(Control::Close).unwrap();
         assert_eq!(counter.0.load(Ordering::SeqCst), 1);
         assert!(shared.poll_pending(&mut cx).is_ready());
     }
@@ -120,7 +242,7 @@ mod tests {
             let shared = Arc::new(Shared::default());
             let pusher = {
                 let shared = shared.clone();
-                std::thread::spawn(move || shared.push(Control::Close))
+                std::thread::spawn(move || shared.push(Control::Close).unwrap())
             };
             let thread = std::thread::current();
             struct Unpark(std::thread::Thread);

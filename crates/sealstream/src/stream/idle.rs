@@ -19,9 +19,15 @@
 //! timer could release them later, but the stream cannot assume a runtime with timers enabled
 //! (tokio panics on a timer without them), so it does not.
 //!
+//! The gaps are measured on tokio's clock (`tokio::time::Instant`), which reads the system's
+//! monotonic clock and needs no timer; a test runtime with paused time makes them exact. The
+//! rule itself takes the time as an argument.
+//!
 //! [`Seal::release_idle`]: crate::Seal::release_idle
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 /// An idle gap shorter than this is a short one.
 pub(crate) const CHATTY_GAP: Duration = Duration::from_millis(20);
@@ -39,10 +45,10 @@ pub(crate) struct IdleGaps {
 }
 
 impl IdleGaps {
-    /// The direction has work again (it takes a buffer after giving one back).
-    pub(crate) fn woke(&mut self) {
+    /// The direction has work again (it takes a buffer after giving one back) at `now`.
+    pub(crate) fn woke(&mut self, now: Instant) {
         if let Some(since) = self.idle_since.take() {
-            self.short_gaps = if since.elapsed() < CHATTY_GAP {
+            self.short_gaps = if now.saturating_duration_since(since) < CHATTY_GAP {
                 (self.short_gaps + 1).min(CHATTY_STREAK)
             } else {
                 0
@@ -50,10 +56,11 @@ impl IdleGaps {
         }
     }
 
-    /// The direction goes idle; returns whether its sealer should release what it can rebuild.
-    pub(crate) fn went_idle(&mut self) -> bool {
+    /// The direction goes idle at `now`; returns whether its sealer should release what it can
+    /// rebuild.
+    pub(crate) fn went_idle(&mut self, now: Instant) -> bool {
         if self.idle_since.is_none() {
-            self.idle_since = Some(Instant::now());
+            self.idle_since = Some(now);
         }
         self.short_gaps < CHATTY_STREAK
     }
@@ -65,34 +72,40 @@ mod tests {
 
     #[test]
     fn keeps_only_after_a_streak_of_short_gaps_and_releases_after_a_long_one() {
+        let mut now = Instant::now();
+        let short = CHATTY_GAP - Duration::from_millis(1);
         let mut gaps = IdleGaps::default();
-        assert!(gaps.went_idle(), "first idle: nothing is known, release");
-        for short in 1..CHATTY_STREAK {
-            gaps.woke();
+        assert!(gaps.went_idle(now), "first idle: nothing is known, release");
+        for streak in 1..CHATTY_STREAK {
+            now += short;
+            gaps.woke(now);
             assert!(
-                gaps.went_idle(),
-                "{short} short gap(s): not chatty yet, release"
+                gaps.went_idle(now),
+                "{streak} short gap(s): not chatty yet, release"
             );
         }
-        gaps.woke();
-        assert!(!gaps.went_idle(), "a streak of short gaps: chatty, keep");
-        gaps.woke();
-        assert!(!gaps.went_idle(), "still chatty");
-        std::thread::sleep(CHATTY_GAP + Duration::from_millis(5));
-        gaps.woke();
-        assert!(gaps.went_idle(), "a long gap: quiet again, release");
-        gaps.woke();
-        assert!(gaps.went_idle(), "the streak starts over");
+        now += short;
+        gaps.woke(now);
+        assert!(!gaps.went_idle(now), "a streak of short gaps: chatty, keep");
+        now += short;
+        gaps.woke(now);
+        assert!(!gaps.went_idle(now), "still chatty");
+        now += CHATTY_GAP;
+        gaps.woke(now);
+        assert!(gaps.went_idle(now), "a long gap: quiet again, release");
+        gaps.woke(now);
+        assert!(gaps.went_idle(now), "the streak starts over");
     }
 
     #[test]
     fn going_idle_twice_keeps_the_first_moment() {
+        let start = Instant::now();
         let mut gaps = IdleGaps::default();
-        gaps.went_idle();
-        std::thread::sleep(CHATTY_GAP + Duration::from_millis(5));
+        gaps.went_idle(start);
         // A second Pending without work in between does not restart the gap.
-        gaps.went_idle();
-        gaps.woke();
-        assert!(gaps.went_idle());
+        gaps.went_idle(start + CHATTY_GAP);
+        gaps.woke(start + CHATTY_GAP + Duration::from_millis(1));
+        assert_eq!(gaps.short_gaps, 0, "the gap counts from the first Pending");
+        assert!(gaps.went_idle(start + CHATTY_GAP + Duration::from_millis(1)));
     }
 }

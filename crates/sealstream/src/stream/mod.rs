@@ -125,8 +125,17 @@ impl<T, S: Sealer> SealedStream<T, S> {
 
     /// Queue a control message (an alert, a key update) to be sealed before the next record; a
     /// flush sends it.
-    pub fn queue_control(&self, control: Control) {
-        self.shared.push(control);
+    ///
+    /// Fails with `SEC_E_QOP_NOT_SUPPORTED` when the sealer cannot send it (a KeyUpdate on
+    /// TLS 1.2, an alert on a SASL layer; [`Seal::supports_control`]), and with
+    /// `SEC_E_INSUFFICIENT_MEMORY` when 16 controls already wait. Key updates do not count
+    /// against that bound: however many are queued, one of each kind is sent. A fatal alert
+    /// is sent before anything else queued, and nothing after it.
+    ///
+    /// [`Seal::supports_control`]: crate::Seal::supports_control
+    pub fn queue_control(&self, control: Control) -> Result<(), Error> {
+        self.write.check_control(&control)?;
+        self.shared.push(control)
     }
 
     /// Bytes of buffer held right now by (read, write) directions.
@@ -136,17 +145,22 @@ impl<T, S: Sealer> SealedStream<T, S> {
 
     /// Split into halves that two tasks can use at once, by splitting the transport without a
     /// lock ([`SplitTransport`] is implemented for `TcpStream` and `UnixStream`).
+    ///
+    /// Dropping the [`WriteHalf`] sends nothing and closes nothing; the transport closes once
+    /// both halves are dropped (unlike tokio's own `OwnedWriteHalf`, which shuts the socket's
+    /// write side down on drop). Use `shutdown().await` on the write half to end the stream.
     pub fn into_split(self) -> (ReadHalf<T::Read, S>, WriteHalf<T::Write, S>)
     where
         T: SplitTransport,
     {
         let (r, w) = self.io.split_transport();
-        split::halves(r, w, self.read, self.write, self.shared)
+        split::halves(r, w, T::forget_write, self.read, self.write, self.shared)
     }
 
     /// Split into halves over any transport, with `tokio::io::split`. Its lock is held only for
     /// each transport call, never while sealing or unsealing, so both directions still run at
     /// once; prefer [`into_split`](Self::into_split) where the transport splits without a lock.
+    /// Dropping a half behaves as with [`into_split`](Self::into_split).
     pub fn into_split_locked(
         self,
     ) -> (
@@ -157,7 +171,7 @@ impl<T, S: Sealer> SealedStream<T, S> {
         T: AsyncRead + AsyncWrite,
     {
         let (r, w) = tokio::io::split(self.io);
-        split::halves(r, w, self.read, self.write, self.shared)
+        split::halves(r, w, drop, self.read, self.write, self.shared)
     }
 }
 

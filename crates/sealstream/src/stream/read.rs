@@ -5,7 +5,8 @@
 //! single copy into the caller's buffer, or lent in place (`AsyncBufRead`) with none. Only
 //! bytes the sealer authenticated are ever handed out; the first failure is sticky. The buffer
 //! never grows beyond the sealer's largest record, and a record that announces more is refused
-//! from its header before anything is allocated.
+//! from its header before anything is allocated. A record larger than the normal buffer grows
+//! it only as its bytes arrive.
 
 use std::io;
 use std::ops::Range;
@@ -13,6 +14,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use tokio::io::{AsyncRead, ReadBuf};
+use tokio::time::Instant;
 use tracing::Span;
 
 use super::span::HalfSpan;
@@ -98,7 +100,7 @@ impl<U: Unseal> ReadState<U> {
         let buf = if ciphertext.is_empty() {
             Vec::new()
         } else {
-            let mut buf = pool::take(capacity.max(end));
+            let mut buf = pool::take(capacity.max(end), pool::Direction::Read);
             buf[..end].copy_from_slice(&ciphertext);
             buf
         };
@@ -253,7 +255,11 @@ impl<U: Unseal> ReadState<U> {
             Ok(Unsealed::Respond { consumed, control }) => {
                 tracing::debug!(parent: self.span.id(), ?control, "peer asked for an answer");
                 self.start += consumed;
-                shared.push(control);
+                // Bounded (see `Shared`): a peer that asks for more answers than the write half
+                // sends ends the stream rather than growing the queue.
+                if let Err(err) = shared.push(control) {
+                    self.fail(Failure::Sealer(err));
+                }
             }
             Ok(Unsealed::Closed { consumed }) => {
                 tracing::debug!(parent: self.span.id(), "peer closed its side");
@@ -263,7 +269,8 @@ impl<U: Unseal> ReadState<U> {
             }
             Err(err) => {
                 if let Some(alert) = self.unseal.alert_for(&err) {
-                    shared.push(alert);
+                    // A fatal alert always fits; anything else is best effort here.
+                    let _ = shared.push(alert);
                 }
                 self.fail(Failure::Sealer(err));
             }
@@ -314,8 +321,15 @@ impl<U: Unseal> ReadState<U> {
         }
     }
 
-    /// Ensure the buffer is allocated and has room after `end` for `missing` bytes, holding the
-    /// `needed` bytes of the current record in all. Plaintext has all been handed out here.
+    /// Ensure the buffer is allocated and has room after `end` for more of the current record,
+    /// which needs `needed` bytes in all, `missing` of them not yet here. Plaintext has all been
+    /// handed out here.
+    ///
+    /// A record larger than the normal buffer gets room only as its bytes arrive: when the
+    /// buffer is full, it doubles, to at most twice what has arrived of the record. A peer that
+    /// announces a 16 MiB SASL frame and sends 4 bytes makes the stream hold the normal buffer,
+    /// not 16 MiB; one that sends the whole frame costs a doubling buffer, whose copies add up
+    /// to less than the frame once more.
     fn make_room(&mut self, needed: usize, missing: usize) {
         if self.start == self.end {
             self.start = 0;
@@ -327,8 +341,8 @@ impl<U: Unseal> ReadState<U> {
             }
         }
         if self.buf.is_empty() {
-            self.buf = pool::take(self.capacity.max(needed));
-            self.idle.woke();
+            self.buf = pool::take(self.capacity, pool::Direction::Read);
+            self.idle.woke(Instant::now());
             return;
         }
         let tail = self.buf.len() - self.end;
@@ -339,8 +353,12 @@ impl<U: Unseal> ReadState<U> {
             self.start = 0;
             self.plain = 0..0;
         }
-        if self.buf.len() - self.start < needed {
-            self.buf.resize(self.start + needed, 0);
+        if self.end == self.buf.len() {
+            let arrived = self.end - self.start;
+            let room = needed.min(self.capacity.max(arrived.saturating_mul(2)));
+            let len = self.start + room;
+            self.buf.reserve_exact(len - self.buf.len());
+            self.buf.resize(len, 0);
         }
     }
 
@@ -370,7 +388,7 @@ impl<U: Unseal> ReadState<U> {
 
     fn release(&mut self) {
         if self.plain.is_empty() {
-            pool::give(std::mem::take(&mut self.buf));
+            pool::give_read(std::mem::take(&mut self.buf));
             self.start = 0;
             self.end = 0;
             self.plain = 0..0;
@@ -381,7 +399,7 @@ impl<U: Unseal> ReadState<U> {
     /// is chatty, let the sealer drop what it can rebuild (see [`IdleGaps`]).
     fn go_idle(&mut self) {
         self.release();
-        if self.buf.is_empty() && self.idle.went_idle() {
+        if self.buf.is_empty() && self.idle.went_idle(Instant::now()) {
             self.unseal.release_idle();
         }
     }

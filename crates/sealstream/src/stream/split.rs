@@ -4,6 +4,12 @@
 //! Here each half owns its sealer half, its buffer and its side of the transport, so nothing is
 //! locked on the data path. The halves share only the control queue (touched when the read half
 //! has something for the write half) and the identity [`ReadHalf::reunite`] checks.
+//!
+//! Dropping a half does the same whichever way the stream was split: nothing is sent and
+//! nothing is closed, and the transport closes once both halves are gone (see [`WriteHalf`]).
+//! tokio's `OwnedWriteHalf` shuts the socket's write side down when dropped; the halves made
+//! here call its `forget` instead ([`SplitTransport::forget_write`]), so that a lock-free split
+//! and a locked one behave alike.
 
 use std::fmt;
 use std::io::{self, IoSlice};
@@ -28,6 +34,14 @@ pub trait SplitTransport: Sized {
 
     /// The two halves.
     fn split_transport(self) -> (Self::Read, Self::Write);
+
+    /// Let go of the write half when a [`WriteHalf`] is dropped, without closing anything: the
+    /// transport must close only once the read half is gone too. The default drops it, which is
+    /// right for a write half whose drop does nothing; tokio's `OwnedWriteHalf`s shut the
+    /// socket's write side down on drop, so theirs call `forget`.
+    fn forget_write(write: Self::Write) {
+        drop(write);
+    }
 }
 
 /// A transport read half that can be put back together with its write half.
@@ -45,6 +59,10 @@ impl SplitTransport for tokio::net::TcpStream {
 
     fn split_transport(self) -> (Self::Read, Self::Write) {
         self.into_split()
+    }
+
+    fn forget_write(write: Self::Write) {
+        write.forget();
     }
 }
 
@@ -66,6 +84,10 @@ impl SplitTransport for tokio::net::UnixStream {
 
     fn split_transport(self) -> (Self::Read, Self::Write) {
         self.into_split()
+    }
+
+    fn forget_write(write: Self::Write) {
+        write.forget();
     }
 }
 
@@ -98,9 +120,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin> ReuniteTransport<tokio::io::WriteHalf<T>
     }
 }
 
+/// `forget_write` is what becomes of `w` when the [`WriteHalf`] is dropped.
 pub(super) fn halves<R, W, S: Sealer>(
     r: R,
     w: W,
+    forget_write: fn(W),
     read: ReadState<S::Unseal>,
     write: WriteState<S::Seal>,
     shared: Arc<Shared>,
@@ -112,11 +136,49 @@ pub(super) fn halves<R, W, S: Sealer>(
             shared: shared.clone(),
         },
         WriteHalf {
-            io: w,
+            io: WriteTransport {
+                io: Some(w),
+                forget: forget_write,
+            },
             write,
             shared,
         },
     )
+}
+
+/// The transport's write half, let go of with [`SplitTransport::forget_write`] when dropped.
+struct WriteTransport<W> {
+    /// `None` only once taken by `reunite` or the drop.
+    io: Option<W>,
+    forget: fn(W),
+}
+
+impl<W> WriteTransport<W> {
+    fn get_ref(&self) -> &W {
+        self.io
+            .as_ref()
+            .expect("the write transport is present until dropped")
+    }
+
+    fn get_mut(&mut self) -> &mut W {
+        self.io
+            .as_mut()
+            .expect("the write transport is present until dropped")
+    }
+
+    fn into_inner(mut self) -> W {
+        self.io
+            .take()
+            .expect("the write transport is present until dropped")
+    }
+}
+
+impl<W> Drop for WriteTransport<W> {
+    fn drop(&mut self) {
+        if let Some(io) = self.io.take() {
+            (self.forget)(io);
+        }
+    }
 }
 
 /// The receiving half of a [`SealedStream`]: unseals on its own task.
@@ -127,8 +189,20 @@ pub struct ReadHalf<R, S: Sealer> {
 }
 
 /// The sending half of a [`SealedStream`]: seals on its own task.
+///
+/// # Dropping it
+///
+/// Dropping a write half without [`shutdown`](tokio::io::AsyncWriteExt::shutdown) sends
+/// nothing: sealed records the transport has not taken yet are discarded, no close message
+/// (TLS close_notify) goes out, and the transport's write side stays open while the
+/// [`ReadHalf`] lives, so the peer can still be read from. Once both halves are dropped the
+/// transport closes, and the peer sees it end without a close message, which TLS reports as
+/// truncation. This holds for halves from [`SealedStream::into_split`] and
+/// [`SealedStream::into_split_locked`] alike. To end the stream, `shutdown().await` (close
+/// message, then the transport's own shutdown); to send what was written and keep going,
+/// `flush().await`.
 pub struct WriteHalf<W, S: Sealer> {
-    io: W,
+    io: WriteTransport<W>,
     write: WriteState<S::Seal>,
     shared: Arc<Shared>,
 }
@@ -170,7 +244,8 @@ impl<R, S: Sealer> ReadHalf<R, S> {
             write: w_state,
             shared: w_shared,
         } = write;
-        match io.reunite_transport(w_io) {
+        let forget = w_io.forget;
+        match io.reunite_transport(w_io.into_inner()) {
             Ok(io) => Ok(SealedStream::from_halves(io, read, w_state, shared)),
             Err((r_io, w_io)) => Err(ReuniteError(
                 ReadHalf {
@@ -179,7 +254,10 @@ impl<R, S: Sealer> ReadHalf<R, S> {
                     shared,
                 },
                 WriteHalf {
-                    io: w_io,
+                    io: WriteTransport {
+                        io: Some(w_io),
+                        forget,
+                    },
                     write: w_state,
                     shared: w_shared,
                 },
@@ -223,7 +301,7 @@ impl<W, S: Sealer> WriteHalf<W, S> {
 
     /// The transport's write half.
     pub fn get_ref(&self) -> &W {
-        &self.io
+        self.io.get_ref()
     }
 
     /// See [`SealedStream::set_qop`].
@@ -232,8 +310,9 @@ impl<W, S: Sealer> WriteHalf<W, S> {
     }
 
     /// See [`SealedStream::queue_control`].
-    pub fn queue_control(&self, control: Control) {
-        self.shared.push(control);
+    pub fn queue_control(&self, control: Control) -> Result<(), Error> {
+        self.write.check_control(&control)?;
+        self.shared.push(control)
     }
 
     /// Whether the read half queued something this half must send (a key-update answer, an
@@ -286,7 +365,7 @@ impl<W: AsyncWrite + Unpin, S: Sealer> AsyncWrite for WriteHalf<W, S> {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         this.write
-            .poll_write(&mut this.io, cx, &[IoSlice::new(buf)], &this.shared)
+            .poll_write(this.io.get_mut(), cx, &[IoSlice::new(buf)], &this.shared)
     }
 
     fn poll_write_vectored(
@@ -295,7 +374,8 @@ impl<W: AsyncWrite + Unpin, S: Sealer> AsyncWrite for WriteHalf<W, S> {
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        this.write.poll_write(&mut this.io, cx, bufs, &this.shared)
+        this.write
+            .poll_write(this.io.get_mut(), cx, bufs, &this.shared)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -304,12 +384,13 @@ impl<W: AsyncWrite + Unpin, S: Sealer> AsyncWrite for WriteHalf<W, S> {
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        this.write.poll_flush(&mut this.io, cx, &this.shared)
+        this.write.poll_flush(this.io.get_mut(), cx, &this.shared)
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        this.write.poll_shutdown(&mut this.io, cx, &this.shared)
+        this.write
+            .poll_shutdown(this.io.get_mut(), cx, &this.shared)
     }
 }
 

@@ -16,6 +16,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use tokio::io::AsyncWrite;
+use tokio::time::Instant;
 use tracing::Span;
 
 use super::span::HalfSpan;
@@ -47,6 +48,9 @@ pub(crate) struct WriteState<S> {
     written: usize,
     /// End of the sealed bytes.
     filled: usize,
+    /// How far into `buf` anything was written since it was taken (zeroed before the buffer
+    /// goes back to the pool).
+    used: usize,
     phase: Phase,
     qop: Qop,
     capacity: usize,
@@ -64,6 +68,7 @@ impl<S: Seal> WriteState<S> {
             buf: Vec::new(),
             written: 0,
             filled: 0,
+            used: 0,
             phase: Phase::Open,
             qop: Qop::Default,
             capacity: capacity.max(max_record),
@@ -97,6 +102,18 @@ impl<S: Seal> WriteState<S> {
         self.qop
     }
 
+    /// Refuse at queue time a control this half's sealer cannot send.
+    pub(crate) fn check_control(&self, control: &Control) -> Result<(), Error> {
+        if self.seal.supports_control(control) {
+            Ok(())
+        } else {
+            Err(Error::new(
+                Status::QopNotSupported,
+                format!("this stream's sealer cannot send {control:?}"),
+            ))
+        }
+    }
+
     pub(crate) fn poll_write<W: AsyncWrite + Unpin>(
         &mut self,
         io: &mut W,
@@ -104,6 +121,9 @@ impl<S: Seal> WriteState<S> {
         bufs: &[IoSlice<'_>],
         shared: &Shared,
     ) -> Poll<io::Result<usize>> {
+        if matches!(self.phase, Phase::Failed(_)) {
+            return self.poll_failed(io, cx).map(Err);
+        }
         self.check_open()?;
         let total: usize = bufs.iter().map(|b| b.len()).sum();
         if total == 0 {
@@ -117,7 +137,12 @@ impl<S: Seal> WriteState<S> {
 
         let accepted = match self.seal_from(bufs) {
             Ok(accepted) => accepted,
-            Err((0, err)) => return Poll::Ready(Err(self.fail(Failure::Sealer(err)))),
+            Err((0, err)) => {
+                // Controls sealed just before (a fatal alert, the close at a key's limit) still
+                // go out before the error is reported.
+                self.fail(Failure::Sealer(err));
+                return self.poll_failed(io, cx).map(Err);
+            }
             Err((accepted, err)) => {
                 // The accepted bytes are sealed and will go out; the error waits for the next
                 // call.
@@ -139,7 +164,7 @@ impl<S: Seal> WriteState<S> {
         shared: &Shared,
     ) -> Poll<io::Result<()>> {
         match &self.phase {
-            Phase::Failed(failure) => return Poll::Ready(Err(failure.to_io())),
+            Phase::Failed(_) => return self.poll_failed(io, cx).map(Err),
             Phase::Closed => return Poll::Ready(Ok(())),
             Phase::Open | Phase::Closing => {}
         }
@@ -177,9 +202,43 @@ impl<S: Seal> WriteState<S> {
                     self.release();
                 }
                 Phase::Closed => return Poll::Ready(Ok(())),
-                Phase::Failed(failure) => return Poll::Ready(Err(failure.to_io())),
+                Phase::Failed(_) => return self.poll_failed(io, cx).map(Err),
             }
         }
+    }
+
+    /// The answer of a failed half: first the records sealed before the failure, which are
+    /// whole and which the peer should have (a fatal alert queued by the read half, the
+    /// close_notify sent at a key's limit), then the failure. A transport failure has nothing
+    /// left that could be sent.
+    fn poll_failed<W: AsyncWrite + Unpin>(
+        &mut self,
+        io: &mut W,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Error> {
+        let Phase::Failed(failure) = &self.phase else {
+            unreachable!("poll_failed on a half that has not failed");
+        };
+        if matches!(**failure, Failure::Sealer(_)) {
+            while self.written < self.filled {
+                match ready!(
+                    Pin::new(&mut *io).poll_write(cx, &self.buf[self.written..self.filled])
+                ) {
+                    Ok(n) if n > 0 => self.written += n,
+                    // The transport is gone too: what is left cannot be sent; the first failure
+                    // stays the answer.
+                    _ => self.written = self.filled,
+                }
+            }
+            if self.written > 0 {
+                let _ = ready!(Pin::new(&mut *io).poll_flush(cx));
+                self.release();
+            }
+        }
+        let Phase::Failed(failure) = &self.phase else {
+            unreachable!("the phase of a failed half does not change");
+        };
+        Poll::Ready(failure.to_io())
     }
 
     /// Queue-independent sending of one control now (used by shutdown).
@@ -191,6 +250,7 @@ impl<S: Seal> WriteState<S> {
     ) -> Poll<io::Result<()>> {
         let max = self.seal.sizes().max_record();
         ready!(self.poll_room(io, cx, max))?;
+        self.used = self.used.max(self.filled + max);
         let out = &mut self.buf[self.filled..self.filled + max];
         match self.seal.seal_control(control, out) {
             Ok(n) if n <= max => {
@@ -198,11 +258,18 @@ impl<S: Seal> WriteState<S> {
                 self.filled += n;
                 Poll::Ready(Ok(()))
             }
-            Ok(n) => Poll::Ready(Err(self.fail(Failure::Sealer(Error::new(
-                Status::InternalError,
-                format!("sealer wrote a {n}-byte control record into {max} bytes"),
-            ))))),
-            Err(err) => Poll::Ready(Err(self.fail(Failure::Sealer(err)))),
+            Ok(n) => {
+                self.fail(Failure::Sealer(Error::new(
+                    Status::InternalError,
+                    format!("sealer wrote a {n}-byte control record into {max} bytes"),
+                )));
+                // Nothing of the bad record is sent: only what was sealed before it.
+                self.poll_failed(io, cx).map(Err)
+            }
+            Err(err) => {
+                self.fail(Failure::Sealer(err));
+                self.poll_failed(io, cx).map(Err)
+            }
         }
     }
 
@@ -248,6 +315,8 @@ impl<S: Seal> WriteState<S> {
             }
             let payload_cap = sizes.max_message.min(room - header - trailer);
             let record = self.filled;
+            // Whatever this record turns out to be, it is written no further than this.
+            self.used = self.used.max(record + header + payload_cap + trailer);
             let sealed = if current.len() >= payload_cap || slices.peek().is_none() {
                 let (plaintext, rest) = current.split_at(current.len().min(payload_cap));
                 current = rest;
@@ -307,8 +376,9 @@ impl<S: Seal> WriteState<S> {
     ) -> Poll<io::Result<()>> {
         loop {
             if self.buf.is_empty() {
-                self.buf = pool::take(self.capacity);
-                self.idle.woke();
+                self.buf = pool::take(self.capacity, pool::Direction::Write);
+                self.used = 0;
+                self.idle.woke(Instant::now());
             }
             if self.written == self.filled {
                 self.written = 0;
@@ -379,7 +449,7 @@ impl<S: Seal> WriteState<S> {
 
     fn release(&mut self) {
         if self.written == self.filled {
-            pool::give(std::mem::take(&mut self.buf));
+            pool::give_write(std::mem::take(&mut self.buf), self.used);
             self.written = 0;
             self.filled = 0;
         }
@@ -389,7 +459,7 @@ impl<S: Seal> WriteState<S> {
     /// sealer drop what it can rebuild (see [`IdleGaps`]).
     fn go_idle(&mut self) {
         self.release();
-        if self.buf.is_empty() && self.idle.went_idle() {
+        if self.buf.is_empty() && self.idle.went_idle(Instant::now()) {
             self.seal.release_idle();
         }
     }
