@@ -126,6 +126,74 @@ fn an_untrusted_certificate_is_refused_with_a_hint() {
 }
 
 #[test]
+fn a_ca_certificate_as_the_servers_own_and_an_old_client_get_hints_that_say_so() {
+    let Ok(openssl) = which("openssl") else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "openssl is required under CI=true"
+        );
+        eprintln!("skipped: openssl not installed (run scripts/install-test-deps.sh)");
+        return;
+    };
+    // What `openssl req -x509` makes without -addext: a CA certificate (CA:TRUE).
+    let (cert, key) = (temp_path("ca-as-leaf.pem"), temp_path("ca-as-leaf-key.pem"));
+    let made = Command::new(&openssl)
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+        ])
+        .args(["-nodes", "-days", "1", "-subj", "/CN=localhost"])
+        .args(["-addext", "subjectAltName=DNS:localhost"])
+        .args([
+            "-keyout",
+            key.to_str().unwrap(),
+            "-out",
+            cert.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", stderr_of(&made));
+    let mut server = listen(&[
+        "--echo",
+        "--cert",
+        cert.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+    ]);
+    // Trusting that very certificate does not help: the hint says what is wrong with it.
+    let out = connect(
+        &server.addr,
+        &["--ca", cert.to_str().unwrap(), "--sni", "localhost"],
+        Vec::new(),
+    );
+    assert_fails(&out, 1, "is a CA certificate");
+    assert!(
+        !stderr_of(&out).contains("pass --ca"),
+        "{}",
+        stderr_of(&out)
+    );
+    let line = server.next_line();
+    assert!(
+        line.contains("did not accept this side's certificate"),
+        "{line}"
+    );
+
+    // A TLS 1.1 client: the listener says so.
+    let old = Command::new(&openssl)
+        .args(["s_client", "-connect", &server.addr, "-tls1_1"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!old.status.success());
+    let line = server.next_line();
+    assert!(line.contains("TLS 1.1 or older"), "{line}");
+}
+
+#[test]
 fn bad_input_gives_one_line_and_a_non_zero_exit() {
     assert_fails(
         &run(&["connect", "127.0.0.1:9", "--tls", "--bogus"]),

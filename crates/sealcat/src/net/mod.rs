@@ -40,10 +40,48 @@ pub(crate) fn describe(info: &TlsInfo) -> String {
 /// An error message for a failed handshake, with a hint where the cause is a common one.
 pub(crate) fn handshake_error(peer: &str, err: &std::io::Error) -> String {
     let text = err.to_string();
-    let hint = if text.contains("invalid peer certificate") {
+    format!("TLS handshake with {peer} failed: {text}{}", hint(&text))
+}
+
+/// What a person can do about a handshake error, from rustls's words for it.
+fn hint(error: &str) -> &'static str {
+    if error.contains("CaUsedAsEndEntity") {
+        // `openssl req -x509` makes a CA certificate unless told otherwise; rustls (webpki)
+        // will not take a CA certificate as a server's own, even when it is the one trusted.
+        " (the server's certificate is a CA certificate (basicConstraints CA:TRUE), which cannot \
+         also be a server's own certificate, even when it is the file given to --ca: give the \
+         server a certificate made with `openssl req -x509 ... -addext \
+         basicConstraints=critical,CA:FALSE`, or one signed by that CA)"
+    } else if error.contains("invalid peer certificate") {
         " (the server's certificate is not trusted: pass --ca FILE with its CA, or --insecure)"
+    } else if error.contains("SignatureAlgorithmsExtensionRequired") {
+        // TLS 1.2 and 1.3 clients send signature_algorithms; TLS 1.0 and 1.1 ones do not.
+        " (the client speaks only TLS 1.1 or older, which sealcat does not; it needs TLS 1.2 or \
+         1.3)"
+    } else if error.contains("received fatal alert: CertificateUnknown")
+        || error.contains("received fatal alert: UnknownCA")
+        || error.contains("received fatal alert: BadCertificate")
+    {
+        " (the peer did not accept this side's certificate)"
     } else {
         ""
-    };
-    format!("TLS handshake with {peer} failed: {text}{hint}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hint;
+
+    #[test]
+    fn a_ca_certificate_is_not_blamed_on_a_missing_ca() {
+        let error = "invalid peer certificate: Other(OtherError(CaUsedAsEndEntity))";
+        assert!(hint(error).contains("is a CA certificate"));
+        assert!(!hint(error).contains("pass --ca"));
+        assert!(hint("invalid peer certificate: UnknownIssuer").contains("pass --ca"));
+        assert!(
+            hint("peer is incompatible: SignatureAlgorithmsExtensionRequired")
+                .contains("TLS 1.1 or older")
+        );
+        assert_eq!(hint("connection reset"), "");
+    }
 }

@@ -315,8 +315,6 @@ impl<S: Seal> WriteState<S> {
             }
             let payload_cap = sizes.max_message.min(room - header - trailer);
             let record = self.filled;
-            // Whatever this record turns out to be, it is written no further than this.
-            self.used = self.used.max(record + header + payload_cap + trailer);
             let sealed = if current.len() >= payload_cap || slices.peek().is_none() {
                 let (plaintext, rest) = current.split_at(current.len().min(payload_cap));
                 current = rest;
@@ -324,6 +322,7 @@ impl<S: Seal> WriteState<S> {
                     current = slices.next().unwrap_or(&[]);
                 }
                 let end = record + header + plaintext.len() + trailer;
+                self.used = self.used.max(end);
                 if cfg!(debug_assertions) {
                     // What a sealer that skipped part of the copy would send, instead of
                     // whatever an earlier user of this buffer left (see `Seal::seal_copying`).
@@ -350,6 +349,7 @@ impl<S: Seal> WriteState<S> {
                     }
                 }
                 let end = record + header + n + trailer;
+                self.used = self.used.max(end);
                 seal_record(
                     &mut self.seal,
                     self.qop,
