@@ -2,7 +2,8 @@
 //! flips bits in, drops, duplicates, reorders and truncates records after the handshake. The
 //! receiver must fail with the matching status, hand out only the bytes of the records before
 //! the fault (never a tampered byte), and the sender must hear the fatal alert. Also: a
-//! handshake that never completes is bounded by its timeout, and half-close works both ways.
+//! handshake that never completes is bounded by its timeout, one without a timeout needs no
+//! timer, and half-close works both ways.
 
 use std::io::ErrorKind;
 use std::time::Duration;
@@ -256,6 +257,30 @@ async fn a_handshake_that_never_completes_times_out() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::TimedOut, "{err}");
     drop(quiet);
+}
+
+#[test]
+fn a_handshake_without_a_timeout_runs_on_a_runtime_without_a_timer() {
+    // A runtime built without `enable_time`: a timer there panics, so by default the
+    // handshake must not set one.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let id = tls::identity();
+        let (c, s) = tcp_pair().await.unwrap();
+        let acceptor = TlsAcceptor::new(tls::server(&id, true, None));
+        let connector = TlsConnector::new(tls::client(&id, true, None));
+        let (server, client) =
+            tokio::join!(acceptor.accept(s), connector.connect(tls::localhost(), c));
+        let (mut server, mut client) = (server.unwrap(), client.unwrap());
+        client.write_all(b"no timer needed").await.unwrap();
+        client.shutdown().await.unwrap();
+        let mut got = Vec::new();
+        server.read_to_end(&mut got).await.unwrap();
+        assert_eq!(got, b"no timer needed");
+    });
 }
 
 #[tokio::test]
