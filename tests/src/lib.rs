@@ -244,12 +244,17 @@ pub mod peer {
     /// to listen on port 0, so that no port is chosen by us and then lost to someone else before
     /// the peer binds it. Read from `/proc`: the listening sockets of the peer's network
     /// namespace (`/proc/PID/net/tcp`, `tcp6`) whose inodes are among the peer's open files.
-    /// `None` if the process exits first.
+    /// `None` if the process exits first (or has exited and waits to be reaped).
     pub async fn listening_port(pid: u32) -> Option<u16> {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         loop {
             let proc = PathBuf::from(format!("/proc/{pid}"));
-            if !proc.exists() {
+            // "PID (COMM) STATE ...": gone, or a zombie, means it will never listen.
+            let stat = std::fs::read_to_string(proc.join("stat")).unwrap_or_default();
+            let state = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.trim_start().chars().next());
+            if matches!(state, None | Some('Z' | 'X')) {
                 return None;
             }
             if let Some(port) = listening_port_now(&proc) {

@@ -187,8 +187,13 @@ where
         settings.renew_keys_after,
     );
     let unseal = TlsUnseal::new(done.rx, tickets, done.info);
+    // A filter that turns the tls span off must not cost the stream the caller's span.
+    let builder = if span.is_disabled() {
+        builder
+    } else {
+        builder.span(span)
+    };
     Ok(builder
-        .span(span)
         .leftover_ciphertext(done.ciphertext)
         .leftover_plaintext(done.plaintext)
         .build(io, Tls { seal, unseal }))

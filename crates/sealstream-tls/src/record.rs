@@ -302,8 +302,9 @@ impl Seal for TlsSeal {
                 },
                 out,
             ),
-            // After a fatal alert there is nothing more to say.
-            Control::Alert(_) if self.closed => Ok(0),
+            // After close_notify or a fatal alert there is nothing more to say: an alert or a
+            // KeyUpdate answer queued since then is dropped, not an error.
+            Control::Alert(_) | Control::KeyUpdate { .. } if self.closed => Ok(0),
             Control::Alert(alert) => self.seal_alert(alert, out),
             Control::KeyUpdate { update_requested } => {
                 if !self.info.is_tls13() {

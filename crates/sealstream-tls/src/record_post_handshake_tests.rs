@@ -284,6 +284,42 @@ fn a_message_cut_across_records_anywhere_is_reassembled() {
 }
 
 #[test]
+fn a_message_dripped_a_byte_per_record_is_gathered_in_one_allocation() {
+    // The quadratic case of reassembly: the largest message, one byte per record. Once its
+    // header is in, the partial message is held in one buffer of the message's size that never
+    // moves again, so each record costs one byte of copying, not the whole message so far.
+    let (mut client, mut server) = connected(true, tls::suites(true)[0], None);
+    client.unseal.tickets = None;
+    let body_len = MAX_HANDSHAKE_MESSAGE - 4;
+    let mut body = TICKET[..8].to_vec();
+    body.push(0); // no nonce
+    let ticket_len = body_len - body.len() - 2 - 2;
+    body.extend_from_slice(&(ticket_len as u16).to_be_bytes());
+    body.resize(body.len() + ticket_len, 0x5a);
+    body.extend_from_slice(&[0, 0]); // no extensions
+    let whole = message(NEW_SESSION_TICKET, &body);
+    assert_eq!(whole.len(), MAX_HANDSHAKE_MESSAGE);
+    let mut buffer = None;
+    for (at, byte) in whole.iter().enumerate() {
+        let record = seal_handshake(&mut server, &[*byte]);
+        assert!(
+            matches!(
+                open(&mut client, record),
+                Ok(Err(Unsealed::Consumed { .. }))
+            ),
+            "byte {at}"
+        );
+        if at >= 3 && at + 1 < whole.len() {
+            let partial = client.unseal.handshake.as_ref().expect("a partial message");
+            assert!(partial.capacity() >= whole.len(), "byte {at}");
+            let place = partial.as_ptr();
+            assert_eq!(*buffer.get_or_insert(place), place, "moved at byte {at}");
+        }
+    }
+    assert!(client.unseal.handshake.is_none(), "the ticket was taken");
+}
+
+#[test]
 fn an_oversized_message_is_refused_from_its_header() {
     let (mut client, mut server) = connected(true, tls::suites(true)[0], None);
     // The header alone, announcing more than is reassembled, split over two records.
@@ -302,7 +338,7 @@ fn an_oversized_message_is_refused_from_its_header() {
         crate::alert::UNEXPECTED_MESSAGE,
         "post-handshake message of",
     );
-    // The largest accepted message needs no more than its own size.
+    // Nothing of the refused message is kept.
     assert!(client.unseal.handshake.is_none());
 }
 

@@ -334,6 +334,9 @@ async fn dropping_a_write_half_closes_nothing_until_the_read_half_goes_too() {
         write.write_all(b"sent").await.unwrap();
         write.flush().await.unwrap();
         drop(write);
+        // The record makes the peer readable: its reads below reach the socket (tokio answers
+        // WouldBlock without a system call until the reactor has seen readiness).
+        peer.readable().await.unwrap();
         assert!(
             !peer_saw_end(&peer),
             "dropping the write half closed the transport (locked: {locked})"

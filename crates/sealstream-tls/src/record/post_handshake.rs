@@ -60,6 +60,8 @@ impl TlsUnseal {
                 return Ok(Unsealed::Consumed { consumed });
             };
             let total = MESSAGE_HEADER + self.message_len(&header)?;
+            // Room for the whole message at once: the rest of it never moves the buffer.
+            partial.reserve_exact(total - partial.len());
             let (body, after) = rest.split_at((total - partial.len()).min(rest.len()));
             partial.extend_from_slice(body);
             rest = after;
@@ -75,9 +77,11 @@ impl TlsUnseal {
                 break;
             };
             rest = after;
-            respond = self
-                .on_message(message[0], &message[MESSAGE_HEADER..], rest)?
-                .or(respond);
+            let answer = self.on_message(message[0], &message[MESSAGE_HEADER..], rest)?;
+            // A record holds at most one message that needs an answer: a KeyUpdate must end
+            // its record, and a second renegotiation request is fatal.
+            debug_assert!(answer.is_none() || respond.is_none());
+            respond = answer.or(respond);
         }
         if !rest.is_empty() {
             // The rest of this message comes in the next record. Its length is known once the

@@ -72,6 +72,8 @@ impl Shared {
                 Control::Alert(alert) if alert.level == AlertCode::FATAL => {
                     queue.fatal.get_or_insert(alert);
                 }
+                // Nothing is sent after a fatal alert: what comes now is dropped, never refused.
+                _ if queue.fatal.is_some() => return Ok(()),
                 Control::KeyUpdate {
                     update_requested: false,
                 } => queue.key_update_answer = true,
@@ -217,6 +219,8 @@ mod tests {
         assert_eq!(err.status(), Status::InsufficientMemory);
         shared.push(ANSWER).unwrap();
         shared.push(Control::Alert(AlertCode::fatal(80))).unwrap();
+        // Behind a fatal alert nothing waits, so nothing is refused either.
+        shared.push(warning(100)).unwrap();
         assert_eq!(drain(&shared), [Control::Alert(AlertCode::fatal(80))]);
         // Room again once the writer took them.
         shared.push(warning(100)).unwrap();

@@ -18,19 +18,14 @@
 //!   pool only, and the part that was used is zeroed first, so that a sealer that reports more
 //!   bytes than it wrote sends zeros, never another connection's records.
 //!
-//! Each pool keeps at most [`MAX_POOLED`] buffers of at most [`MAX_POOLED_LEN`] bytes per
-//! thread, so what they hold is bounded by the number of runtime threads, never by the number
-//! of connections; a larger buffer (one that held a record above the normal size) is freed.
+//! Each pool keeps at most [`MAX_POOLED`] buffers per thread, so what they hold is bounded by
+//! the number of runtime threads, never by the number of connections. A buffer larger than its
+//! stream's normal size (one that grew for a record above it) is freed, not kept.
 
 use std::cell::RefCell;
 
-use super::config::MAX_RECORD_SIZED_READ_BUFFER;
-
 /// The most buffers one thread keeps per direction.
 pub(crate) const MAX_POOLED: usize = 4;
-
-/// The largest buffer kept: the largest a stream allocates with default settings.
-pub(crate) const MAX_POOLED_LEN: usize = MAX_RECORD_SIZED_READ_BUFFER;
 
 thread_local! {
     static READ: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
@@ -63,19 +58,20 @@ pub(crate) fn take(len: usize, direction: Direction) -> Vec<u8> {
     pooled.unwrap_or_else(|| vec![0; len])
 }
 
-/// Give back a read buffer; it is kept if the pool has room and it is not oversized.
-pub(crate) fn give_read(buf: Vec<u8>) {
-    give(buf, Direction::Read, 0);
+/// Give back a read buffer of a stream whose normal buffer is `normal` bytes; it is kept if
+/// the pool has room and it is no larger.
+pub(crate) fn give_read(buf: Vec<u8>, normal: usize) {
+    give(buf, Direction::Read, 0, normal);
 }
 
-/// Give back a write buffer whose first `used` bytes were written to; they are zeroed if the
-/// buffer is kept.
-pub(crate) fn give_write(buf: Vec<u8>, used: usize) {
-    give(buf, Direction::Write, used);
+/// Give back a write buffer whose first `used` bytes were written to, of a stream whose normal
+/// buffer is `normal` bytes; the used bytes are zeroed if the buffer is kept.
+pub(crate) fn give_write(buf: Vec<u8>, used: usize, normal: usize) {
+    give(buf, Direction::Write, used, normal);
 }
 
-fn give(mut buf: Vec<u8>, direction: Direction, used: usize) {
-    if buf.is_empty() || buf.len() > MAX_POOLED_LEN {
+fn give(mut buf: Vec<u8>, direction: Direction, used: usize, normal: usize) {
+    if buf.is_empty() || buf.len() > normal {
         return;
     }
     direction.pool().with(|pool| {
@@ -100,25 +96,25 @@ mod tests {
     fn reuses_buffers_of_the_same_size_and_stays_bounded() {
         let a = take(1000, Direction::Read);
         let ptr = a.as_ptr();
-        give_read(a);
+        give_read(a, 1000);
         let b = take(1000, Direction::Read);
         assert_eq!(b.as_ptr(), ptr, "the pooled buffer comes back");
         assert_eq!(take(999, Direction::Read).len(), 999);
         for _ in 0..MAX_POOLED + 3 {
-            give_read(vec![0; 10]);
+            give_read(vec![0; 10], 10);
         }
         assert!(pooled(Direction::Read) <= MAX_POOLED);
-        give_read(b);
+        give_read(b, 1000);
     }
 
     #[test]
     fn directions_never_share_buffers() {
         let read = take(4321, Direction::Read);
         let ptr = read.as_ptr();
-        give_read(read);
+        give_read(read, 4321);
         let write = take(4321, Direction::Write);
         assert_ne!(write.as_ptr(), ptr, "a read buffer was handed to a writer");
-        give_write(write, 0);
+        give_write(write, 0, 4321);
         let read = take(4321, Direction::Read);
         assert_eq!(read.as_ptr(), ptr);
     }
@@ -128,7 +124,7 @@ mod tests {
         let mut buf = take(5000, Direction::Write);
         let ptr = buf.as_ptr();
         buf[..3000].fill(0xA5);
-        give_write(buf, 3000);
+        give_write(buf, 3000, 5000);
         let again = take(5000, Direction::Write);
         assert_eq!(again.as_ptr(), ptr);
         assert!(
@@ -138,10 +134,12 @@ mod tests {
     }
 
     #[test]
-    fn oversized_buffers_are_freed_not_kept() {
-        let big = vec![0u8; MAX_POOLED_LEN + 1];
+    fn a_buffer_above_its_streams_normal_size_is_freed_not_kept() {
         let before = pooled(Direction::Read);
-        give_read(big);
+        give_read(vec![0u8; 600 * 1024], 64 * 1024);
         assert_eq!(pooled(Direction::Read), before);
+        // A stream configured with large buffers still has them pooled.
+        give_read(vec![0u8; 1024 * 1024], 1024 * 1024);
+        assert_eq!(pooled(Direction::Read), (before + 1).min(MAX_POOLED));
     }
 }

@@ -388,7 +388,7 @@ impl<U: Unseal> ReadState<U> {
 
     fn release(&mut self) {
         if self.plain.is_empty() {
-            pool::give_read(std::mem::take(&mut self.buf));
+            pool::give_read(std::mem::take(&mut self.buf), self.capacity);
             self.start = 0;
             self.end = 0;
             self.plain = 0..0;

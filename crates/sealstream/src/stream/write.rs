@@ -449,7 +449,7 @@ impl<S: Seal> WriteState<S> {
 
     fn release(&mut self) {
         if self.written == self.filled {
-            pool::give_write(std::mem::take(&mut self.buf), self.used);
+            pool::give_write(std::mem::take(&mut self.buf), self.used, self.capacity);
             self.written = 0;
             self.filled = 0;
         }
