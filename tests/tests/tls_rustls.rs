@@ -691,9 +691,12 @@ async fn a_bad_record_in_the_finished_flight_keeps_the_good_one_before_it() {
         .unwrap();
 }
 
+/// A span's name and its parent's.
+type SpanAndParent = (String, Option<String>);
+
 /// Records each new span's name and its parent's.
 #[derive(Clone, Default)]
-struct SpanParents(std::sync::Arc<std::sync::Mutex<Vec<(String, Option<String>)>>>);
+struct SpanParents(std::sync::Arc<std::sync::Mutex<Vec<SpanAndParent>>>);
 
 impl<S> tracing_subscriber::Layer<S> for SpanParents
 where
