@@ -32,7 +32,9 @@ async fn serve(addr: &str, cert: &str, key: &str) -> Result<(), Box<dyn std::err
         .with_single_cert(chain, key)?;
     // Offer HTTP/2 first; clients without ALPN get HTTP/1.1.
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    let acceptor = TlsAcceptor::new(Arc::new(config));
+    // A client that connects and says nothing holds its connection no longer than this.
+    let acceptor =
+        TlsAcceptor::new(Arc::new(config)).handshake_timeout(std::time::Duration::from_secs(10));
 
     let listener = tokio::net::TcpListener::bind(addr).await?;
     eprintln!("https_hello: listening on {}", listener.local_addr()?);

@@ -18,7 +18,9 @@ async fn serve(addr: &str, cert: &str, key: &str) -> Result<(), Box<dyn std::err
     let config = rustls::ServerConfig::builder()
         .with_no_client_auth()
         .with_single_cert(chain, key)?;
-    let acceptor = TlsAcceptor::new(Arc::new(config));
+    // A client that connects and says nothing holds its connection no longer than this.
+    let acceptor =
+        TlsAcceptor::new(Arc::new(config)).handshake_timeout(std::time::Duration::from_secs(10));
 
     let listener = tokio::net::TcpListener::bind(addr).await?;
     eprintln!("tls_echo_server: listening on {}", listener.local_addr()?);
