@@ -13,9 +13,21 @@ use crate::{Control, Error, Qop, RecordMut, Status, StreamSizes};
 
 /// The sending direction: `EncryptMessage`.
 pub trait Seal: Send + 'static {
-    /// The sizes of this half's records (`SECPKG_ATTR_STREAM_SIZES`). The header is exact, the
-    /// trailer a maximum. Sizes are constant for the life of the half.
+    /// The sizes of this half's records (`SECPKG_ATTR_STREAM_SIZES`) with [`Qop::Default`].
+    /// The header is exact, the trailer a maximum. Sizes are constant for the life of the half,
+    /// and no record this half seals, whatever its qop, is longer than
+    /// [`StreamSizes::max_record`].
     fn sizes(&self) -> StreamSizes;
+
+    /// The sizes of records sealed with `qop`, when they differ from [`sizes`](Self::sizes):
+    /// a Kerberos layer's header holds a confounder before sealed data and nothing before signed
+    /// data. The stream places each record's payload after the header of its own qop.
+    ///
+    /// The default is [`sizes`](Self::sizes) for every qop.
+    fn sizes_for(&self, qop: Qop) -> StreamSizes {
+        let _ = qop;
+        self.sizes()
+    }
 
     /// Seal `record` in place: write the header, protect the payload where it lies, write the
     /// trailer after it. Returns the record's total length (header, payload and actual trailer).
@@ -244,7 +256,7 @@ pub fn seal_message<S: Seal + ?Sized>(
     message: &[u8],
     out: &mut [u8],
 ) -> Result<usize, Error> {
-    let sizes = seal.sizes();
+    let sizes = seal.sizes_for(qop);
     if message.len() > sizes.max_message {
         return Err(Error::new(
             Status::InvalidParameter,

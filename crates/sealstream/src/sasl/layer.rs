@@ -20,8 +20,19 @@ pub struct WrapOverhead {
 
 /// A mechanism's sending direction: `GSS_Wrap` for one buffer, in place.
 pub trait Wrap: Send + 'static {
-    /// What one token adds around its plaintext.
+    /// What one token adds around its plaintext, with [`Qop::Default`].
     fn overhead(&self) -> WrapOverhead;
+
+    /// What one token adds around its plaintext with `qop`, when that differs from the default
+    /// (a Kerberos layer's sealed tokens have a confounder before the data, its signed ones do
+    /// not). A token with another qop must not be longer than a default one with the same
+    /// room around it: `header + trailer` may not exceed the default's.
+    ///
+    /// The default is [`overhead`](Self::overhead) for every qop.
+    fn overhead_for(&self, qop: Qop) -> WrapOverhead {
+        let _ = qop;
+        self.overhead()
+    }
 
     /// Wrap `token` in place: its header region precedes the plaintext, the trailer room follows.
     /// Returns the token's length. Sequence numbers advance here.
@@ -68,7 +79,8 @@ pub trait Unwrap: Send + 'static {
 #[derive(Debug)]
 pub struct FramedSeal<W> {
     wrap: W,
-    overhead: WrapOverhead,
+    /// The largest token the peer accepts (its maxbuf, capped).
+    limit: usize,
     sizes: StreamSizes,
 }
 
@@ -77,32 +89,9 @@ impl<W: Wrap> FramedSeal<W> {
     ///
     /// Fails with `SEC_E_INVALID_PARAMETER` when the peer's maxbuf leaves no room for plaintext.
     pub fn new(wrap: W, peer_maxbuf: u32) -> Result<Self, Error> {
-        let overhead = wrap.overhead();
         let limit = send_limit(peer_maxbuf);
-        let max_message = limit
-            .checked_sub(overhead.header + overhead.trailer)
-            .filter(|m| *m > 0)
-            .ok_or_else(|| {
-                Error::new(
-                    Status::InvalidParameter,
-                    format!(
-                        "the peer's maxbuf of {peer_maxbuf} leaves no room for data after the \
-                         mechanism's {} bytes of overhead",
-                        overhead.header + overhead.trailer
-                    ),
-                )
-            })?;
-        let sizes = StreamSizes {
-            header: LENGTH_LEN + overhead.header,
-            trailer: overhead.trailer,
-            max_message,
-            block_size: overhead.block_size,
-        };
-        Ok(Self {
-            wrap,
-            overhead,
-            sizes,
-        })
+        let sizes = sizes_within(limit, wrap.overhead(), peer_maxbuf)?;
+        Ok(Self { wrap, limit, sizes })
     }
 
     /// The mechanism's wrap half.
@@ -113,20 +102,21 @@ impl<W: Wrap> FramedSeal<W> {
     /// Have `wrap` produce the token after the length field of `record`, then write the length.
     fn frame(
         &mut self,
+        qop: Qop,
         mut record: RecordMut<'_>,
         wrap: impl FnOnce(&mut W, RecordMut<'_>) -> Result<usize, Error>,
     ) -> Result<usize, Error> {
         let payload_len = record.payload_len();
+        let header = self.wrap.overhead_for(qop).header;
         let (len_field, token) = record.as_mut_slice().split_at_mut(LENGTH_LEN);
-        let token_len = wrap(
-            &mut self.wrap,
-            RecordMut::new(token, self.overhead.header, payload_len)?,
-        )?;
-        let max = self.sizes.max_record() - LENGTH_LEN;
-        if token_len > max || token_len > token.len() {
+        let token_len = wrap(&mut self.wrap, RecordMut::new(token, header, payload_len)?)?;
+        if token_len > self.limit || token_len > token.len() {
             return Err(Error::new(
                 Status::InternalError,
-                format!("mechanism wrapped a {token_len}-byte token, above the {max} allowed"),
+                format!(
+                    "mechanism wrapped a {token_len}-byte token, above the {} allowed",
+                    self.limit
+                ),
             ));
         }
         len_field.copy_from_slice(&encode_len(token_len));
@@ -134,13 +124,48 @@ impl<W: Wrap> FramedSeal<W> {
     }
 }
 
+/// The sizes of frames of at most `limit` bytes around tokens with `overhead`.
+fn sizes_within(
+    limit: usize,
+    overhead: WrapOverhead,
+    peer_maxbuf: u32,
+) -> Result<StreamSizes, Error> {
+    let max_message = limit
+        .checked_sub(overhead.header + overhead.trailer)
+        .filter(|m| *m > 0)
+        .ok_or_else(|| {
+            Error::new(
+                Status::InvalidParameter,
+                format!(
+                    "the peer's maxbuf of {peer_maxbuf} leaves no room for data after the \
+                     mechanism's {} bytes of overhead",
+                    overhead.header + overhead.trailer
+                ),
+            )
+        })?;
+    Ok(StreamSizes {
+        header: LENGTH_LEN + overhead.header,
+        trailer: overhead.trailer,
+        max_message,
+        block_size: overhead.block_size,
+    })
+}
+
 impl<W: Wrap> Seal for FramedSeal<W> {
     fn sizes(&self) -> StreamSizes {
         self.sizes
     }
 
+    fn sizes_for(&self, qop: Qop) -> StreamSizes {
+        if qop == Qop::Default {
+            return self.sizes;
+        }
+        // A qop whose tokens would not fit gets the default sizes; wrapping then refuses it.
+        sizes_within(self.limit, self.wrap.overhead_for(qop), 0).unwrap_or(self.sizes)
+    }
+
     fn seal(&mut self, qop: Qop, record: RecordMut<'_>) -> Result<usize, Error> {
-        self.frame(record, |wrap, token| wrap.wrap(qop, token))
+        self.frame(qop, record, |wrap, token| wrap.wrap(qop, token))
     }
 
     fn seal_copying(
@@ -149,7 +174,7 @@ impl<W: Wrap> Seal for FramedSeal<W> {
         plaintext: &[u8],
         record: RecordMut<'_>,
     ) -> Result<usize, Error> {
-        self.frame(record, |wrap, token| {
+        self.frame(qop, record, |wrap, token| {
             wrap.wrap_copying(qop, plaintext, token)
         })
     }

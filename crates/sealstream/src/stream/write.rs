@@ -133,7 +133,7 @@ impl<S: Seal> WriteState<S> {
         if let Some(control) = self.seal.control_due() {
             ready!(self.poll_seal_control(io, cx, &control))?;
         }
-        ready!(self.poll_room(io, cx, self.seal.sizes().record_len(1)))?;
+        ready!(self.poll_room(io, cx, self.seal.sizes_for(self.qop).record_len(1)))?;
 
         let accepted = match self.seal_from(bufs) {
             Ok(accepted) => accepted,
@@ -296,7 +296,8 @@ impl<S: Seal> WriteState<S> {
     /// to [`Seal::seal_copying`], so a sealer that reads the plaintext anyway copies it as it
     /// reads; a record gathered from several buffers is copied here, then sealed.
     fn seal_from(&mut self, bufs: &[IoSlice<'_>]) -> Result<usize, (usize, Error)> {
-        let sizes = self.seal.sizes();
+        // The payload goes after the header of this record's qop (`Seal::sizes_for`).
+        let sizes = self.seal.sizes_for(self.qop);
         let StreamSizes {
             header, trailer, ..
         } = sizes;
