@@ -9,8 +9,8 @@
 //! requested" flag) and carries explicit sequence numbers like Kerberos, so a replayed record
 //! authenticates but is refused as out of sequence.
 
-use chacha20poly1305::aead::{AeadInPlace, KeyInit};
-use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce, Tag};
+use chacha20poly1305::aead::{AeadInOut, KeyInit};
+use chacha20poly1305::{ChaCha20Poly1305, Nonce, Tag};
 use sha2::{Digest, Sha256};
 
 use sealstream::{
@@ -109,7 +109,7 @@ impl std::fmt::Debug for TestUnseal {
 impl TestSeal {
     fn new(key: [u8; 32], max_message: usize) -> Self {
         Self {
-            cipher: ChaCha20Poly1305::new(Key::from_slice(&key)),
+            cipher: ChaCha20Poly1305::new(&key.into()),
             key,
             seq: 0,
             max_message,
@@ -139,10 +139,10 @@ impl TestSeal {
             let mut aad = header.to_vec();
             aad.extend_from_slice(payload);
             self.cipher
-                .encrypt_in_place_detached(&nonce(self.seq), &aad, &mut [])
+                .encrypt_inout_detached(&nonce(self.seq), &aad, (&mut [][..]).into())
         } else {
             self.cipher
-                .encrypt_in_place_detached(&nonce(self.seq), header, payload)
+                .encrypt_inout_detached(&nonce(self.seq), header, payload.into())
         }
         .map_err(|_| Error::new(Status::InternalError, "encryption failed"))?;
         trailer[..TAG].copy_from_slice(&tag);
@@ -192,7 +192,7 @@ impl Seal for TestSeal {
                 out[HEADER] = u8::from(update_requested);
                 let n = self.seal_typed(TYPE_KEY_UPDATE, out, 1)?;
                 self.key = ratchet(&self.key);
-                self.cipher = ChaCha20Poly1305::new(Key::from_slice(&self.key));
+                self.cipher = ChaCha20Poly1305::new(&self.key.into());
                 Ok(n)
             }
             ref other => Err(Error::new(
@@ -239,7 +239,7 @@ pub struct TestUnseal {
 impl TestUnseal {
     fn new(key: [u8; 32], max_message: usize) -> Self {
         Self {
-            cipher: ChaCha20Poly1305::new(Key::from_slice(&key)),
+            cipher: ChaCha20Poly1305::new(&key.into()),
             key,
             seq: 0,
             max_message,
@@ -278,15 +278,15 @@ impl Unseal for TestUnseal {
         }
         let seq = u64::from_be_bytes(header[3..11].try_into().expect("8 bytes"));
         let (payload, tag) = input[HEADER..total].split_at_mut(len);
-        let tag = Tag::clone_from_slice(tag);
+        let tag = Tag::try_from(&*tag).expect("a 16-byte tag");
         let verified = if ty == TYPE_DATA_CLEAR {
             let mut aad = header.to_vec();
             aad.extend_from_slice(payload);
             self.cipher
-                .decrypt_in_place_detached(&nonce(seq), &aad, &mut [], &tag)
+                .decrypt_inout_detached(&nonce(seq), &aad, (&mut [][..]).into(), &tag)
         } else {
             self.cipher
-                .decrypt_in_place_detached(&nonce(seq), &header, payload, &tag)
+                .decrypt_inout_detached(&nonce(seq), &header, payload.into(), &tag)
         };
         if verified.is_err() {
             return Err(Error::message_altered("test record failed authentication"));
@@ -312,7 +312,7 @@ impl Unseal for TestUnseal {
             }
             TYPE_KEY_UPDATE if len == 1 => {
                 self.key = ratchet(&self.key);
-                self.cipher = ChaCha20Poly1305::new(Key::from_slice(&self.key));
+                self.cipher = ChaCha20Poly1305::new(&self.key.into());
                 self.key_updates += 1;
                 if payload[0] == 1 {
                     Ok(Unsealed::Respond {

@@ -9,11 +9,10 @@
 use std::time::{Duration, Instant};
 
 use des::TdesEde2;
-use des::cipher::generic_array::GenericArray;
-use des::cipher::{BlockEncrypt, KeyInit};
-use hmac::{Hmac, Mac};
+use des::cipher::array::Array;
+use des::cipher::{BlockModeEncrypt, KeyIvInit};
+use hmac::{Hmac, KeyInit, Mac};
 use md5::Md5;
-use rc4::consts::U16;
 use rc4::{Rc4, StreamCipher};
 use sealstream_sasl::digest::{
     Cipher, DigestClient, DigestClientConfig, DigestQop, DigestServer, DigestServerConfig,
@@ -133,9 +132,8 @@ impl Tally {
 pub(crate) struct PrimitiveMeter {
     layer: DigestLayer,
     frame: Vec<u8>,
-    rc4: Rc4<U16>,
-    tdes: TdesEde2,
-    iv: [u8; 8],
+    rc4: Rc4,
+    tdes: cbc::Encryptor<TdesEde2>,
     seq: u32,
     hmac: Tally,
     cipher: Tally,
@@ -153,9 +151,8 @@ impl PrimitiveMeter {
         Self {
             layer,
             frame,
-            rc4: Rc4::<U16>::new(GenericArray::from_slice(&KEY)),
-            tdes: TdesEde2::new_from_slice(&KEY).expect("16-byte key"),
-            iv: [0; 8],
+            rc4: Rc4::new_from_slice(&KEY).expect("a 16-byte key"),
+            tdes: KeyIvInit::new_from_slices(&KEY, &KEY[..8]).expect("16-byte key, 8-byte IV"),
             seq: 0,
             hmac: Tally::default(),
             cipher: Tally::default(),
@@ -211,7 +208,7 @@ impl PrimitiveMeter {
     // The MAC as auth-int and auth-conf compute it: over the sequence number and the payload.
     fn hmac_once(&mut self) {
         let payload = self.layer.frame_payload();
-        let mut h = <Hmac<Md5> as Mac>::new_from_slice(&KEY).expect("HMAC takes any key length");
+        let mut h = <Hmac<Md5> as KeyInit>::new_from_slice(&KEY).expect("HMAC takes any key");
         h.update(&self.seq.to_be_bytes());
         h.update(&self.frame[..payload]);
         let mac = h.finalize().into_bytes();
@@ -227,14 +224,8 @@ impl PrimitiveMeter {
             DigestLayer::ConfRc4 => self.rc4.apply_keystream(&mut self.frame[..payload + 10]),
             DigestLayer::Conf3des => {
                 let len = (payload + 10).div_ceil(8) * 8;
-                for block in self.frame[..len].chunks_exact_mut(8) {
-                    block
-                        .iter_mut()
-                        .zip(self.iv.iter())
-                        .for_each(|(b, v)| *b ^= v);
-                    self.tdes.encrypt_block(GenericArray::from_mut_slice(block));
-                    self.iv.copy_from_slice(block);
-                }
+                let (blocks, _) = Array::slice_as_chunks_mut(&mut self.frame[..len]);
+                self.tdes.encrypt_blocks(blocks);
             }
         }
     }

@@ -8,12 +8,11 @@
 use std::fmt;
 use std::ops::Range;
 
-use des::cipher::generic_array::GenericArray;
-use des::cipher::{BlockDecrypt, BlockEncrypt, KeyInit};
+use des::cipher::array::Array;
+use des::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
 use des::{Des, TdesEde2};
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use md5::Md5;
-use rc4::consts::U16;
 use rc4::{Rc4, StreamCipher};
 use sealstream::sasl::{Unwrap, Wrap, WrapOverhead};
 use sealstream::{Error, Qop, RecordMut, Status};
@@ -71,7 +70,7 @@ fn mac_copying(
 }
 
 fn keyed_mac(key: &[u8; 16], seq: u32) -> Result<Hmac<Md5>, Error> {
-    let mut h = <Hmac<Md5> as Mac>::new_from_slice(key)
+    let mut h = <Hmac<Md5> as KeyInit>::new_from_slice(key)
         .map_err(|_| Error::new(Status::InternalError, "HMAC-MD5 refused a 16-byte key"))?;
     h.update(&seq.to_be_bytes());
     Ok(h)
@@ -105,85 +104,71 @@ fn des_key(k: &[u8]) -> [u8; 8] {
     out
 }
 
-/// The cipher state of one direction.
+/// The cipher state of one direction: RC4's keystream, or a DES/3DES CBC chain (`cbc`) that
+/// encrypts for the sending direction and decrypts for the receiving one.
 enum Conf {
-    Rc4(Box<Rc4<U16>>),
-    Des {
-        cipher: Box<Des>,
-        iv: Zeroizing<[u8; 8]>,
-    },
-    Tdes {
-        cipher: Box<TdesEde2>,
-        iv: Zeroizing<[u8; 8]>,
-    },
+    Rc4(Box<Rc4>),
+    DesEncrypt(Box<cbc::Encryptor<Des>>),
+    DesDecrypt(Box<cbc::Decryptor<Des>>),
+    TdesEncrypt(Box<cbc::Encryptor<TdesEde2>>),
+    TdesDecrypt(Box<cbc::Decryptor<TdesEde2>>),
 }
 
 impl Conf {
     // RFC 2831 §2.4: "The key for the "rc4" cipher is the 16 byte Kc [...]. For "des" [...] the
     // first 7 bytes of Kc [...]; for "3des" [...] the first 14 bytes [...] as two 56-bit keys
     // [...] The IV for "des" and "3des" is the last 8 bytes of Kc."
-    fn new(cipher: Cipher, kc: &[u8; 16]) -> Result<Self, Error> {
+    fn new(cipher: Cipher, kc: &[u8; 16], sending: bool) -> Result<Self, Error> {
         let bad_key = |_| Error::new(Status::InternalError, "cipher refused its key length");
-        let iv = || {
-            let mut iv = Zeroizing::new([0u8; 8]);
-            iv.copy_from_slice(&kc[8..16]);
-            iv
-        };
+        let iv = &kc[8..16];
         Ok(match cipher {
             Cipher::Rc4 | Cipher::Rc4_56 | Cipher::Rc4_40 => {
-                Conf::Rc4(Box::new(Rc4::<U16>::new(GenericArray::from_slice(kc))))
+                Conf::Rc4(Box::new(Rc4::new_from_slice(kc).map_err(bad_key)?))
             }
             Cipher::Des => {
                 let key = Zeroizing::new(des_key(&kc[..7]));
-                Conf::Des {
-                    cipher: Box::new(Des::new_from_slice(&key[..]).map_err(bad_key)?),
-                    iv: iv(),
+                if sending {
+                    Conf::DesEncrypt(Box::new(
+                        KeyIvInit::new_from_slices(&key[..], iv).map_err(bad_key)?,
+                    ))
+                } else {
+                    Conf::DesDecrypt(Box::new(
+                        KeyIvInit::new_from_slices(&key[..], iv).map_err(bad_key)?,
+                    ))
                 }
             }
             Cipher::TripleDes => {
                 let mut key = Zeroizing::new([0u8; 16]);
                 key[..8].copy_from_slice(&des_key(&kc[..7]));
                 key[8..].copy_from_slice(&des_key(&kc[7..14]));
-                Conf::Tdes {
-                    cipher: Box::new(TdesEde2::new_from_slice(&key[..]).map_err(bad_key)?),
-                    iv: iv(),
+                if sending {
+                    Conf::TdesEncrypt(Box::new(
+                        KeyIvInit::new_from_slices(&key[..], iv).map_err(bad_key)?,
+                    ))
+                } else {
+                    Conf::TdesDecrypt(Box::new(
+                        KeyIvInit::new_from_slices(&key[..], iv).map_err(bad_key)?,
+                    ))
                 }
             }
         })
     }
 
-    /// Encrypt `data` (a whole number of blocks for DES), continuing the keystream or chain.
-    fn encrypt(&mut self, data: &mut [u8]) {
-        fn cbc<C: BlockEncrypt>(c: &C, iv: &mut [u8; 8], data: &mut [u8]) {
-            for block in data.chunks_exact_mut(8) {
-                block.iter_mut().zip(iv.iter()).for_each(|(b, v)| *b ^= v);
-                c.encrypt_block(GenericArray::from_mut_slice(block));
-                iv.copy_from_slice(block);
-            }
+    /// Encrypt (sending) or decrypt (receiving) `data` in place, a whole number of blocks for
+    /// DES, continuing the keystream or the chain from the previous frame.
+    fn apply(&mut self, data: &mut [u8]) {
+        if let Conf::Rc4(rc4) = self {
+            return rc4.apply_keystream(data);
         }
+        let (blocks, rest) = Array::slice_as_chunks_mut(data);
         match self {
-            Conf::Rc4(rc4) => rc4.apply_keystream(data),
-            Conf::Des { cipher, iv } => cbc(&**cipher, iv, data),
-            Conf::Tdes { cipher, iv } => cbc(&**cipher, iv, data),
+            Conf::Rc4(_) => unreachable!("handled above"),
+            Conf::DesEncrypt(cbc) => cbc.encrypt_blocks(blocks),
+            Conf::DesDecrypt(cbc) => cbc.decrypt_blocks(blocks),
+            Conf::TdesEncrypt(cbc) => cbc.encrypt_blocks(blocks),
+            Conf::TdesDecrypt(cbc) => cbc.decrypt_blocks(blocks),
         }
-    }
-
-    /// Decrypt `data` (a whole number of blocks for DES), continuing the keystream or chain.
-    fn decrypt(&mut self, data: &mut [u8]) {
-        fn cbc<C: BlockDecrypt>(c: &C, iv: &mut [u8; 8], data: &mut [u8]) {
-            for block in data.chunks_exact_mut(8) {
-                let mut next = [0u8; 8];
-                next.copy_from_slice(block);
-                c.decrypt_block(GenericArray::from_mut_slice(block));
-                block.iter_mut().zip(iv.iter()).for_each(|(b, v)| *b ^= v);
-                *iv = next;
-            }
-        }
-        match self {
-            Conf::Rc4(rc4) => rc4.apply_keystream(data),
-            Conf::Des { cipher, iv } => cbc(&**cipher, iv, data),
-            Conf::Tdes { cipher, iv } => cbc(&**cipher, iv, data),
-        }
+        debug_assert!(rest.is_empty(), "DES data is a whole number of blocks");
     }
 }
 
@@ -197,13 +182,20 @@ struct Direction {
 }
 
 impl Direction {
-    fn new(ha1: &[u8; 16], qop: DigestQop, client_to_server: bool) -> Result<Self, Error> {
+    fn new(
+        ha1: &[u8; 16],
+        qop: DigestQop,
+        client_to_server: bool,
+        sending: bool,
+    ) -> Result<Self, Error> {
         let cipher = match qop {
             DigestQop::AuthConf(c) => Some(c),
             _ => None,
         };
         let DirectionKeys { integrity, sealing } = direction_keys(ha1, cipher, client_to_server);
-        let conf = cipher.map(|c| Conf::new(c, &sealing)).transpose()?;
+        let conf = cipher
+            .map(|c| Conf::new(c, &sealing, sending))
+            .transpose()?;
         Ok(Self {
             qop,
             integrity,
@@ -244,8 +236,8 @@ pub(crate) fn halves(
     client: bool,
 ) -> Result<(DigestWrap, DigestUnwrap), Error> {
     Ok((
-        DigestWrap(Direction::new(ha1, qop, client)?),
-        DigestUnwrap(Direction::new(ha1, qop, !client)?),
+        DigestWrap(Direction::new(ha1, qop, client, true)?),
+        DigestUnwrap(Direction::new(ha1, qop, !client, false)?),
     ))
 }
 
@@ -356,7 +348,7 @@ impl DigestWrap {
         buf[n..n + pad].fill(pad as u8);
         buf[n + pad..body_len].copy_from_slice(&tag);
         if let Some(conf) = &mut self.0.conf {
-            conf.encrypt(&mut buf[..body_len]);
+            conf.apply(&mut buf[..body_len]);
         }
         buf[body_len..body_len + 2].copy_from_slice(&MESSAGE_TYPE);
         buf[body_len + 2..body_len + TAIL_LEN].copy_from_slice(&seq.to_be_bytes());
@@ -402,7 +394,7 @@ impl DigestUnwrap {
             ));
         };
         let body = &mut token[..body_len];
-        conf.decrypt(body);
+        conf.apply(body);
         let mac_start = body_len - MAC_LEN;
         let (msg_len, pad_ok) = if block > 1 {
             let pad = usize::from(body[mac_start - 1]);

@@ -168,7 +168,7 @@ fn padding_longer_than_the_body_is_refused() {
             let qop = DigestQop::AuthConf(cipher);
             let (mut w, mut u) = pair(qop);
             let mut token = vec![pad; 16];
-            w.0.conf.as_mut().unwrap().encrypt(&mut token);
+            w.0.conf.as_mut().unwrap().apply(&mut token);
             token.extend_from_slice(&[0, 1, 0, 0, 0, 0]);
             let status = unwrap(&mut u, &token).unwrap_err().status();
             assert_eq!(status, Status::MessageAltered, "{qop}, pad {pad}");
