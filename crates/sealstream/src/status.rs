@@ -52,6 +52,27 @@ pub enum Status {
     CryptoSystemInvalid,
     /// `SEC_E_INVALID_PARAMETER`: an argument is out of range (a message above the maximum).
     InvalidParameter,
+    /// `SEC_E_TARGET_UNKNOWN`: the service named is unknown to the authority (Kerberos:
+    /// `KDC_ERR_S_PRINCIPAL_UNKNOWN`).
+    TargetUnknown,
+    /// `SEC_E_LOGON_DENIED`: the credentials were refused (a wrong password: Kerberos's
+    /// `KDC_ERR_PREAUTH_FAILED`, or an AS-REP that does not decrypt).
+    LogonDenied,
+    /// `SEC_E_UNKNOWN_CREDENTIALS`: the client named is unknown to the authority (Kerberos:
+    /// `KDC_ERR_C_PRINCIPAL_UNKNOWN`).
+    UnknownCredentials,
+    /// `SEC_E_NO_CREDENTIALS`: no credentials are available (no ticket in the cache, no key in
+    /// the keytab).
+    NoCredentials,
+    /// `SEC_E_NO_AUTHENTICATING_AUTHORITY`: no authority could be reached (no KDC answered).
+    NoAuthenticatingAuthority,
+    /// `SEC_E_WRONG_PRINCIPAL`: the peer is not who it was expected to be (a ticket or reply for
+    /// another principal).
+    WrongPrincipal,
+    /// `SEC_E_TIME_SKEW`: the clocks differ by more than is allowed (`KRB_AP_ERR_SKEW`).
+    TimeSkew,
+    /// `SEC_E_ETYPE_NOT_SUPP`: no encryption type both sides support.
+    EtypeNotSupported,
 }
 
 impl Status {
@@ -75,6 +96,14 @@ impl Status {
             Status::IllegalMessage => 0x8009_0326,
             Status::CryptoSystemInvalid => 0x8009_0337,
             Status::InvalidParameter => 0x8009_035D,
+            Status::TargetUnknown => 0x8009_0303,
+            Status::LogonDenied => 0x8009_030C,
+            Status::UnknownCredentials => 0x8009_030D,
+            Status::NoCredentials => 0x8009_030E,
+            Status::NoAuthenticatingAuthority => 0x8009_0311,
+            Status::WrongPrincipal => 0x8009_0322,
+            Status::TimeSkew => 0x8009_0324,
+            Status::EtypeNotSupported => 0x8009_0341,
         }
     }
 
@@ -98,6 +127,14 @@ impl Status {
             Status::IllegalMessage => "SEC_E_ILLEGAL_MESSAGE",
             Status::CryptoSystemInvalid => "SEC_E_CRYPTO_SYSTEM_INVALID",
             Status::InvalidParameter => "SEC_E_INVALID_PARAMETER",
+            Status::TargetUnknown => "SEC_E_TARGET_UNKNOWN",
+            Status::LogonDenied => "SEC_E_LOGON_DENIED",
+            Status::UnknownCredentials => "SEC_E_UNKNOWN_CREDENTIALS",
+            Status::NoCredentials => "SEC_E_NO_CREDENTIALS",
+            Status::NoAuthenticatingAuthority => "SEC_E_NO_AUTHENTICATING_AUTHORITY",
+            Status::WrongPrincipal => "SEC_E_WRONG_PRINCIPAL",
+            Status::TimeSkew => "SEC_E_TIME_SKEW",
+            Status::EtypeNotSupported => "SEC_E_ETYPE_NOT_SUPP",
         }
     }
 
@@ -126,7 +163,17 @@ impl Status {
             Status::BufferTooSmall | Status::InvalidParameter | Status::InvalidHandle => {
                 io::ErrorKind::InvalidInput
             }
-            Status::InternalError | Status::Ok | Status::Renegotiate => io::ErrorKind::Other,
+            // Who may talk to whom.
+            Status::LogonDenied
+            | Status::UnknownCredentials
+            | Status::NoCredentials
+            | Status::WrongPrincipal => io::ErrorKind::PermissionDenied,
+            Status::TargetUnknown => io::ErrorKind::NotFound,
+            Status::NoAuthenticatingAuthority => io::ErrorKind::ConnectionRefused,
+            Status::EtypeNotSupported => io::ErrorKind::Unsupported,
+            Status::TimeSkew | Status::InternalError | Status::Ok | Status::Renegotiate => {
+                io::ErrorKind::Other
+            }
         }
     }
 }
@@ -153,6 +200,14 @@ mod tests {
         assert_eq!(Status::IllegalMessage.code(), 0x80090326);
         assert_eq!(Status::CryptoSystemInvalid.code(), 0x80090337);
         assert_eq!(Status::QopNotSupported.code(), 0x8009030A);
+        assert_eq!(Status::TargetUnknown.code(), 0x80090303);
+        assert_eq!(Status::LogonDenied.code(), 0x8009030C);
+        assert_eq!(Status::UnknownCredentials.code(), 0x8009030D);
+        assert_eq!(Status::NoCredentials.code(), 0x8009030E);
+        assert_eq!(Status::NoAuthenticatingAuthority.code(), 0x80090311);
+        assert_eq!(Status::WrongPrincipal.code(), 0x80090322);
+        assert_eq!(Status::TimeSkew.code(), 0x80090324);
+        assert_eq!(Status::EtypeNotSupported.code(), 0x80090341);
     }
 
     #[test]
