@@ -8,6 +8,7 @@
 mod cipher;
 mod derive;
 mod key;
+mod message;
 mod nfold;
 mod string_to_key;
 

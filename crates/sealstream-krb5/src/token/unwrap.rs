@@ -80,6 +80,13 @@ impl Krb5Unwrap {
         self.last_sealed
     }
 
+    /// `GSS_Unwrap` of one token, for a protocol that frames tokens itself: the plaintext.
+    pub fn unwrap_message(&mut self, token: &[u8]) -> Result<Vec<u8>, Error> {
+        let mut token = token.to_vec();
+        let plaintext = self.unwrap(&mut token)?;
+        Ok(token[plaintext].to_vec())
+    }
+
     /// Check the MIC token `token` over `message`, and that it carries the next sequence number.
     pub fn verify_mic(&mut self, message: &[u8], token: &[u8]) -> Result<(), Error> {
         let h = self.sign.enctype().checksum_len();

@@ -87,6 +87,20 @@ impl Krb5Wrap {
         }
     }
 
+    /// `GSS_Wrap` of one message, for a protocol that frames tokens itself (the stream uses
+    /// [`Wrap::wrap`] in place instead): the whole token.
+    pub fn wrap_message(&mut self, qop: Qop, message: &[u8]) -> Result<Vec<u8>, Error> {
+        let overhead = self.overhead_for(qop);
+        let mut token = vec![0u8; overhead.header + message.len() + overhead.trailer];
+        token[overhead.header..overhead.header + message.len()].copy_from_slice(message);
+        let n = self.wrap(
+            qop,
+            RecordMut::new(&mut token, overhead.header, message.len())?,
+        )?;
+        token.truncate(n);
+        Ok(token)
+    }
+
     /// A MIC token for `message` into `out` (`16 +` the checksum's length, see
     /// [`mic_len`](Self::mic_len)), using the next sequence number. Returns its length.
     ///

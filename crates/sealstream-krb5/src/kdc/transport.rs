@@ -1,0 +1,258 @@
+//! Sending requests to KDCs over the network: UDP for small requests, TCP for large ones and
+//! when a KDC says its reply is too big for UDP (RFC 4120 §7.2), a timeout on each try, and the
+//! next KDC of the realm when one does not answer.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+use sealstream::{Error, Status};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpStream, UdpSocket};
+
+use super::{
+    ClientSecret, Credentials, InitCreds, InitCredsOptions, KdcRequest, Step, TgsExchange,
+};
+use crate::principal::Principal;
+
+/// The largest request sent over UDP (MIT's `udp_preference_limit`); larger ones go over TCP.
+const UDP_LIMIT: usize = 1465;
+/// The largest reply taken from a KDC: tickets with a PAC from Active Directory run to tens of
+/// kilobytes, nothing legitimate to a megabyte.
+const MAX_REPLY: usize = 1 << 20;
+/// The port a KDC listens on unless configured otherwise.
+const KDC_PORT: u16 = 88;
+
+/// Where each realm's KDCs are, and how long to wait for one.
+#[derive(Clone, Debug)]
+pub struct KdcConfig {
+    realms: BTreeMap<String, Vec<String>>,
+    default_realm: Option<String>,
+    timeout: Duration,
+}
+
+impl Default for KdcConfig {
+    fn default() -> Self {
+        Self {
+            realms: BTreeMap::new(),
+            default_realm: None,
+            timeout: Duration::from_secs(3),
+        }
+    }
+}
+
+impl KdcConfig {
+    /// No realms yet; add them with [`kdc`](Self::kdc) or read a `krb5.conf`.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A KDC of `realm` at `address` (`host`, `host:port`, `[v6]:port`; port 88 by default).
+    pub fn kdc(mut self, realm: &str, address: &str) -> Self {
+        self.realms
+            .entry(realm.to_owned())
+            .or_default()
+            .push(address.to_owned());
+        self
+    }
+
+    /// How long to wait for each KDC's answer before trying the next (default 3 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The `default_realm` of the `krb5.conf` read, if it has one.
+    pub fn default_realm(&self) -> Option<&str> {
+        self.default_realm.as_deref()
+    }
+
+    /// The `[libdefaults] default_realm` and the `kdc` lines of each realm in `[realms]` of a
+    /// `krb5.conf` (MIT's profile syntax). Other settings are ignored.
+    pub fn from_krb5_conf(text: &str) -> Result<Self, Error> {
+        let mut config = Self::new();
+        let mut section = String::new();
+        let mut realm: Option<String> = None;
+        for (number, raw) in text.lines().enumerate() {
+            let line = raw.trim();
+            if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+                continue;
+            }
+            let bad = |why: &str| {
+                Error::new(
+                    Status::InvalidParameter,
+                    format!("krb5.conf line {}: {why}: {raw:?}", number + 1),
+                )
+            };
+            if let Some(name) = line.strip_prefix('[') {
+                section = name.trim_end_matches(']').trim().to_owned();
+                realm = None;
+                continue;
+            }
+            if line == "}" {
+                realm = None;
+                continue;
+            }
+            let (key, value) = line.split_once('=').ok_or_else(|| bad("no '='"))?;
+            let (key, value) = (key.trim(), value.trim());
+            match (section.as_str(), &realm) {
+                ("libdefaults", _) if key == "default_realm" => {
+                    config.default_realm = Some(value.to_owned());
+                }
+                ("realms", None) if value == "{" => realm = Some(key.to_owned()),
+                ("realms", Some(name)) if key == "kdc" => {
+                    config = config.kdc(&name.clone(), value);
+                }
+                _ => {}
+            }
+        }
+        Ok(config)
+    }
+
+    /// The `krb5.conf` named by `KRB5_CONFIG` (its first entry), or `/etc/krb5.conf`.
+    pub fn from_environment() -> Result<Self, Error> {
+        let path = std::env::var("KRB5_CONFIG")
+            .ok()
+            .and_then(|v| v.split(':').next().map(str::to_owned))
+            .unwrap_or_else(|| "/etc/krb5.conf".to_owned());
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            Error::new(
+                Status::NoAuthenticatingAuthority,
+                format!("cannot read {path}: {e}"),
+            )
+        })?;
+        Self::from_krb5_conf(&text)
+    }
+
+    /// Send `request` to its realm's KDCs in turn until one answers.
+    pub async fn send(&self, request: &KdcRequest) -> Result<Vec<u8>, Error> {
+        let kdcs = self.realms.get(&request.realm).ok_or_else(|| {
+            Error::new(
+                Status::NoAuthenticatingAuthority,
+                format!("no KDC is configured for realm {}", request.realm),
+            )
+        })?;
+        let udp = !request.tcp_only && request.message.len() <= UDP_LIMIT;
+        let mut failures = Vec::new();
+        for kdc in kdcs {
+            let address = with_port(kdc);
+            let reply = if udp {
+                tokio::time::timeout(self.timeout, send_udp(&address, &request.message)).await
+            } else {
+                tokio::time::timeout(self.timeout, send_tcp(&address, &request.message)).await
+            };
+            match reply {
+                Ok(Ok(reply)) => return Ok(reply),
+                Ok(Err(e)) => failures.push(format!("{address}: {e}")),
+                Err(_) => failures.push(format!("{address}: no answer in {:?}", self.timeout)),
+            }
+        }
+        Err(Error::new(
+            Status::NoAuthenticatingAuthority,
+            format!(
+                "no KDC of realm {} answered ({})",
+                request.realm,
+                failures.join("; ")
+            ),
+        ))
+    }
+
+    /// A ticket-granting ticket for `client`, by an AS exchange with its realm's KDCs.
+    pub async fn get_tgt(
+        &self,
+        client: Principal,
+        secret: ClientSecret,
+        options: InitCredsOptions,
+    ) -> Result<Credentials, Error> {
+        let mut exchange = InitCreds::new(client, secret, options)?;
+        let mut request = exchange.start(SystemTime::now())?;
+        for _ in 0..8 {
+            let reply = self.send(&request).await?;
+            match exchange.step(&reply, SystemTime::now())? {
+                Step::Send(next) => request = next,
+                Step::Done(creds) => return Ok(*creds),
+            }
+        }
+        Err(Error::new(
+            Status::InvalidToken,
+            "the KDC did not finish the AS exchange in 8 round trips",
+        ))
+    }
+
+    /// A ticket for `service`, by a TGS exchange with `tgt`.
+    pub async fn get_service_ticket(
+        &self,
+        tgt: &Credentials,
+        service: Principal,
+    ) -> Result<Credentials, Error> {
+        let mut exchange = TgsExchange::new(tgt, service, &[])?;
+        let mut request = exchange.start(SystemTime::now())?;
+        for _ in 0..4 {
+            let reply = self.send(&request).await?;
+            match exchange.step(&reply, SystemTime::now())? {
+                Step::Send(next) => request = next,
+                Step::Done(creds) => return Ok(*creds),
+            }
+        }
+        Err(Error::new(
+            Status::InvalidToken,
+            "the KDC did not finish the TGS exchange in 4 round trips",
+        ))
+    }
+}
+
+/// `address` with the KDC port if it names none.
+fn with_port(address: &str) -> String {
+    let has_port = match address.strip_prefix('[') {
+        Some(v6) => v6.contains("]:"),
+        None => address.matches(':').count() == 1,
+    };
+    if has_port {
+        address.to_owned()
+    } else {
+        format!("{address}:{KDC_PORT}")
+    }
+}
+
+async fn send_udp(address: &str, message: &[u8]) -> std::io::Result<Vec<u8>> {
+    let target = tokio::net::lookup_host(address)
+        .await?
+        .next()
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no address"))?;
+    let local = if target.is_ipv4() {
+        "0.0.0.0:0"
+    } else {
+        "[::]:0"
+    };
+    let socket = UdpSocket::bind(local).await?;
+    socket.connect(target).await?;
+    socket.send(message).await?;
+    let mut reply = vec![0u8; 65536];
+    let n = socket.recv(&mut reply).await?;
+    reply.truncate(n);
+    Ok(reply)
+}
+
+/// RFC 4120 §7.2.2: "each request (KRB_KDC_REQ) and response (KRB_KDC_REP or KRB_ERROR) sent
+/// over the TCP stream is preceded by the length of the request as 4 octets in network byte
+/// order. The high bit of the length is reserved for future expansion and MUST currently be
+/// set to zero."
+async fn send_tcp(address: &str, message: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut stream = TcpStream::connect(address).await?;
+    let len = u32::try_from(message.len())
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "request too big"))?;
+    let mut framed = len.to_be_bytes().to_vec();
+    framed.extend_from_slice(message);
+    stream.write_all(&framed).await?;
+    let mut header = [0u8; 4];
+    stream.read_exact(&mut header).await?;
+    let len = u32::from_be_bytes(header) as usize;
+    if len > MAX_REPLY {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("the KDC announced a {len}-byte reply (at most {MAX_REPLY} are taken)"),
+        ));
+    }
+    let mut reply = vec![0u8; len];
+    stream.read_exact(&mut reply).await?;
+    Ok(reply)
+}
