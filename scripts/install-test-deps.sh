@@ -3,11 +3,15 @@
 # Idempotent: a second run with everything present takes <1 s (0.2 s measured) and changes nothing.
 set -euo pipefail
 
-# ---- Debian packages (grow this list: slapd, krb5-kdc, krb5-admin-server, ...) ----
+# ---- Debian packages (grow this list) ----
 # default-jdk-headless: javac and java for the DIGEST-MD5 interop peer (tests/java/DigestPeer.java).
 # slapd ldap-utils libsasl2-modules: OpenLDAP with Cyrus SASL DIGEST-MD5, started per test by
 #   tests/peers/slapd.sh (ldapsearch for its readiness check; libdigestmd5.so from the modules).
-APT_PACKAGES=(openssl curl pkg-config libssl-dev default-jdk-headless slapd ldap-utils libsasl2-modules)
+# krb5-kdc krb5-admin-server krb5-user krb5-gss-samples: an MIT Kerberos KDC (krb5kdc, kdb5_util,
+#   kadmin.local) started per test by tests/peers/mitkdc.sh, kinit/klist/kvno, and the GSS-API
+#   peers gss-server/gss-client.
+APT_PACKAGES=(openssl curl pkg-config libssl-dev default-jdk-headless slapd ldap-utils libsasl2-modules
+    krb5-kdc krb5-admin-server krb5-user krb5-gss-samples)
 
 # ---- cargo tools, pinned (both build with rustc 1.95 stable) ----
 CARGO_DENY_VERSION="0.20.2" # newest on crates.io at time of writing; rust-version 1.88

@@ -1,0 +1,392 @@
+//! Kerberos V5 against MIT krb5 1.20, started on loopback by tests/peers/mitkdc.sh: our AS and
+//! TGS exchanges with MIT's KDC (passwords and keytabs, every AES type, wrong passwords and
+//! unknown principals), and our initiator with MIT's `gss-server` sample acceptor, exchanging
+//! sealed and signed Wrap tokens and MIC tokens.
+//!
+//! One KDC serves the whole test binary (started on first use, stopped when the process ends).
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::SystemTime;
+
+use sealstream::{Qop, Status};
+use sealstream_interop::peer;
+use sealstream_krb5::gss::{Initiator, InitiatorOptions};
+use sealstream_krb5::kdc::{ClientSecret, Credentials, InitCredsOptions, KdcConfig};
+use sealstream_krb5::{Enctype, Keytab, LayerOptions, Principal, Protection};
+
+const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/peers/mitkdc.sh");
+/// The script's exit status when the MIT packages are missing.
+const MISSING_PACKAGES: i32 = 3;
+const REALM: &str = "SEALSTREAM.TEST";
+
+/// The realm's KDC: its directory (krb5.conf, keytabs) and its configuration for our client.
+struct Kdc {
+    dir: PathBuf,
+    config: KdcConfig,
+}
+
+/// The KDC of this test binary, started once; `None` when MIT krb5 is missing outside CI.
+fn kdc() -> Option<&'static Kdc> {
+    static KDC: OnceLock<Option<Kdc>> = OnceLock::new();
+    KDC.get_or_init(start).as_ref()
+}
+
+fn start() -> Option<Kdc> {
+    peer::require("krb5kdc")?;
+    for attempt in 1.. {
+        let port = peer::free_port();
+        let dir =
+            std::env::temp_dir().join(format!("sealstream-mitkdc-{}-{port}", std::process::id()));
+        let out = Command::new(SCRIPT)
+            .args(["start".as_ref(), dir.as_os_str()])
+            .arg(port.to_string())
+            .output()
+            .expect("tests/peers/mitkdc.sh runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if out.status.code() == Some(MISSING_PACKAGES) {
+            assert!(std::env::var("CI").as_deref() != Ok("true"), "{stderr}");
+            eprintln!("skipping: {stderr}");
+            return None;
+        }
+        if out.status.success() {
+            let conf = std::fs::read_to_string(dir.join("krb5.conf")).unwrap();
+            let config = KdcConfig::from_krb5_conf(&conf).unwrap();
+            assert_eq!(config.default_realm(), Some(REALM));
+            // The KDC lives as long as the test process: stop it when the process exits.
+            stop_at_exit(dir.clone());
+            return Some(Kdc { dir, config });
+        }
+        assert!(
+            stderr.contains("already in use") && attempt < 5,
+            "the MIT KDC did not start (attempt {attempt}): {stderr}"
+        );
+    }
+    unreachable!()
+}
+
+/// Stop the KDC of `dir` when the test process exits: a child shell waits for this process to
+/// end, then runs `mitkdc.sh stop`. (Statics are not dropped at exit, so nothing in this process
+/// could do it; the shell outlives us by design, which is why it is never waited for.)
+#[expect(
+    clippy::zombie_processes,
+    reason = "the watcher must outlive this process"
+)]
+fn stop_at_exit(dir: PathBuf) {
+    let script = format!(
+        "while kill -0 {} 2>/dev/null; do sleep 0.2; done; {SCRIPT} stop '{}'",
+        std::process::id(),
+        dir.display()
+    );
+    Command::new("sh")
+        .args(["-c", &script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("sh runs");
+}
+
+fn principal(name: &str) -> Principal {
+    Principal::parse(name, Some(REALM)).unwrap()
+}
+
+fn password(p: &str) -> ClientSecret {
+    ClientSecret::Password(p.to_owned().into())
+}
+
+async fn tgt(kdc: &Kdc, who: &str, secret: ClientSecret) -> Credentials {
+    kdc.config
+        .get_tgt(principal(who), secret, InitCredsOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("a TGT for {who}: {e}"))
+}
+
+#[tokio::test]
+async fn tickets_from_mit_with_passwords_keytabs_and_every_aes_type() {
+    let Some(kdc) = kdc() else { return };
+    // alice has all four AES keys, bob only aes128-sha256, carol only aes256-sha1: each is
+    // pre-authenticated in the key the KDC's PA-ETYPE-INFO2 names.
+    for (who, pw) in [
+        ("alice", "alice-password"),
+        ("bob", "bob-password"),
+        ("carol", "carol-password"),
+    ] {
+        let tgt = tgt(kdc, who, password(pw)).await;
+        assert_eq!(tgt.server().to_string(), format!("krbtgt/{REALM}@{REALM}"));
+        assert!(tgt.is_current(SystemTime::now()));
+        let ldap = Principal::service("ldap", "localhost", REALM);
+        let ticket = kdc.config.get_service_ticket(&tgt, ldap).await.unwrap();
+        assert_eq!(
+            ticket.server().to_string(),
+            format!("ldap/localhost@{REALM}")
+        );
+        assert_eq!(ticket.client().to_string(), format!("{who}@{REALM}"));
+    }
+    // Each enctype in turn for alice, her key derived from the password each time.
+    for enctype in Enctype::ALL {
+        let options = InitCredsOptions::default().enctypes(&[enctype]);
+        let tgt = kdc
+            .config
+            .get_tgt(principal("alice"), password("alice-password"), options)
+            .await
+            .unwrap_or_else(|e| panic!("{enctype}: {e}"));
+        assert_eq!(tgt.session_key().enctype(), enctype);
+    }
+    // With her keytab instead of her password.
+    let keytab = Keytab::read(kdc.dir.join("alice.keytab")).unwrap();
+    let keys = keytab.keys_for(&principal("alice"));
+    assert_eq!(keys.len(), 4);
+    tgt(kdc, "alice", ClientSecret::Keys(keys)).await;
+}
+
+#[tokio::test]
+async fn mit_refusals_come_back_as_statuses_a_person_can_act_on() {
+    let Some(kdc) = kdc() else { return };
+    let options = InitCredsOptions::default;
+    let wrong = kdc
+        .config
+        .get_tgt(principal("alice"), password("not her password"), options())
+        .await
+        .unwrap_err();
+    assert_eq!(wrong.status(), Status::LogonDenied, "{wrong}");
+    assert!(wrong.to_string().contains("password"), "{wrong}");
+    let nobody = kdc
+        .config
+        .get_tgt(principal("nobody"), password("x"), options())
+        .await
+        .unwrap_err();
+    assert_eq!(nobody.status(), Status::UnknownCredentials, "{nobody}");
+    // bob has only aes128-sha256: offering him only aes256-sha1 leaves nothing in common.
+    let no_etype = kdc
+        .config
+        .get_tgt(
+            principal("bob"),
+            password("bob-password"),
+            options().enctypes(&[Enctype::Aes256CtsHmacSha196]),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(no_etype.status(), Status::EtypeNotSupported, "{no_etype}");
+    let tgt = tgt(kdc, "alice", password("alice-password")).await;
+    let missing = kdc
+        .config
+        .get_service_ticket(&tgt, Principal::service("nfs", "nowhere", REALM))
+        .await
+        .unwrap_err();
+    assert_eq!(missing.status(), Status::TargetUnknown, "{missing}");
+    // A realm nobody serves.
+    let elsewhere = KdcConfig::new()
+        .kdc("ELSEWHERE", "127.0.0.1:1")
+        .timeout(std::time::Duration::from_millis(300))
+        .get_tgt(
+            Principal::parse("alice@ELSEWHERE", None).unwrap(),
+            password("x"),
+            options(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        elsewhere.status(),
+        Status::NoAuthenticatingAuthority,
+        "{elsewhere}"
+    );
+}
+
+/// The token framing of MIT's gss-sample programs (gss-misc.c): a flags byte, a 4-byte
+/// big-endian length, the token.
+mod sample {
+    pub(super) const NOOP: u8 = 1;
+    pub(super) const CONTEXT: u8 = 2;
+    pub(super) const DATA: u8 = 4;
+    pub(super) const MIC: u8 = 8;
+    pub(super) const CONTEXT_NEXT: u8 = 16;
+    pub(super) const WRAPPED: u8 = 32;
+    pub(super) const ENCRYPTED: u8 = 64;
+    pub(super) const SEND_MIC: u8 = 128;
+
+    pub(super) fn send(s: &mut impl std::io::Write, flags: u8, token: &[u8]) {
+        let mut out = vec![flags];
+        out.extend_from_slice(&(token.len() as u32).to_be_bytes());
+        out.extend_from_slice(token);
+        s.write_all(&out).unwrap();
+    }
+
+    pub(super) fn recv(s: &mut impl std::io::Read) -> (u8, Vec<u8>) {
+        let mut header = [0u8; 5];
+        s.read_exact(&mut header).unwrap();
+        let len = u32::from_be_bytes(header[1..].try_into().unwrap()) as usize;
+        let mut token = vec![0u8; len];
+        s.read_exact(&mut token).unwrap();
+        (header[0], token)
+    }
+}
+
+/// `gss-server -once` for `host@localhost` with the realm's service keytab, on a port of its
+/// own choosing.
+async fn gss_server(kdc: &Kdc) -> (Child, u16) {
+    let dir: &Path = &kdc.dir;
+    let mut server = Command::new("gss-server")
+        .args(["-port", "0", "-once", "-keytab"])
+        .arg(dir.join("service.keytab"))
+        .arg("host@localhost")
+        .env("KRB5_CONFIG", dir.join("krb5.conf"))
+        .env("KRB5RCACHEDIR", dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("gss-server runs");
+    let Some(port) = peer::listening_port(server.id()).await else {
+        let mut err = String::new();
+        server
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        panic!("gss-server exited before it listened: {err}");
+    };
+    (server, port)
+}
+
+#[tokio::test]
+async fn our_initiator_with_mit_gss_server_sealed_and_signed() {
+    let Some(kdc) = kdc() else { return };
+    let tgt = tgt(kdc, "alice", password("alice-password")).await;
+    let host = Principal::service("host", "localhost", REALM);
+    let ticket = kdc.config.get_service_ticket(&tgt, host).await.unwrap();
+    for (qop, flags) in [
+        (Qop::Default, sample::WRAPPED | sample::ENCRYPTED),
+        (Qop::IntegrityOnly, sample::WRAPPED),
+    ] {
+        let (server, port) = gss_server(kdc).await;
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        // The v2 sample protocol: an empty NOOP|CONTEXT_NEXT, then the context tokens.
+        sample::send(&mut s, sample::NOOP | sample::CONTEXT_NEXT, &[]);
+        let (initiator, ap_req) =
+            Initiator::new(&ticket, InitiatorOptions::default(), SystemTime::now()).unwrap();
+        sample::send(&mut s, sample::CONTEXT, &ap_req);
+        let (kind, ap_rep) = sample::recv(&mut s);
+        assert_eq!(kind, sample::CONTEXT);
+        let context = initiator.finish(&ap_rep).unwrap();
+        let options = LayerOptions::new(Protection::Confidentiality).accept_unsealed(true);
+        let (mut wrap, mut unwrap) = context.into_halves(options);
+        // A wrapped message; gss-server unwraps it, prints it, and signs it back.
+        let message = format!("hello from sealstream, {qop:?}");
+        let token = wrap.wrap_message(qop, message.as_bytes()).unwrap();
+        sample::send(&mut s, sample::DATA | flags | sample::SEND_MIC, &token);
+        let (kind, mic) = sample::recv(&mut s);
+        assert_eq!(kind, sample::MIC);
+        unwrap.verify_mic(message.as_bytes(), &mic).unwrap();
+        sample::send(&mut s, sample::NOOP, &[]);
+        drop(s);
+        let out = server.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.contains(&message),
+            "gss-server printed: {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let _ = std::io::stderr().flush();
+    }
+}
+
+/// Serve one `gss-client` connection on `listener` with our acceptor: the context, then every
+/// message, each signed back when asked. Returns the messages and whether each came sealed.
+fn serve_one_client(
+    listener: std::net::TcpListener,
+    acceptor: &sealstream_krb5::gss::Acceptor,
+) -> Vec<(Vec<u8>, bool)> {
+    let (mut s, _) = listener.accept().unwrap();
+    let (kind, _) = sample::recv(&mut s);
+    assert_eq!(kind, sample::NOOP | sample::CONTEXT_NEXT);
+    let (kind, ap_req) = sample::recv(&mut s);
+    assert_eq!(kind, sample::CONTEXT);
+    let accepted = acceptor.accept(&ap_req, SystemTime::now()).unwrap();
+    assert_eq!(accepted.client.to_string(), format!("alice@{REALM}"));
+    sample::send(
+        &mut s,
+        sample::CONTEXT,
+        &accepted.token.expect("mutual authentication"),
+    );
+    let options = LayerOptions::new(Protection::Confidentiality).accept_unsealed(true);
+    let (mut wrap, mut unwrap) = accepted.context.into_halves(options);
+    let mut messages = Vec::new();
+    loop {
+        let (flags, token) = sample::recv(&mut s);
+        if flags & sample::NOOP != 0 {
+            return messages;
+        }
+        let (message, sealed) = if flags & sample::WRAPPED != 0 {
+            let message = unwrap.unwrap_message(&token).unwrap();
+            (message, unwrap.last_was_sealed())
+        } else {
+            (token, false)
+        };
+        if flags & sample::SEND_MIC != 0 {
+            let mut mic = vec![0u8; wrap.mic_len()];
+            let n = wrap.get_mic(&message, &mut mic).unwrap();
+            sample::send(&mut s, sample::MIC, &mic[..n]);
+        }
+        messages.push((message, sealed));
+    }
+}
+
+#[tokio::test]
+async fn mit_gss_client_with_our_acceptor_sealed_and_signed() {
+    let Some(kdc) = kdc() else { return };
+    let keytab = Keytab::read(kdc.dir.join("service.keytab")).unwrap();
+    let host = Principal::service("host", "localhost", REALM);
+    let acceptor = sealstream_krb5::gss::Acceptor::new(
+        keytab,
+        Some(host),
+        sealstream_krb5::gss::AcceptorOptions::default(),
+    );
+    // gss-client wraps with confidentiality by default, without it under -nx.
+    for (extra, sealed) in [(&[][..], true), (&["-nx"][..], false)] {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let client = Command::new("gss-client")
+            .args(["-port", &port.to_string(), "-mcount", "3"])
+            .args([
+                "-user",
+                &format!("alice@{REALM}"),
+                "-pass",
+                "alice-password",
+            ])
+            .args(extra)
+            .args(["localhost", "host@localhost", "a message from MIT"])
+            .env("KRB5_CONFIG", kdc.dir.join("krb5.conf"))
+            .env("KRB5CCNAME", format!("MEMORY:sealstream-{port}"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("gss-client runs");
+        let messages = std::thread::scope(|scope| {
+            scope
+                .spawn(|| serve_one_client(listener, &acceptor))
+                .join()
+                .unwrap()
+        });
+        let out = client.wait_with_output().unwrap();
+        let printed = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "gss-client failed: {printed}");
+        assert_eq!(messages.len(), 3, "{printed}");
+        for (message, was_sealed) in &messages {
+            assert_eq!(message, b"a message from MIT");
+            assert_eq!(*was_sealed, sealed);
+        }
+        assert_eq!(
+            printed.matches("Signature verified").count(),
+            3,
+            "gss-client checked our MICs: {printed}"
+        );
+    }
+}
