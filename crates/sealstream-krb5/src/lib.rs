@@ -50,11 +50,15 @@
 //!   [`Krb5Unwrap`] that share nothing, so one task seals while another unseals. Wrap tokens
 //!   with and without confidentiality (`Qop::IntegrityOnly`), MIC tokens, any EC and RRC on
 //!   receive, sequence numbers checked.
+//! - `sasl` (feature `sasl`, on by default): the SASL GSSAPI mechanism of RFC 4752, client and
+//!   server, for `sealstream-sasl`: it negotiates no layer, integrity or confidentiality and
+//!   hands back this crate's Wrap tokens as the layer.
 //!
 //! All of it is tested against MIT krb5 1.20: tickets from its KDC for every AES type, our
 //! initiator with its `gss-server` and its `gss-client` with our acceptor, sealed and signed
 //! tokens both ways. Not yet: credential caches (`kinit`'s `FILE:` ccache), referrals across
-//! realms, and the SASL GSSAPI mechanism that negotiates a layer over these.
+//! realms, and the GSSAPI mechanism against a SASL peer of another implementation (Cyrus SASL
+//! in OpenLDAP); the mechanism is tested against this crate's own side.
 //!
 //! # Why this crate has its own Kerberos code
 //!
@@ -81,6 +85,10 @@ pub mod gss;
 pub mod kdc;
 mod keytab;
 mod principal;
+#[cfg(feature = "sasl")]
+pub mod sasl;
+#[cfg(test)]
+mod testing;
 mod token;
 pub mod usage;
 

@@ -80,6 +80,13 @@ impl Krb5Unwrap {
         self.last_sealed
     }
 
+    /// Change what the tokens received from now on must have; see [`Krb5Wrap::set_options`].
+    ///
+    /// [`Krb5Wrap::set_options`]: crate::Krb5Wrap::set_options
+    pub fn set_options(&mut self, options: LayerOptions) {
+        self.options = options;
+    }
+
     /// `GSS_Unwrap` of one token, for a protocol that frames tokens itself: the plaintext.
     pub fn unwrap_message(&mut self, token: &[u8]) -> Result<Vec<u8>, Error> {
         let mut token = token.to_vec();

@@ -87,6 +87,12 @@ impl Krb5Wrap {
         }
     }
 
+    /// Change what data is protected with from now on: SASL GSSAPI negotiates the layer with
+    /// tokens of this very context, and only then knows it.
+    pub fn set_options(&mut self, options: LayerOptions) {
+        self.options = options;
+    }
+
     /// `GSS_Wrap` of one message, for a protocol that frames tokens itself (the stream uses
     /// [`Wrap::wrap`] in place instead): the whole token.
     pub fn wrap_message(&mut self, qop: Qop, message: &[u8]) -> Result<Vec<u8>, Error> {
