@@ -13,8 +13,10 @@
 //!    and, after them, the authorization identity if it asks for one.
 //!
 //! The tokens of steps 3 and 4 are the context's own: they use the first sequence number of each
-//! direction, and the layer's data follows them. The strength factors are Cyrus's: 1 for
-//! integrity, 56 for confidentiality.
+//! direction, and the layer's data follows them. The strength factors are those Cyrus SASL
+//! reports with MIT krb5 (`GSS_C_SEC_CONTEXT_SASL_SSF`): 1 for integrity, and for
+//! confidentiality the bit length of the session key, 128 or 256. A client or server whose
+//! `max_ssf` is below that length is offered integrity only, as with Cyrus.
 //!
 //! The client needs a service ticket before it starts (from [`KdcConfig`](crate::kdc::KdcConfig)
 //! or a TGS exchange of the application's): the mechanism's steps themselves never wait for a
@@ -29,6 +31,7 @@ use sealstream_sasl::{
     ServerMechanism, Step,
 };
 
+use crate::Enctype;
 use crate::gss::{Acceptor, GssFlags, Initiator, InitiatorOptions};
 use crate::kdc::Credentials;
 use crate::token::{Krb5Unwrap, Krb5Wrap, LayerOptions, Protection};
@@ -41,31 +44,36 @@ const LAYER_NONE: u8 = 1;
 const LAYER_INTEGRITY: u8 = 2;
 const LAYER_CONFIDENTIALITY: u8 = 4;
 
-/// Cyrus SASL's strength factors for the GSSAPI layers.
+/// The strength factor of the integrity layer (Cyrus SASL's).
 const SSF_INTEGRITY: u32 = 1;
-const SSF_CONFIDENTIALITY: u32 = 56;
 
 /// The largest maxbuf three octets can say.
 const MAX_MAXBUF: u32 = 0x00ff_ffff;
 
-fn layer_of(bit: u8) -> Option<(Layer, u32)> {
+/// The layer of one bit and its strength factor, for a context whose session key is `key`.
+fn layer_of(bit: u8, key: Enctype) -> Option<(Layer, u32)> {
     match bit {
         LAYER_NONE => Some((Layer::None, 0)),
         LAYER_INTEGRITY => Some((Layer::Integrity, SSF_INTEGRITY)),
         LAYER_CONFIDENTIALITY => Some((
-            Layer::Confidentiality { cipher: "kerberos" },
-            SSF_CONFIDENTIALITY,
+            Layer::Confidentiality { cipher: key.name() },
+            confidentiality_ssf(key),
         )),
         _ => None,
     }
 }
 
-/// The layers `props` allows, as a bit mask.
-fn allowed_layers(props: &SecurityProperties) -> u8 {
+/// MIT's SASL strength factor of a sealed context: the bit length of its key.
+fn confidentiality_ssf(key: Enctype) -> u32 {
+    u32::try_from(key.key_len() * 8).expect("keys are at most 32 bytes")
+}
+
+/// The layers `props` allows, as a bit mask, for a context whose session key is `key`.
+fn allowed_layers(props: &SecurityProperties, key: Enctype) -> u8 {
     [
         (LAYER_NONE, 0),
         (LAYER_INTEGRITY, SSF_INTEGRITY),
-        (LAYER_CONFIDENTIALITY, SSF_CONFIDENTIALITY),
+        (LAYER_CONFIDENTIALITY, confidentiality_ssf(key)),
     ]
     .into_iter()
     .filter(|(_, ssf)| props.accepts_layer(*ssf))
@@ -176,7 +184,7 @@ impl GssapiClient {
             )));
         };
         let peer_maxbuf = u32::from_be_bytes([0, a, b, c]);
-        let usable = offered & allowed_layers(&self.props);
+        let usable = offered & allowed_layers(&self.props, wrap.enctype());
         // The strongest layer both sides accept.
         let chosen = [LAYER_CONFIDENTIALITY, LAYER_INTEGRITY, LAYER_NONE]
             .into_iter()
@@ -188,7 +196,7 @@ impl GssapiClient {
                     self.props.min_ssf, self.props.max_ssf
                 ))
             })?;
-        let (layer, ssf) = layer_of(chosen).expect("one of the three bits");
+        let (layer, ssf) = layer_of(chosen, wrap.enctype()).expect("one of the three bits");
         if layer != Layer::None && peer_maxbuf == 0 {
             return Err(AuthError::malformed(
                 "the server offers a layer but a maximum buffer of 0",
@@ -348,7 +356,7 @@ impl GssapiServer {
 
     /// The layer offer: allowed layers and our maxbuf, in a Wrap token without confidentiality.
     fn offer(&self, wrap: &mut Krb5Wrap) -> Result<(Vec<u8>, u8), AuthError> {
-        let layers = allowed_layers(&self.props);
+        let layers = allowed_layers(&self.props, wrap.enctype());
         if layers == 0 {
             return Err(AuthError::policy(format!(
                 "min_ssf {} and max_ssf {} allow no GSSAPI layer",
@@ -426,7 +434,7 @@ impl ServerMechanism for GssapiServer {
                         "the client's layer choice is shorter than 4 bytes",
                     ));
                 };
-                let (layer, ssf) = layer_of(*chosen)
+                let (layer, ssf) = layer_of(*chosen, wrap.enctype())
                     .filter(|_| offered & chosen != 0)
                     .ok_or_else(|| {
                         AuthError::policy(format!(
@@ -500,13 +508,15 @@ mod tests {
         }
     }
 
-    /// Run the exchange between a client and a server with these properties.
-    fn exchange(
+    /// Run the exchange between a client and a server with these properties, over a ticket
+    /// whose session key is of type `enctype`.
+    fn exchange_with(
+        enctype: Enctype,
         client_props: SecurityProperties,
         server_props: SecurityProperties,
         authzid: Option<&str>,
     ) -> Result<(Box<GssapiClient>, Box<GssapiServer>), AuthError> {
-        let ticket = credentials(SystemTime::now(), Enctype::Aes256CtsHmacSha196);
+        let ticket = credentials(SystemTime::now(), enctype);
         let acceptor = Arc::new(Acceptor::new(
             keytab(2),
             Some(service()),
@@ -538,16 +548,33 @@ mod tests {
         }
     }
 
+    fn exchange(
+        client_props: SecurityProperties,
+        server_props: SecurityProperties,
+        authzid: Option<&str>,
+    ) -> Result<(Box<GssapiClient>, Box<GssapiServer>), AuthError> {
+        exchange_with(
+            Enctype::Aes256CtsHmacSha196,
+            client_props,
+            server_props,
+            authzid,
+        )
+    }
+
     #[test]
     fn each_layer_is_negotiated_and_carries_data_both_ways() {
-        for (min, max, layer) in [
-            (56, 256, Layer::Confidentiality { cipher: "kerberos" }),
-            (1, 1, Layer::Integrity),
-            (0, 0, Layer::None),
+        let sealed = Layer::Confidentiality {
+            cipher: "aes256-cts-hmac-sha1-96",
+        };
+        for (min, max, layer, ssf) in [
+            (56, 256, sealed, 256),
+            (1, 1, Layer::Integrity, 1),
+            (0, 0, Layer::None, 0),
         ] {
             let (client, server) = exchange(props(min, max), props(0, 256), None).unwrap();
             let outcome = client.outcome().unwrap().clone();
-            assert_eq!(outcome.layer, layer);
+            assert_eq!((outcome.layer, outcome.ssf), (layer, ssf));
+            assert_eq!(server.outcome().unwrap().ssf, ssf);
             assert_eq!(server.outcome().unwrap().layer, layer);
             assert_eq!(server.outcome().unwrap().authcid, "alice@EXAMPLE.COM");
             let (client_layer, server_layer) =
@@ -572,6 +599,27 @@ mod tests {
         }
     }
 
+    /// MIT's strength factor for a sealed context is its key's length, and a side whose
+    /// `max_ssf` is below it does not offer or choose confidentiality (as Cyrus SASL).
+    #[test]
+    fn the_confidentiality_ssf_is_the_session_key_length() {
+        let (client, _) = exchange_with(
+            Enctype::Aes128CtsHmacSha256128,
+            props(0, 256),
+            props(0, 256),
+            None,
+        )
+        .unwrap();
+        let outcome = client.outcome().unwrap();
+        let cipher = "aes128-cts-hmac-sha256-128";
+        assert_eq!(outcome.layer, Layer::Confidentiality { cipher });
+        assert_eq!(outcome.ssf, 128);
+        for (client_max, server_max) in [(128, 256), (256, 128)] {
+            let (client, _) = exchange(props(0, client_max), props(0, server_max), None).unwrap();
+            assert_eq!(client.outcome().unwrap().layer, Layer::Integrity);
+        }
+    }
+
     #[test]
     fn an_authzid_is_carried_and_impossible_requirements_fail_as_policy() {
         let (_, server) = exchange(props(0, 256), props(0, 256), Some("dn:cn=admin")).unwrap();
@@ -580,7 +628,7 @@ mod tests {
         let err = exchange(props(56, 256), props(1, 1), None).unwrap_err();
         assert_eq!(err.kind(), AuthErrorKind::Policy, "{err:?}");
         // A server that allows no layer at all.
-        let err = exchange(props(0, 256), props(57, 256), None).unwrap_err();
+        let err = exchange(props(0, 256), props(257, 512), None).unwrap_err();
         assert_eq!(err.kind(), AuthErrorKind::Policy, "{err:?}");
     }
 

@@ -27,7 +27,7 @@ use sealstream::{Error, Qop, RecordMut, Status};
 use super::context::{LayerOptions, Protection};
 use super::header::{HEADER_LEN, SEALED, WrapHeader, mic_header};
 use crate::crypto::{UsageKeys, fill_confounder};
-use crate::enctype::BLOCK_LEN;
+use crate::enctype::{BLOCK_LEN, Enctype};
 
 /// The sending half of a Kerberos security layer: Wrap tokens for a [`FramedSeal`], and MIC
 /// tokens.
@@ -126,6 +126,12 @@ impl Krb5Wrap {
         self.sign.checksum(&[message, &header], checksum)?;
         self.seq = self.seq.wrapping_add(1);
         Ok(len)
+    }
+
+    /// The encryption type of the context's message key (the acceptor's subkey, or the
+    /// initiator's when the acceptor sent none).
+    pub fn enctype(&self) -> Enctype {
+        self.seal.enctype()
     }
 
     /// The length of a MIC token.
