@@ -10,8 +10,9 @@ set -euo pipefail
 # krb5-kdc krb5-admin-server krb5-user krb5-gss-samples: an MIT Kerberos KDC (krb5kdc, kdb5_util,
 #   kadmin.local) started per test by tests/peers/mitkdc.sh, kinit/klist/kvno, and the GSS-API
 #   peers gss-server/gss-client.
+# libsasl2-modules-gssapi-mit: Cyrus SASL's GSSAPI plugin, so slapd.sh's slapd offers GSSAPI.
 APT_PACKAGES=(openssl curl pkg-config libssl-dev default-jdk-headless slapd ldap-utils libsasl2-modules
-    krb5-kdc krb5-admin-server krb5-user krb5-gss-samples)
+    krb5-kdc krb5-admin-server krb5-user krb5-gss-samples libsasl2-modules-gssapi-mit)
 
 # ---- cargo tools, pinned (both build with rustc 1.95 stable) ----
 CARGO_DENY_VERSION="0.20.2" # newest on crates.io at time of writing; rust-version 1.88

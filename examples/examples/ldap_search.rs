@@ -1,4 +1,5 @@
-//! Search an LDAP directory over a SASL DIGEST-MD5 security layer and print the entries as LDIF.
+//! Search an LDAP directory over a SASL DIGEST-MD5 or GSSAPI (Kerberos V5) security layer and
+//! print the entries as LDIF.
 //!
 //! ```text
 //! tests/peers/slapd.sh start /tmp/slapd 20389     # a private slapd with DIGEST-MD5 (alice/secret)
@@ -8,10 +9,22 @@
 //! tests/peers/slapd.sh stop /tmp/slapd
 //! ```
 //!
+//! GSSAPI, with a private MIT KDC beside slapd (the service is `ldap/HOST` for the host of
+//! `--url`, so `localhost` here):
+//!
+//! ```text
+//! tests/peers/mitkdc.sh start /tmp/kdc 20088
+//! SLAPD_KRB5_DIR=/tmp/kdc tests/peers/slapd.sh start /tmp/slapd 20389
+//! cargo run -p sealstream-examples --example ldap_search -- \
+//!     --url ldap://localhost:20389 --mech gssapi --user alice --password alice-password \
+//!     --krb5-config /tmp/kdc/krb5.conf --qop auth-conf -v --base dc=example,dc=com cn
+//! tests/peers/slapd.sh stop /tmp/slapd; tests/peers/mitkdc.sh stop /tmp/kdc
+//! ```
+//!
 //! The bind, the layer and the search are in `sealstream_examples::ldap_search`; `-v` prints the
 //! negotiated layer, cipher and maxbuf on stderr. Errors are one line on stderr; the exit status
 //! is 2 for bad arguments, the LDAP result code when the server refused (49: wrong password),
-//! 1 otherwise.
+//! 1 otherwise (a KDC's refusal among them).
 
 use std::process::ExitCode;
 

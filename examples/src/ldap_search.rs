@@ -1,46 +1,59 @@
-//! `ldap_search`: a SASL DIGEST-MD5 bind, the negotiated security layer installed as a
-//! `SealedStream` over the TCP connection, then one search printed as LDIF.
+//! `ldap_search`: a SASL bind (DIGEST-MD5, or GSSAPI with Kerberos V5), the negotiated security
+//! layer installed as a `SealedStream` over the TCP connection, then one search printed as LDIF.
 //!
 //! The bind (RFC 4513 §5.2.2): BindRequests with SaslCredentials; a BindResponse with result
 //! 14 (saslBindInProgress) carries the server's challenge, and the final one with result 0
-//! carries `rspauth`, which the client checks before trusting the server. Every byte after that
-//! response is framed by the layer (RFC 4422 §3.7).
+//! ends the exchange (with DIGEST-MD5's `rspauth`, which the client checks before trusting the
+//! server; GSSAPI's AP-REP proved the server two steps earlier). Every byte after that response
+//! is framed by the layer (RFC 4422 §3.7).
 
 use std::fmt;
 use std::io::Write;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
 use rasn_ldap::{LdapMessage, ProtocolOp, ResultCode, SearchRequestScope};
 use sealstream::{EofPolicy, StreamBuilder};
-use sealstream_sasl::digest::{DigestClient, DigestClientConfig, LayerChoice};
-use sealstream_sasl::{ClientMechanism, SecurityProperties, Step};
+use sealstream_sasl::{ClientMechanism, Layer, Step};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::ldap::{self, MessageReader};
 use crate::ldif;
+pub use crate::mechanism::{gssapi_properties, properties};
 
 /// The command line.
 #[derive(Debug, Clone, Parser)]
 #[command(
     name = "ldap_search",
-    about = "Search an LDAP directory over a SASL DIGEST-MD5 security layer, printing LDIF"
+    about = "Search an LDAP directory over a SASL DIGEST-MD5 or GSSAPI security layer, \
+             printing LDIF"
 )]
 pub struct Args {
     /// The server: ldap://HOST:PORT, or ldap://HOST for port 389.
     #[arg(long)]
     pub url: String,
-    /// The SASL mechanism (only digest-md5).
-    #[arg(long, default_value = "digest-md5")]
+    /// The SASL mechanism: digest-md5, or gssapi (Kerberos V5; the service is ldap/HOST with
+    /// HOST as written in --url).
+    #[arg(long, default_value = "digest-md5", value_parser = ["digest-md5", "gssapi"])]
     pub mech: String,
-    /// The SASL user name (authcid).
+    /// The user: a SASL user name for digest-md5, a Kerberos principal (alice or
+    /// alice@REALM) for gssapi.
     #[arg(long)]
     pub user: String,
     /// The password (visible to other local users in the process list: for tests and labs).
     #[arg(long)]
-    pub password: String,
-    /// The realm, if not the server's first.
+    pub password: Option<String>,
+    /// gssapi: the user's keys from this keytab instead of a password.
+    #[arg(long)]
+    pub keytab: Option<PathBuf>,
+    /// gssapi: the krb5.conf naming the realm's KDCs (default: $KRB5_CONFIG, else
+    /// /etc/krb5.conf).
+    #[arg(long)]
+    pub krb5_config: Option<PathBuf>,
+    /// The realm: for digest-md5 the SASL realm, if not the server's first; for gssapi the
+    /// Kerberos realm of a --user without one, if not krb5.conf's default_realm.
     #[arg(long)]
     pub realm: Option<String>,
     /// The quality of protection: auth (no layer), auth-int (integrity) or auth-conf
@@ -87,14 +100,14 @@ pub struct Failure {
 }
 
 impl Failure {
-    fn usage(message: impl Into<String>) -> Self {
+    pub(crate) fn usage(message: impl Into<String>) -> Self {
         Self {
             exit_code: 2,
             message: message.into(),
         }
     }
 
-    fn other(message: impl Into<String>) -> Self {
+    pub(crate) fn other(message: impl Into<String>) -> Self {
         Self {
             exit_code: 1,
             message: message.into(),
@@ -159,21 +172,6 @@ pub fn parse_url(url: &str) -> Result<(String, u16), Failure> {
     Ok((host.to_owned(), port))
 }
 
-/// The security properties that make the client negotiate exactly what the arguments ask for
-/// (see [`LayerChoice`]).
-pub fn properties(args: &Args) -> Result<SecurityProperties, Failure> {
-    let choice = LayerChoice::from_names(&args.qop, args.cipher.as_deref())
-        .map_err(|e| Failure::usage(format!("--qop/--cipher: {}", e.detail())))?;
-    let mut props = choice.properties(args.legacy_ciphers).map_err(|e| {
-        Failure::usage(format!(
-            "--cipher: {}; add --legacy-ciphers to allow it",
-            e.detail()
-        ))
-    })?;
-    props.maxbuf = args.maxbuf;
-    Ok(props)
-}
-
 /// Run the command: bind, search, write the entries to `out` as LDIF and, with `--verbose`, the
 /// negotiated layer to `log`.
 pub async fn run(args: &Args, out: &mut impl Write, log: &mut impl Write) -> Result<(), Failure> {
@@ -188,12 +186,6 @@ pub async fn run(args: &Args, out: &mut impl Write, log: &mut impl Write) -> Res
 }
 
 async fn session(args: &Args, out: &mut impl Write, log: &mut impl Write) -> Result<(), Failure> {
-    if !args.mech.eq_ignore_ascii_case("digest-md5") {
-        return Err(Failure::usage(format!(
-            "--mech {}: only digest-md5 is supported",
-            args.mech
-        )));
-    }
     let (host, port) = parse_url(&args.url)?;
     let filter = ldap::parse_filter(&args.filter).map_err(Failure::usage)?;
     let scope = match args.scope.as_str() {
@@ -201,37 +193,35 @@ async fn session(args: &Args, out: &mut impl Write, log: &mut impl Write) -> Res
         "one" => SearchRequestScope::SingleLevel,
         _ => SearchRequestScope::WholeSubtree,
     };
-    let mut config = DigestClientConfig::new(&args.user, &args.password, "ldap", &host);
-    config.realm = args.realm.clone();
-    config.props = properties(args)?;
+    let mechanism = crate::mechanism::client(args, &host).await?;
 
     let mut tcp = TcpStream::connect((host.as_str(), port))
         .await
         .map_err(io_failure(&format!("cannot connect to {host}:{port}")))?;
     tcp.set_nodelay(true).ok();
     let mut reader = MessageReader::new();
-    let client = bind(&mut tcp, &mut reader, Box::new(DigestClient::new(config))).await?;
+    let client = bind(&mut tcp, &mut reader, mechanism).await?;
 
-    if let Some(qop) = client.qop() {
-        let outcome = client
-            .outcome()
-            .ok_or_else(|| Failure::other("no outcome"))?;
-        if args.verbose {
-            let maxbuf = if outcome.our_maxbuf == 0 {
-                "none (no layer)".to_owned()
-            } else {
-                format!(
-                    "ours {}, server's {}",
-                    outcome.our_maxbuf, outcome.peer_maxbuf
-                )
-            };
-            writeln!(
-                log,
-                "ldap_search: bound as {}; layer {qop}, ssf {}; maxbuf {maxbuf}",
-                outcome.authcid, outcome.ssf
+    let outcome = client
+        .outcome()
+        .ok_or_else(|| Failure::other("the bind succeeded without an outcome"))?;
+    if args.verbose {
+        let maxbuf = if outcome.our_maxbuf == 0 {
+            "none (no layer)".to_owned()
+        } else {
+            format!(
+                "ours {}, server's {}",
+                outcome.our_maxbuf, outcome.peer_maxbuf
             )
-            .ok();
-        }
+        };
+        writeln!(
+            log,
+            "ldap_search: bound as {}; layer {}, ssf {}; maxbuf {maxbuf}",
+            outcome.authcid,
+            layer_name(outcome.layer),
+            outcome.ssf
+        )
+        .ok();
     }
     let layer = client
         .into_layer()
@@ -253,18 +243,28 @@ async fn session(args: &Args, out: &mut impl Write, log: &mut impl Write) -> Res
     }
 }
 
+/// A layer as DIGEST-MD5's qop names it: auth, auth-int, auth-conf (cipher).
+fn layer_name(layer: Layer) -> String {
+    match layer {
+        Layer::Confidentiality { cipher } => format!("auth-conf ({cipher})"),
+        Layer::Integrity => "auth-int".to_owned(),
+        _ => "auth".to_owned(),
+    }
+}
+
 /// Run the SASL exchange in BindRequests; the client once the server reported success and the
 /// client verified it.
 async fn bind(
     tcp: &mut TcpStream,
     reader: &mut MessageReader,
-    mut client: Box<DigestClient>,
-) -> Result<Box<DigestClient>, Failure> {
+    mut client: Box<dyn ClientMechanism>,
+) -> Result<Box<dyn ClientMechanism>, Failure> {
     const ID: u32 = 1;
     let sasl = |e: sealstream_sasl::AuthError| Failure::other(e.to_string());
     let mut credentials = client.start().map_err(sasl)?;
-    // DIGEST-MD5 takes two round trips; a server asking for more than a few is broken.
-    for _ in 0..4 {
+    // DIGEST-MD5 takes two round trips and GSSAPI three; a server asking for more than a few
+    // is broken.
+    for _ in 0..5 {
         let request = ldap::sasl_bind(ID, client.name(), credentials.take());
         ldap::send(tcp, &request)
             .await
@@ -293,7 +293,7 @@ async fn bind(
         }
     }
     Err(Failure::other(
-        "the server kept the SASL bind in progress beyond DIGEST-MD5's two steps",
+        "the server kept the SASL bind in progress beyond the mechanism's steps",
     ))
 }
 
@@ -434,6 +434,44 @@ mod tests {
         assert_eq!(err.exit_code, 2);
         let err = properties(&args(&["--qop", "auth-conf", "--cipher", "aes"])).unwrap_err();
         assert!(err.message.contains("unknown cipher"), "{err}");
+    }
+
+    #[test]
+    fn gssapi_qop_pins_the_strength_and_refuses_digest_ciphers() {
+        let gssapi = |extra: &[&str]| {
+            let mut all = vec!["--mech", "gssapi"];
+            all.extend_from_slice(extra);
+            gssapi_properties(&args(&all))
+        };
+        let p = gssapi(&["--qop", "auth"]).unwrap();
+        assert_eq!((p.min_ssf, p.max_ssf), (0, 0));
+        let p = gssapi(&["--qop", "auth-int"]).unwrap();
+        assert_eq!((p.min_ssf, p.max_ssf), (1, 1));
+        let p = gssapi(&["--qop", "auth-conf", "--maxbuf", "1024"]).unwrap();
+        assert_eq!((p.min_ssf, p.max_ssf, p.maxbuf), (2, 256, 1024));
+        let err = gssapi(&["--qop", "auth-conf", "--cipher", "rc4"]).unwrap_err();
+        assert_eq!(err.exit_code, 2);
+        assert!(err.message.contains("digest-md5"), "{err}");
+        assert!(
+            Args::try_parse_from(["ldap_search", "--mech", "ntlm", "--url", "ldap://h"]).is_err()
+        );
+    }
+
+    async fn refused(extra: &[&str]) -> Failure {
+        match crate::mechanism::client(&args(extra), "h").await {
+            Ok(_) => panic!("{extra:?} was accepted"),
+            Err(f) => f,
+        }
+    }
+
+    #[tokio::test]
+    async fn credentials_must_fit_the_mechanism() {
+        let f = refused(&["--qop", "auth", "--keytab", "/k"]).await;
+        assert_eq!(f.exit_code, 2);
+        assert!(f.message.contains("--mech gssapi"), "{f}");
+        let f = refused(&["--qop", "auth", "--mech", "gssapi", "--keytab", "/k"]).await;
+        assert_eq!(f.exit_code, 2);
+        assert!(f.message.contains("exactly one of"), "{f}");
     }
 
     #[test]

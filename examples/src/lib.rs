@@ -6,9 +6,11 @@
 //!   and the simple filter syntax.
 //! - [`ldif`]: entries as LDIF (RFC 2849).
 //! - [`ldap_search`]: the command: SASL bind, security layer, search.
+//! - [`mechanism`]: its SASL client, DIGEST-MD5 or GSSAPI (with the Kerberos tickets it needs).
 
 #![forbid(unsafe_code)]
 
 pub mod ldap;
 pub mod ldap_search;
 pub mod ldif;
+pub mod mechanism;

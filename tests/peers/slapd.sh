@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# slapd.sh: a private OpenLDAP slapd offering SASL DIGEST-MD5 on loopback, for the interop tests
-# (tests/tests/sasl_slapd.rs) and for trying the ldap_search example by hand.
+# slapd.sh: a private OpenLDAP slapd offering SASL DIGEST-MD5 (and, with a KDC, GSSAPI) on
+# loopback, for the interop tests (tests/tests/sasl_slapd.rs) and for trying the ldap_search
+# example by hand.
 #
 #   tests/peers/slapd.sh start DIR PORT [MINSSF] [MAXSSF]   # ~0.2 s; prints nothing on stdout
 #   tests/peers/slapd.sh stop DIR                           # SIGTERM (SIGKILL after 5 s); no-op if none
@@ -11,6 +12,12 @@
 # as the calling user; nothing outside DIR is written (/etc/ldap/sasl2 is not used: passwords are
 # cleartext userPassword values read through `sasl-auxprops slapd`). A slapd still running from
 # DIR is killed first. SLAPD_DEBUG sets `slapd -d` (default "stats"; -1 dumps every SASL buffer).
+#
+# GSSAPI: with SLAPD_KRB5_DIR set to the directory of a running tests/peers/mitkdc.sh KDC, slapd
+# also offers GSSAPI as ldap/localhost@REALM: it reads that directory's krb5.conf
+# (KRB5_CONFIG) and service.keytab (KRB5_KTNAME), and keeps its replay cache in DIR. Clients
+# connect to ldap://localhost:PORT/ so that they ask for a ticket to ldap/localhost. The
+# principal alice@REALM is the directory's uid=alice. Needs libsasl2-modules-gssapi-mit.
 #
 # Needs the Debian packages slapd, ldap-utils (ldapsearch, for the readiness check) and
 # libsasl2-modules (libdigestmd5.so). This script never installs them:
@@ -63,6 +70,10 @@ missing=()
 [ -x "$SLAPD_BIN" ] && [ -x "$SLAPADD_BIN" ] || missing+=(slapd)
 command -v ldapsearch >/dev/null 2>&1 || missing+=(ldap-utils)
 compgen -G "/usr/lib/*/sasl2/libdigestmd5.so*" >/dev/null || missing+=(libsasl2-modules)
+KRB5_DIR=${SLAPD_KRB5_DIR:-}
+if [ -n "$KRB5_DIR" ]; then
+    compgen -G "/usr/lib/*/sasl2/libgssapiv2.so*" >/dev/null || missing+=(libsasl2-modules-gssapi-mit)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
     echo "slapd.sh: missing packages: ${missing[*]} (scripts/install-test-deps.sh installs them)" >&2
     exit 3
@@ -82,6 +93,15 @@ if [ -s "$DIR/slapd.pid" ]; then
 fi
 rm -rf "$DIR/db" "$DIR/slapd.conf" "$DIR/data.ldif" "$DIR/slapd.pid" "$DIR/slapd.args" "$DIR/slapd.log"
 mkdir -p "$DIR/db"
+if [ -n "$KRB5_DIR" ]; then
+    KRB5_DIR=$(cd "$KRB5_DIR" && pwd)
+    for f in krb5.conf service.keytab; do
+        [ -r "$KRB5_DIR/$f" ] || { echo "slapd.sh: no $f in SLAPD_KRB5_DIR=$KRB5_DIR" >&2; exit 2; }
+    done
+    mkdir -p "$DIR/rcache"
+    export KRB5_CONFIG="$KRB5_DIR/krb5.conf" KRB5_KTNAME="FILE:$KRB5_DIR/service.keytab"
+    export KRB5RCACHEDIR="$DIR/rcache"
+fi
 
 # ---- refuse a port that is already taken (slapd would otherwise die with a bind error) --------
 if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
@@ -104,13 +124,14 @@ moduleload      back_mdb
 # SASL: DIGEST-MD5 against cleartext userPassword via slapd's own auxprop plugin
 sasl-auxprops   slapd
 sasl-realm      example.com
-# sasl-host only fixes Cyrus's serverFQDN (default: the machine's hostname); DIGEST-MD5 checks
-# only the "ldap/" service part of digest-uri, never the host.
+# sasl-host fixes Cyrus's serverFQDN (default: the machine's hostname): DIGEST-MD5 checks only
+# the "ldap/" service part of digest-uri, never the host; GSSAPI accepts as ldap/localhost.
 sasl-host       localhost
 sasl-secprops   noanonymous,noplain,minssf=$MINSSF,maxssf=$MAXSSF
 # authcid "alice" (realm example.com) arrives as
-#   uid=alice,cn=example.com,cn=digest-md5,cn=auth  or  uid=alice,cn=digest-md5,cn=auth
-authz-regexp    "^uid=([^,]+),(cn=[^,]+,)?cn=digest-md5,cn=auth\$" "uid=\$1,ou=people,dc=example,dc=com"
+#   uid=alice,cn=example.com,cn=digest-md5,cn=auth  or  uid=alice,cn=digest-md5,cn=auth,
+# and alice@REALM over GSSAPI as uid=alice,cn=REALM,cn=gssapi,cn=auth (lower-cased)
+authz-regexp    "^uid=([^,]+),(cn=[^,]+,)?cn=(digest-md5|gssapi),cn=auth\$" "uid=\$1,ou=people,dc=example,dc=com"
 authz-policy    none
 
 database        mdb

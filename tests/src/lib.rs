@@ -3,6 +3,9 @@
 
 use tokio::net::{TcpListener, TcpStream};
 
+pub mod mitkdc;
+pub mod slapd;
+
 /// A connected pair of loopback TCP sockets: (client side, server side).
 pub async fn tcp_pair() -> std::io::Result<(TcpStream, TcpStream)> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;

@@ -3,92 +3,21 @@
 //! unknown principals), and our initiator with MIT's `gss-server` sample acceptor, exchanging
 //! sealed and signed Wrap tokens and MIC tokens.
 //!
-//! One KDC serves the whole test binary (started on first use, stopped when the process ends).
+//! One KDC serves the whole test binary (`sealstream_interop::mitkdc`: started on first use,
+//! stopped when the process ends).
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::time::SystemTime;
 
 use sealstream::{Qop, Status};
+use sealstream_interop::mitkdc::{Kdc, REALM, kdc};
 use sealstream_interop::peer;
 use sealstream_krb5::gss::{Initiator, InitiatorOptions};
 use sealstream_krb5::kdc::{ClientSecret, Credentials, InitCredsOptions, KdcConfig};
 use sealstream_krb5::{Enctype, Keytab, LayerOptions, Principal, Protection};
-
-const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/peers/mitkdc.sh");
-/// The script's exit status when the MIT packages are missing.
-const MISSING_PACKAGES: i32 = 3;
-const REALM: &str = "SEALSTREAM.TEST";
-
-/// The realm's KDC: its directory (krb5.conf, keytabs) and its configuration for our client.
-struct Kdc {
-    dir: PathBuf,
-    config: KdcConfig,
-}
-
-/// The KDC of this test binary, started once; `None` when MIT krb5 is missing outside CI.
-fn kdc() -> Option<&'static Kdc> {
-    static KDC: OnceLock<Option<Kdc>> = OnceLock::new();
-    KDC.get_or_init(start).as_ref()
-}
-
-fn start() -> Option<Kdc> {
-    peer::require("krb5kdc")?;
-    for attempt in 1.. {
-        let port = peer::free_port();
-        let dir =
-            std::env::temp_dir().join(format!("sealstream-mitkdc-{}-{port}", std::process::id()));
-        let out = Command::new(SCRIPT)
-            .args(["start".as_ref(), dir.as_os_str()])
-            .arg(port.to_string())
-            .output()
-            .expect("tests/peers/mitkdc.sh runs");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        if out.status.code() == Some(MISSING_PACKAGES) {
-            assert!(std::env::var("CI").as_deref() != Ok("true"), "{stderr}");
-            eprintln!("skipping: {stderr}");
-            return None;
-        }
-        if out.status.success() {
-            let conf = std::fs::read_to_string(dir.join("krb5.conf")).unwrap();
-            let config = KdcConfig::from_krb5_conf(&conf).unwrap();
-            assert_eq!(config.default_realm(), Some(REALM));
-            // The KDC lives as long as the test process: stop it when the process exits.
-            stop_at_exit(dir.clone());
-            return Some(Kdc { dir, config });
-        }
-        assert!(
-            stderr.contains("already in use") && attempt < 5,
-            "the MIT KDC did not start (attempt {attempt}): {stderr}"
-        );
-    }
-    unreachable!()
-}
-
-/// Stop the KDC of `dir` when the test process exits: a child shell waits for this process to
-/// end, then runs `mitkdc.sh stop`. (Statics are not dropped at exit, so nothing in this process
-/// could do it; the shell outlives us by design, which is why it is never waited for.)
-#[expect(
-    clippy::zombie_processes,
-    reason = "the watcher must outlive this process"
-)]
-fn stop_at_exit(dir: PathBuf) {
-    let script = format!(
-        "while kill -0 {} 2>/dev/null; do sleep 0.2; done; {SCRIPT} stop '{}'",
-        std::process::id(),
-        dir.display()
-    );
-    Command::new("sh")
-        .args(["-c", &script])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("sh runs");
-}
 
 fn principal(name: &str) -> Principal {
     Principal::parse(name, Some(REALM)).unwrap()

@@ -3,84 +3,15 @@
 //! LDAP BindRequests, the negotiated layer installed as a `SealedStream`, and a search whose
 //! entries are compared as LDIF, byte for byte.
 //!
-//! Each test starts its own slapd in a fresh directory on a free port and stops it when the test
-//! ends, also on panic (a failing test keeps the directory, slapd.log included, and says where).
+//! Each test starts its own slapd (`sealstream_interop::slapd`) in a fresh directory on a free
+//! port and stops it when the test ends, also on panic.
 
 use std::path::PathBuf;
 use std::process::Command;
 
 use clap::Parser;
 use sealstream_examples::ldap_search::{Args, Failure, run};
-use sealstream_interop::peer;
-
-const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/peers/slapd.sh");
-/// The script's exit status when slapd, ldap-utils or libsasl2-modules is missing.
-const MISSING_PACKAGES: i32 = 3;
-
-/// A running slapd, stopped on drop.
-struct Slapd {
-    dir: PathBuf,
-    port: u16,
-}
-
-impl Slapd {
-    /// A slapd forcing at least `minssf` (0: no layer required). `None` when the packages are
-    /// missing outside CI; under `CI=true` that fails the test.
-    ///
-    /// slapd cannot be told to pick its own port and report it, so it is given a free one; if
-    /// another process takes that port before slapd binds it, slapd fails to bind and is
-    /// started again on another.
-    fn start(minssf: u32) -> Option<Slapd> {
-        peer::require("ldapsearch")?;
-        for attempt in 1.. {
-            let port = peer::free_port();
-            let dir = std::env::temp_dir()
-                .join(format!("sealstream-slapd-{}-{port}", std::process::id()));
-            let out = Command::new(SCRIPT)
-                .args(["start".as_ref(), dir.as_os_str()])
-                .args([port.to_string(), minssf.to_string()])
-                .output()
-                .expect("tests/peers/slapd.sh runs");
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            if out.status.code() == Some(MISSING_PACKAGES) {
-                assert!(std::env::var("CI").as_deref() != Ok("true"), "{stderr}");
-                eprintln!("skipping: {stderr}");
-                return None;
-            }
-            if out.status.success() {
-                return Some(Slapd { dir, port });
-            }
-            let lost_the_port = stderr.contains("already in use");
-            assert!(
-                lost_the_port && attempt < 5,
-                "slapd did not start (attempt {attempt}): {stderr}"
-            );
-            eprintln!("port {port} was taken before slapd bound it; trying another");
-            let _ = std::fs::remove_dir_all(&dir);
-        }
-        unreachable!("the loop returns or fails")
-    }
-
-    fn url(&self) -> String {
-        format!("ldap://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Slapd {
-    fn drop(&mut self) {
-        let stopped = Command::new(SCRIPT)
-            .args(["stop".as_ref(), self.dir.as_os_str()])
-            .status();
-        if !matches!(stopped, Ok(s) if s.success()) {
-            eprintln!("could not stop the slapd in {}", self.dir.display());
-        }
-        if std::thread::panicking() {
-            eprintln!("slapd files kept in {}", self.dir.display());
-        } else {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
-    }
-}
+use sealstream_interop::slapd::Slapd;
 
 /// What `ldap_search` printed: LDIF on stdout and, with `-v`, the layer on stderr.
 #[derive(Debug)]

@@ -1,0 +1,91 @@
+//! The MIT Kerberos KDC of a test binary (tests/peers/mitkdc.sh): started on first use, shared
+//! by every test of the binary, stopped when the process exits.
+//!
+//! Its realm is [`REALM`]; its principals, passwords and keytabs are those the script's header
+//! lists (alice, bob, carol; host, ldap and imap on `localhost`).
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+use sealstream_krb5::kdc::KdcConfig;
+
+use crate::peer;
+
+const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/peers/mitkdc.sh");
+/// The script's exit status when the MIT packages are missing.
+const MISSING_PACKAGES: i32 = 3;
+
+/// The realm the KDC serves.
+pub const REALM: &str = "SEALSTREAM.TEST";
+
+/// A running KDC: its directory and its configuration for our client.
+#[derive(Debug)]
+pub struct Kdc {
+    /// The script's directory: `krb5.conf`, `service.keytab`, `alice.keytab`, `env`, `kdc.log`.
+    pub dir: PathBuf,
+    /// The KDC's address, from `krb5.conf`.
+    pub config: KdcConfig,
+}
+
+/// The KDC of this test binary, started once; `None` when MIT krb5 is missing outside CI
+/// (under `CI=true` that fails the test).
+pub fn kdc() -> Option<&'static Kdc> {
+    static KDC: OnceLock<Option<Kdc>> = OnceLock::new();
+    KDC.get_or_init(start).as_ref()
+}
+
+fn start() -> Option<Kdc> {
+    peer::require("krb5kdc")?;
+    for attempt in 1.. {
+        let port = peer::free_port();
+        let dir =
+            std::env::temp_dir().join(format!("sealstream-mitkdc-{}-{port}", std::process::id()));
+        let out = Command::new(SCRIPT)
+            .args(["start".as_ref(), dir.as_os_str()])
+            .arg(port.to_string())
+            .output()
+            .expect("tests/peers/mitkdc.sh runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if out.status.code() == Some(MISSING_PACKAGES) {
+            assert!(std::env::var("CI").as_deref() != Ok("true"), "{stderr}");
+            eprintln!("skipping: {stderr}");
+            return None;
+        }
+        if out.status.success() {
+            let conf = std::fs::read_to_string(dir.join("krb5.conf")).expect("krb5.conf");
+            let config = KdcConfig::from_krb5_conf(&conf).expect("the script's krb5.conf");
+            assert_eq!(config.default_realm(), Some(REALM));
+            // The KDC lives as long as the test process: stop it when the process exits.
+            stop_at_exit(dir.clone());
+            return Some(Kdc { dir, config });
+        }
+        assert!(
+            stderr.contains("already in use") && attempt < 5,
+            "the MIT KDC did not start (attempt {attempt}): {stderr}"
+        );
+    }
+    unreachable!("the loop returns or fails")
+}
+
+/// Stop the KDC of `dir` when the test process exits: a child shell waits for this process to
+/// end, then runs `mitkdc.sh stop`. (Statics are not dropped at exit, so nothing in this process
+/// could do it; the shell outlives us by design, which is why it is never waited for.)
+#[expect(
+    clippy::zombie_processes,
+    reason = "the watcher must outlive this process"
+)]
+fn stop_at_exit(dir: PathBuf) {
+    let script = format!(
+        "while kill -0 {} 2>/dev/null; do sleep 0.2; done; {SCRIPT} stop '{}'",
+        std::process::id(),
+        dir.display()
+    );
+    Command::new("sh")
+        .args(["-c", &script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("sh runs");
+}

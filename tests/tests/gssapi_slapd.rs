@@ -1,0 +1,232 @@
+//! SASL GSSAPI (RFC 4752) with Kerberos V5 against OpenLDAP slapd and Cyrus SASL's GSSAPI
+//! plugin over MIT krb5 1.20, through the `ldap_search` example's own code: tickets from MIT's
+//! KDC (tests/peers/mitkdc.sh), a bind as alice to `ldap/localhost`, the negotiated layer
+//! installed as a `SealedStream`, and a search compared as LDIF, byte for byte. slapd's own log
+//! confirms which identity and strength it installed.
+//!
+//! One KDC serves the whole binary (`sealstream_interop::mitkdc`); each test starts its own
+//! slapd (`sealstream_interop::slapd`).
+
+use clap::Parser;
+use sealstream_examples::ldap_search::{Args, Failure, run};
+use sealstream_interop::mitkdc::{self, Kdc};
+use sealstream_interop::slapd::Slapd;
+
+/// How alice proves who she is to the KDC.
+#[derive(Clone, Copy, Debug)]
+enum Secret<'a> {
+    Password(&'a str),
+    AliceKeytab,
+}
+
+/// What `ldap_search` printed: LDIF on stdout and, with `-v`, the layer on stderr.
+#[derive(Debug)]
+struct Output {
+    ldif: String,
+    log: String,
+}
+
+/// Run `ldap_search --mech gssapi` as alice against `slapd`, with `args` after the credentials.
+async fn search(
+    kdc: &Kdc,
+    slapd: &Slapd,
+    secret: Secret<'_>,
+    args: &[&str],
+) -> Result<Output, Failure> {
+    let url = slapd.localhost_url();
+    let krb5_conf = kdc.dir.join("krb5.conf");
+    let keytab = kdc.dir.join("alice.keytab");
+    let mut argv = vec![
+        "ldap_search",
+        "--url",
+        &url,
+        "--mech",
+        "gssapi",
+        "--user",
+        "alice",
+        "--krb5-config",
+        krb5_conf.to_str().unwrap(),
+        "--timeout",
+        "20",
+        "-v",
+    ];
+    match secret {
+        Secret::Password(p) => argv.extend(["--password", p]),
+        Secret::AliceKeytab => argv.extend(["--keytab", keytab.to_str().unwrap()]),
+    }
+    argv.extend_from_slice(args);
+    let args = Args::try_parse_from(&argv).expect("valid arguments");
+    let (mut ldif, mut log) = (Vec::new(), Vec::new());
+    run(&args, &mut ldif, &mut log).await?;
+    Ok(Output {
+        ldif: String::from_utf8(ldif).expect("LDIF is UTF-8"),
+        log: String::from_utf8(log).expect("log is UTF-8"),
+    })
+}
+
+/// slapd's account of its binds: `mech=GSSAPI bind_ssf=N ssf=N` lines with the DN it mapped.
+fn slapd_binds(slapd: &Slapd) -> Vec<String> {
+    let log = std::fs::read_to_string(slapd.dir().join("slapd.log")).expect("slapd.log");
+    log.lines()
+        .filter_map(|line| line.split_once(" BIND dn=").map(|(_, bind)| bind))
+        .filter(|bind| bind.contains("mech="))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn item(n: u32) -> String {
+    format!(
+        "dn: cn=item{n},ou=data,dc=example,dc=com\nobjectClass: applicationProcess\n\
+         cn: item{n}\ndescription: small entry number {n}\n\n"
+    )
+}
+
+/// The 40,000-byte description of cn=large: byte i is ALNUM[i % 62].
+fn large_entry() -> String {
+    const ALNUM: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let value: String = (0..40_000).map(|i| char::from(ALNUM[i % 62])).collect();
+    format!("dn: cn=large,ou=data,dc=example,dc=com\ndescription: {value}\n\n")
+}
+
+/// The session key MIT's KDC picks for alice's ticket to ldap/localhost: the first type of our
+/// request that the service has a key for.
+const SESSION_ENCTYPE: &str = "aes256-cts-hmac-sha384-192";
+
+/// Integrity and confidentiality, each with a password and with a keytab: a small entry, then
+/// the 40,128-byte entry with our maxbuf at 1024, which the layer must reassemble from at least
+/// 40 Wrap tokens (it refuses any frame above our maxbuf, so an exact entry proves it).
+#[tokio::test(flavor = "current_thread")]
+async fn search_over_integrity_and_confidentiality() {
+    let Some(kdc) = mitkdc::kdc() else { return };
+    let Some(slapd) = Slapd::start_with_kerberos(1, kdc) else {
+        return;
+    };
+    let layers = [
+        ("auth-int", "auth-int, ssf 1".to_owned(), 1),
+        (
+            "auth-conf",
+            format!("auth-conf ({SESSION_ENCTYPE}), ssf 256"),
+            256,
+        ),
+    ];
+    let mut expected_binds = Vec::new();
+    for (qop, reported, ssf) in &layers {
+        for secret in [Secret::Password("alice-password"), Secret::AliceKeytab] {
+            let what = format!("{qop} with {secret:?}");
+            let args = [
+                "--qop",
+                qop,
+                "--base",
+                "ou=data,dc=example,dc=com",
+                "--filter",
+                "(cn=item3)",
+            ];
+            let out = search(kdc, &slapd, secret, &args)
+                .await
+                .unwrap_or_else(|f| panic!("{what}: {f}"));
+            assert_eq!(out.ldif, item(3), "{what}");
+            assert_eq!(
+                out.log,
+                format!(
+                    "ldap_search: bound as alice@{}; layer {reported}; \
+                     maxbuf ours 65536, server's 65536\n",
+                    mitkdc::REALM
+                ),
+                "{what}"
+            );
+
+            let args = [
+                "--qop",
+                qop,
+                "--maxbuf",
+                "1024",
+                "--scope",
+                "base",
+                "--base",
+                "cn=large,ou=data,dc=example,dc=com",
+                "description",
+            ];
+            let out = search(kdc, &slapd, secret, &args)
+                .await
+                .unwrap_or_else(|f| panic!("{what}, large entry: {f}"));
+            assert!(out.ldif == large_entry(), "{what}: the large entry differs");
+            assert!(
+                out.log.ends_with("maxbuf ours 1024, server's 65536\n"),
+                "{what}: {}",
+                out.log
+            );
+            let bind = format!(
+                "\"uid=alice,ou=people,dc=example,dc=com\" mech=GSSAPI bind_ssf={ssf} ssf={ssf}"
+            );
+            expected_binds.extend([bind.clone(), bind]);
+        }
+    }
+    assert_eq!(slapd_binds(&slapd), expected_binds);
+}
+
+/// A slapd that requires a layer refuses `--qop auth` before any data flows (the client sees
+/// the offer and fails as a policy matter); one that does not lets the search run in the clear.
+#[tokio::test(flavor = "current_thread")]
+async fn no_layer_only_where_the_server_allows_it() {
+    let Some(kdc) = mitkdc::kdc() else { return };
+    let args = [
+        "--qop",
+        "auth",
+        "--base",
+        "ou=data,dc=example,dc=com",
+        "--filter",
+        "(cn=item1)",
+    ];
+    let Some(forced) = Slapd::start_with_kerberos(1, kdc) else {
+        return;
+    };
+    let secret = Secret::Password("alice-password");
+    let failure = search(kdc, &forced, secret, &args).await.unwrap_err();
+    assert_eq!(failure.exit_code, 1, "{failure}");
+    assert_eq!(
+        failure.to_string(),
+        "SASL security properties not satisfiable: the server offers layers 0x06; min_ssf 0 \
+         and max_ssf 0 allow none of them"
+    );
+    drop(forced);
+
+    let Some(open) = Slapd::start_with_kerberos(0, kdc) else {
+        return;
+    };
+    let out = search(kdc, &open, secret, &args).await.unwrap();
+    assert_eq!(out.ldif, item(1));
+    assert_eq!(
+        out.log,
+        format!(
+            "ldap_search: bound as alice@{}; layer auth, ssf 0; maxbuf none (no layer)\n",
+            mitkdc::REALM
+        )
+    );
+    assert_eq!(
+        slapd_binds(&open),
+        ["\"uid=alice,ou=people,dc=example,dc=com\" mech=GSSAPI bind_ssf=0 ssf=0"]
+    );
+}
+
+/// A wrong password is the KDC's refusal, reported before any connection to slapd.
+#[tokio::test(flavor = "current_thread")]
+async fn wrong_password_is_refused_by_the_kdc() {
+    let Some(kdc) = mitkdc::kdc() else { return };
+    let Some(slapd) = Slapd::start_with_kerberos(1, kdc) else {
+        return;
+    };
+    let args = ["--qop", "auth-int", "--base", "dc=example,dc=com"];
+    let failure = search(kdc, &slapd, Secret::Password("not-hers"), &args)
+        .await
+        .unwrap_err();
+    assert_eq!(failure.exit_code, 1, "{failure}");
+    let message = failure.to_string();
+    assert!(
+        message.starts_with(&format!(
+            "Kerberos: a ticket-granting ticket for alice@{}: ",
+            mitkdc::REALM
+        )),
+        "{message}"
+    );
+    assert!(slapd_binds(&slapd).is_empty());
+}
