@@ -161,3 +161,38 @@ fn cut_or_changed_tokens_never_panic_and_are_refused_where_authenticated() {
     assert_eq!(err.status(), Status::MessageAltered, "{err}");
     initiator.finish(&reply).unwrap();
 }
+
+/// A `TicketIssuer`'s tickets are accepted with its keytab, for every session type, and by no
+/// acceptor with another key.
+#[test]
+fn issued_tickets_are_accepted_with_the_issuers_keytab_only() {
+    use crate::kdc::TicketIssuer;
+    let now = SystemTime::now();
+    let alice = Principal::parse("alice", Some(REALM)).unwrap();
+    let issuer = TicketIssuer::with_random_key(service(), Enctype::Aes128CtsHmacSha256128).unwrap();
+    for session in Enctype::ALL {
+        let ticket = issuer
+            .issue(alice.clone(), session, Duration::from_secs(60), now)
+            .unwrap();
+        assert_eq!(ticket.session_key().enctype(), session);
+        assert_eq!(ticket.end_time(), now + Duration::from_secs(60));
+        let acceptor = Acceptor::new(issuer.keytab(), Some(service()), AcceptorOptions::default());
+        let (_, ap_req) = Initiator::new(&ticket, InitiatorOptions::default(), now).unwrap();
+        let accepted = acceptor.accept(&ap_req, now).unwrap();
+        assert_eq!(accepted.client, alice);
+    }
+    let other = TicketIssuer::with_random_key(service(), Enctype::Aes128CtsHmacSha256128).unwrap();
+    let ticket = issuer
+        .issue(
+            alice,
+            Enctype::Aes256CtsHmacSha196,
+            Duration::from_secs(60),
+            now,
+        )
+        .unwrap();
+    let (_, ap_req) = Initiator::new(&ticket, InitiatorOptions::default(), now).unwrap();
+    let refused = Acceptor::new(other.keytab(), None, AcceptorOptions::default())
+        .accept(&ap_req, now)
+        .unwrap_err();
+    assert_eq!(refused.status(), Status::MessageAltered, "{refused}");
+}
