@@ -106,6 +106,7 @@ fn bad_options_fail_with_one_line() {
         &["bench", "--size", "0"],
         &["bench", "--workers", "0"],
         &["bench", "--sealer", "digest-md5-conf-des"],
+        &["bench", "--sealer", "krb5-rc4-hmac"],
         &["bench", "--compare", ""],
         &["bench", "--server-process"],
         &["bench", "--pin-sides=maybe"],
@@ -196,11 +197,13 @@ fn a_digest_md5_layer_can_run_on_the_shared_runtime() {
 }
 
 #[test]
-fn each_digest_md5_layer_runs_beside_its_primitives() {
+fn each_sasl_layer_runs_beside_its_primitives() {
     for sealer in [
         "digest-md5-int",
         "digest-md5-conf-rc4",
         "digest-md5-conf-3des",
+        "krb5-aes256-int",
+        "krb5-aes256-conf",
     ] {
         let doc = bench_json(&[
             "bench",
@@ -223,25 +226,29 @@ fn each_digest_md5_layer_runs_beside_its_primitives() {
         );
         let p = &doc["primitives"];
         assert_eq!(p["layer"], sealer);
-        let (hmac, combined) = (
-            p["hmac_md5_mb_per_s"].as_f64().unwrap(),
+        let integrity_only = sealer.ends_with("-int");
+        let (mac, combined) = (
+            p["mac_mb_per_s"].as_f64().unwrap(),
             p["combined_mb_per_s"].as_f64().unwrap(),
         );
         assert!(
-            hmac.is_finite() && hmac > 0.0 && combined.is_finite() && combined > 0.0,
+            mac.is_finite() && mac > 0.0 && combined.is_finite() && combined > 0.0,
             "{p}"
         );
-        if sealer == "digest-md5-int" {
-            // The MAC is auth-int's whole work: one timing gives both figures.
-            assert_eq!(hmac, combined, "{p}");
+        let expected_mac = if sealer.starts_with("krb5") {
+            "HMAC-SHA1-96"
+        } else {
+            "HMAC-MD5"
+        };
+        assert_eq!(p["mac"], expected_mac, "{p}");
+        if integrity_only {
+            // The MAC is an integrity layer's whole work: one timing gives both figures.
+            assert_eq!(mac, combined, "{p}");
         }
         // Judged against one core's primitives, a layer runs one side per core by default.
         assert_eq!(doc["pin_sides"], true, "{sealer}");
-        assert_eq!(
-            p["cipher_mb_per_s"].is_null(),
-            sealer == "digest-md5-int",
-            "{p}"
-        );
+        assert_eq!(p["cipher_mb_per_s"].is_null(), integrity_only, "{p}");
+        assert_eq!(p["cipher"].is_null(), integrity_only, "{p}");
         assert!(p["bulk_ratio"].as_f64().unwrap() > 0.0, "{p}");
     }
 }

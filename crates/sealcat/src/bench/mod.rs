@@ -2,8 +2,8 @@
 //! TCP in the same run, and prints each figure with its ratio to tokio-rustls. Throughput and
 //! latency are measured in this process; idle memory in a child process per implementation, so
 //! that no implementation inherits the heap another one freed.
-//! `--sealer digest-md5-*` measures a DIGEST-MD5 layer instead, beside plain TCP and the raw rate
-//! of its primitives.
+//! `--sealer digest-md5-*` or `--sealer krb5-aes256-*` measures a SASL layer (DIGEST-MD5, or
+//! Kerberos V5 through SASL GSSAPI) instead, beside plain TCP and the raw rate of its primitives.
 //!
 //! Every byte moved is checked against the pattern its sender wrote; a mismatch ends the run
 //! with an error. Each implementation is read the way its users would read it in bulk:
@@ -14,6 +14,7 @@
 
 mod check;
 mod pinned;
+mod primitives;
 mod process;
 mod sasl;
 mod soak;
@@ -56,22 +57,24 @@ pub(crate) struct Options {
     /// Connections at once in the bulk, duplex and soak tests.
     #[arg(long, default_value_t = 1)]
     connections: usize,
-    /// The sealer under test: tls (sealstream-tls), or a DIGEST-MD5 layer: digest-md5-int,
-    /// digest-md5-conf-rc4, digest-md5-conf-3des.
+    /// The sealer under test: tls (sealstream-tls); a DIGEST-MD5 layer: digest-md5-int,
+    /// digest-md5-conf-rc4, digest-md5-conf-3des; or a Kerberos layer (SASL GSSAPI with
+    /// aes256-cts-hmac-sha1-96, tickets made in process): krb5-aes256-int, krb5-aes256-conf.
     #[arg(long, default_value = "tls", value_parser = [
-        "tls", "digest-md5-int", "digest-md5-conf-rc4", "digest-md5-conf-3des"
+        "tls", "digest-md5-int", "digest-md5-conf-rc4", "digest-md5-conf-3des",
+        "krb5-aes256-int", "krb5-aes256-conf"
     ])]
     sealer: String,
     /// Implementations to measure, ours first (default: sealstream-tls,tokio-rustls,plain for
-    /// TLS; the DIGEST-MD5 layer and plain for the others). "sealstream" names the --sealer.
+    /// TLS; the SASL layer and plain for the others). "sealstream" names the --sealer.
     #[arg(long, value_delimiter = ',')]
     compare: Option<Vec<String>>,
     /// Seconds each throughput and latency test runs.
     #[arg(long, default_value_t = 2.0)]
     duration: f64,
     /// Bytes per application write in the throughput tests (default: 16384, a full TLS record;
-    /// with a DIGEST-MD5 --sealer, a full 64 KiB frame's payload, the frames its primitives
-    /// are timed on).
+    /// with a SASL --sealer, a full 64 KiB frame's payload, the frames its primitives are
+    /// timed on).
     #[arg(long)]
     size: Option<usize>,
     /// --size, or its default for the sealer.
@@ -86,7 +89,7 @@ pub(crate) struct Options {
     /// In the throughput tests, run every client end on one thread and every server end on
     /// another (a current-thread runtime each) instead of both on the --workers runtime: one
     /// core seals while the other unseals, whatever tokio would have scheduled. On by default
-    /// for the DIGEST-MD5 layers, whose figure is a share of one core's primitives (off:
+    /// for the SASL layers, whose figure is a share of one core's primitives (off:
     /// --pin-sides=false); off by default for TLS.
     #[arg(long, num_args = 0..=1, default_missing_value = "true")]
     pin_sides: Option<bool>,
@@ -243,10 +246,10 @@ pub(crate) fn run(
         }
         return Ok(());
     }
-    // A DIGEST-MD5 layer is judged against its primitives, timed in slices between the rounds.
+    // A SASL layer is judged against its primitives, timed in slices between the rounds.
     let mut meter = match ours {
         Impl::Sasl(layer) if matches!(options.mode, Mode::All | Mode::Bulk | Mode::Duplex) => {
-            Some(sasl::PrimitiveMeter::new(layer))
+            Some(primitives::PrimitiveMeter::new(layer))
         }
         _ => None,
     };
@@ -393,7 +396,7 @@ impl Rounds<'_> {
         options: &Options,
         duration: Duration,
         alloc: &'static StatsAlloc<std::alloc::System>,
-        mut meter: Option<&mut sasl::PrimitiveMeter>,
+        mut meter: Option<&mut primitives::PrimitiveMeter>,
     ) -> BenchResult<Vec<Tally>> {
         let per_round = duration / INTERLEAVED_ROUNDS;
         let bulk = matches!(options.mode, Mode::All | Mode::Bulk);
@@ -1039,25 +1042,23 @@ fn print_table(options: &Options, tls: &Tls, results: &[(Impl, Figures)]) {
 /// wraps while the other unwraps; in duplex each core does one direction's wrap and the other's
 /// unwrap: either way the layer's ceiling is one direction's crypto on one core.
 fn print_primitives(
-    layer: sasl::DigestLayer,
-    rates: &sasl::PrimitiveRates,
+    layer: sasl::SaslLayer,
+    rates: &primitives::PrimitiveRates,
     results: &[(Impl, Figures)],
 ) {
     println!();
     println!(
-        "DIGEST-MD5 primitives on one core, {}-byte frames (one direction's work per byte):",
+        "{} primitives on one core, {}-byte frames (one direction's work per byte):",
+        layer.mechanism(),
         layer.frame_payload()
     );
-    println!("  {:<34}{:>10.0} MB/s", "HMAC-MD5", rates.hmac_md5);
-    let cipher = match layer {
-        sasl::DigestLayer::ConfRc4 => "RC4",
-        _ => "3DES-CBC",
-    };
-    if let Some(rate) = rates.cipher {
+    let (mac, mac_rate) = rates.mac;
+    println!("  {:<34}{:>10.0} MB/s", mac, mac_rate);
+    if let Some((cipher, rate)) = rates.cipher {
         println!("  {:<34}{:>10.0} MB/s", cipher, rate);
         println!(
             "  {:<34}{:>10.0} MB/s",
-            format!("HMAC-MD5 then {cipher}"),
+            format!("{mac} and {cipher}"),
             rates.combined
         );
     }
@@ -1078,7 +1079,7 @@ fn print_json(
     options: &Options,
     tls: &Tls,
     results: &[(Impl, Figures)],
-    primitives: Option<(sasl::DigestLayer, sasl::PrimitiveRates)>,
+    primitives: Option<(sasl::SaslLayer, primitives::PrimitiveRates)>,
 ) {
     let mut impls = serde_json::Map::new();
     for (which, f) in results {
@@ -1102,8 +1103,10 @@ fn print_json(
         serde_json::json!({
             "layer": layer.name(),
             "frame_payload_bytes": layer.frame_payload(),
-            "hmac_md5_mb_per_s": rates.hmac_md5,
-            "cipher_mb_per_s": rates.cipher,
+            "mac": rates.mac.0,
+            "mac_mb_per_s": rates.mac.1,
+            "cipher": rates.cipher.map(|(name, _)| name),
+            "cipher_mb_per_s": rates.cipher.map(|(_, rate)| rate),
             "combined_mb_per_s": rates.combined,
             "bulk_ratio": ours.bulk_mbps / rates.combined,
             "duplex_ratio": ours.duplex_mbps / rates.combined,

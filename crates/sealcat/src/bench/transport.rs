@@ -1,7 +1,7 @@
 //! The implementations compared, each giving connected client and server halves over loopback
 //! TCP: sealstream-tls (owned halves, no lock), tokio-rustls (split with `tokio::io::split`, the
-//! way its users run both directions at once), plain TCP, and sealstream with a DIGEST-MD5 layer
-//! (`--sealer digest-md5-*`). sealstream's reading halves are handed out as [`Reader::InPlace`],
+//! way its users run both directions at once), plain TCP, and sealstream with a SASL layer
+//! (`--sealer digest-md5-*` or `krb5-aes256-*`). sealstream's reading halves are handed out as [`Reader::InPlace`],
 //! the others as [`Reader::Copying`].
 
 use std::io;
@@ -16,7 +16,7 @@ use rustls::{ClientConfig, RootCertStore, ServerConfig, SupportedCipherSuite};
 use tokio::io::{AsyncBufRead, AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
-use super::sasl::DigestLayer;
+use super::sasl::SaslLayer;
 use crate::net::sasl::exchange;
 
 /// A reading half of any implementation, as its users would read it: sealstream lends its
@@ -55,8 +55,8 @@ pub(crate) enum Impl {
     Sealstream,
     TokioRustls,
     Plain,
-    /// sealstream with a DIGEST-MD5 security layer.
-    Sasl(DigestLayer),
+    /// sealstream with a SASL security layer (DIGEST-MD5 or Kerberos).
+    Sasl(SaslLayer),
 }
 
 impl Impl {
@@ -82,10 +82,11 @@ impl Impl {
             "sealstream" | "sealstream-tls" | "tls" => Ok(Impl::Sealstream),
             "tokio-rustls" => Ok(Impl::TokioRustls),
             "plain" | "tcp" => Ok(Impl::Plain),
-            other => DigestLayer::parse(other).map(Impl::Sasl).ok_or_else(|| {
+            other => SaslLayer::parse(other).map(Impl::Sasl).ok_or_else(|| {
+                let layers: Vec<&str> = SaslLayer::ALL.iter().map(|l| l.name()).collect();
                 format!(
-                    "unknown implementation {other:?} (sealstream-tls, tokio-rustls, plain, \
-                     digest-md5-int, digest-md5-conf-rc4, digest-md5-conf-3des)"
+                    "unknown implementation {other:?} (sealstream-tls, tokio-rustls, plain, {})",
+                    layers.join(", ")
                 )
             }),
         }
