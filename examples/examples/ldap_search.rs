@@ -15,11 +15,16 @@
 //! ```text
 //! tests/peers/mitkdc.sh start /tmp/kdc 20088
 //! SLAPD_KRB5_DIR=/tmp/kdc tests/peers/slapd.sh start /tmp/slapd 20389
+//! export KRB5_CONFIG=/tmp/kdc/krb5.conf KRB5CCNAME=FILE:/tmp/kdc/alice.ccache
+//! echo alice-password | kinit alice               # or: --user alice --password-env VAR
 //! cargo run -p sealstream-examples --example ldap_search -- \
-//!     --url ldap://localhost:20389 --mech gssapi --user alice --password alice-password \
-//!     --krb5-config /tmp/kdc/krb5.conf --qop auth-conf -v --base dc=example,dc=com cn
+//!     --url ldap://localhost:20389 --mech gssapi --qop auth-conf -v --base dc=example,dc=com cn
 //! tests/peers/slapd.sh stop /tmp/slapd; tests/peers/mitkdc.sh stop /tmp/kdc
 //! ```
+//!
+//! With no password or keytab, GSSAPI takes its tickets from the credential cache `KRB5CCNAME`
+//! names (or `--ccache`): a ticket for the service it holds, else one from the KDCs of
+//! `krb5.conf` with its ticket-granting ticket.
 //!
 //! The bind, the layer and the search are in `sealstream_examples::ldap_search`; `-v` prints the
 //! negotiated layer, cipher and maxbuf on stderr. Errors are one line on stderr; the exit status

@@ -39,15 +39,24 @@ pub struct Args {
     #[arg(long, default_value = "digest-md5", value_parser = ["digest-md5", "gssapi"])]
     pub mech: String,
     /// The user: a SASL user name for digest-md5, a Kerberos principal (alice or
-    /// alice@REALM) for gssapi.
+    /// alice@REALM) for gssapi (where it defaults to the credential cache's principal).
     #[arg(long)]
-    pub user: String,
-    /// The password (visible to other local users in the process list: for tests and labs).
+    pub user: Option<String>,
+    /// The password (visible to other local users in the process list: for tests and labs;
+    /// prefer --password-env).
     #[arg(long)]
     pub password: Option<String>,
+    /// The password, from the environment variable of this name.
+    #[arg(long, value_name = "VAR")]
+    pub password_env: Option<String>,
     /// gssapi: the user's keys from this keytab instead of a password.
     #[arg(long)]
     pub keytab: Option<PathBuf>,
+    /// gssapi: tickets from this MIT credential cache (a FILE: cache, as kinit writes it).
+    /// With no --password, --password-env, --keytab or --ccache, gssapi reads the cache
+    /// KRB5CCNAME names, else /tmp/krb5cc_UID.
+    #[arg(long)]
+    pub ccache: Option<PathBuf>,
     /// gssapi: the krb5.conf naming the realm's KDCs (default: $KRB5_CONFIG, else
     /// /etc/krb5.conf).
     #[arg(long)]
@@ -371,6 +380,7 @@ async fn run_search<S: AsyncRead + AsyncWrite + Unpin>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mechanism::password;
 
     fn args(extra: &[&str]) -> Args {
         let base = [
@@ -471,7 +481,42 @@ mod tests {
         assert!(f.message.contains("--mech gssapi"), "{f}");
         let f = refused(&["--qop", "auth", "--mech", "gssapi", "--keytab", "/k"]).await;
         assert_eq!(f.exit_code, 2);
-        assert!(f.message.contains("exactly one of"), "{f}");
+        assert!(f.message.contains("at most one of"), "{f}");
+        let f = refused(&["--qop", "auth", "--ccache", "/c"]).await;
+        assert_eq!(f.exit_code, 2);
+        assert!(f.message.contains("--mech gssapi"), "{f}");
+    }
+
+    #[tokio::test]
+    async fn a_password_comes_from_the_named_environment_variable() {
+        let no_password = [
+            "ldap_search",
+            "--url",
+            "ldap://h",
+            "--base",
+            "dc=x",
+            "--qop",
+            "auth",
+        ];
+        let with = |extra: &[&str]| {
+            Args::try_parse_from(no_password.iter().chain(extra)).expect("valid arguments")
+        };
+        // PATH is set in any test environment; its value stands in for a password.
+        let path = std::env::var("PATH").unwrap();
+        let args = with(&["--password-env", "PATH"]);
+        assert_eq!(password(&args).unwrap().as_deref(), Some(&path));
+        let missing = "SEALSTREAM_TEST_NO_SUCH_VARIABLE";
+        let err = password(&with(&["--password-env", missing])).unwrap_err();
+        assert_eq!(err.exit_code, 2);
+        assert!(err.message.contains(missing), "{err}");
+        let err = password(&with(&["--password-env", "PATH", "--password", "p"])).unwrap_err();
+        assert!(err.message.contains("not both"), "{err}");
+        // DIGEST-MD5 needs a user and a password.
+        let err = crate::mechanism::client(&with(&[]), "h")
+            .await
+            .err()
+            .unwrap();
+        assert!(err.message.contains("--user"), "{err}");
     }
 
     #[test]

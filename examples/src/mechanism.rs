@@ -1,15 +1,19 @@
 //! The SASL client mechanism `ldap_search` binds with, built from its command line: DIGEST-MD5
-//! with a password, or GSSAPI with a Kerberos service ticket for `ldap/HOST` obtained from the
-//! KDCs of a `krb5.conf` (with a password or a keytab). Each `--qop` pins the strength factors
-//! so that the client negotiates exactly the layer asked for, or fails.
+//! with a password, or GSSAPI with a Kerberos service ticket for `ldap/HOST`: from an MIT
+//! credential cache (`kinit`'s, by default), or from the KDCs of a `krb5.conf` with a password
+//! or a keytab. Each `--qop` pins the strength factors so that the client negotiates exactly
+//! the layer asked for, or fails.
 
 use std::path::Path;
+use std::time::SystemTime;
 
-use sealstream_krb5::kdc::{ClientSecret, InitCredsOptions, KdcConfig};
+use sealstream_krb5::ccache::CredentialCache;
+use sealstream_krb5::kdc::{ClientSecret, Credentials, InitCredsOptions, KdcConfig};
 use sealstream_krb5::sasl::GssapiClient;
 use sealstream_krb5::{Keytab, Principal};
 use sealstream_sasl::digest::{DigestClient, DigestClientConfig, LayerChoice};
 use sealstream_sasl::{ClientMechanism, SecurityProperties};
+use zeroize::Zeroizing;
 
 use crate::ldap_search::{Args, Failure};
 
@@ -17,16 +21,18 @@ use crate::ldap_search::{Args, Failure};
 pub async fn client(args: &Args, host: &str) -> Result<Box<dyn ClientMechanism>, Failure> {
     match args.mech.to_ascii_lowercase().as_str() {
         "digest-md5" => {
-            let password = args
-                .password
-                .as_deref()
-                .ok_or_else(|| Failure::usage("--mech digest-md5 needs --password"))?;
-            if args.keytab.is_some() || args.krb5_config.is_some() {
+            let (Some(user), Some(password)) = (&args.user, password(args)?) else {
                 return Err(Failure::usage(
-                    "--keytab and --krb5-config are for --mech gssapi",
+                    "--mech digest-md5 needs --user and a password (--password or \
+                     --password-env)",
+                ));
+            };
+            if args.keytab.is_some() || args.krb5_config.is_some() || args.ccache.is_some() {
+                return Err(Failure::usage(
+                    "--keytab, --ccache and --krb5-config are for --mech gssapi",
                 ));
             }
-            let mut config = DigestClientConfig::new(&args.user, password, "ldap", host);
+            let mut config = DigestClientConfig::new(user, password.as_str(), "ldap", host);
             config.realm = args.realm.clone();
             config.props = properties(args)?;
             Ok(Box::new(DigestClient::new(config)))
@@ -82,43 +88,38 @@ pub fn gssapi_properties(args: &Args) -> Result<SecurityProperties, Failure> {
     })
 }
 
+/// The password of `--password` or `--password-env`, if either is given.
+pub fn password(args: &Args) -> Result<Option<Zeroizing<String>>, Failure> {
+    match (&args.password, &args.password_env) {
+        (Some(_), Some(_)) => Err(Failure::usage("--password or --password-env, not both")),
+        (Some(password), None) => Ok(Some(Zeroizing::new(password.clone()))),
+        (None, Some(var)) => match std::env::var(var) {
+            Ok(password) => Ok(Some(Zeroizing::new(password))),
+            Err(e) => Err(Failure::usage(format!("--password-env {var}: {e}"))),
+        },
+        (None, None) => Ok(None),
+    }
+}
+
 /// A ticket for `ldap/HOST@REALM` (the host as written in `--url`: names are not canonicalised
-/// through DNS, and the service is taken to be in the user's realm), after a TGT for `--user`.
-async fn service_ticket(
-    args: &Args,
-    host: &str,
-) -> Result<sealstream_krb5::kdc::Credentials, Failure> {
+/// through DNS, and the service is taken to be in the user's realm).
+async fn service_ticket(args: &Args, host: &str) -> Result<Credentials, Failure> {
     // Usage errors before any file or network access.
-    let proof = match (&args.password, &args.keytab) {
-        (Some(password), None) => Proof::Password(password),
-        (None, Some(keytab)) => Proof::Keytab(keytab),
+    let password = password(args)?;
+    let proof = match (password, &args.keytab, &args.ccache) {
+        (Some(password), None, None) => Proof::Password(password),
+        (None, Some(keytab), None) => Proof::Keytab(keytab),
+        (None, None, ccache) => return cached_ticket(args, host, ccache.as_deref()).await,
         _ => {
             return Err(Failure::usage(
-                "--mech gssapi needs exactly one of --password and --keytab",
+                "--mech gssapi takes at most one of a password, --keytab and --ccache",
             ));
         }
     };
-    let kerberos = |what: &str| {
-        let what = what.to_owned();
-        move |e: sealstream::Error| Failure::other(format!("Kerberos: {what}: {e}"))
-    };
-    let kdcs = match &args.krb5_config {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| Failure::usage(format!("--krb5-config {}: {e}", path.display())))?;
-            KdcConfig::from_krb5_conf(&text).map_err(kerberos("reading --krb5-config"))?
-        }
-        None => KdcConfig::from_environment().map_err(kerberos("reading krb5.conf"))?,
-    };
-    let realm = args.realm.as_deref().or(kdcs.default_realm());
-    let me = Principal::parse(&args.user, realm).map_err(|e| {
-        Failure::usage(format!(
-            "--user {}: {e} (name a realm with user@REALM or --realm)",
-            args.user
-        ))
-    })?;
+    let kdcs = kdc_config(args)?;
+    let me = user_principal(args, kdcs.default_realm())?;
     let secret = match proof {
-        Proof::Password(password) => ClientSecret::Password(password.to_owned().into()),
+        Proof::Password(password) => ClientSecret::Password(password),
         Proof::Keytab(keytab) => keytab_keys(keytab, &me)?,
     };
     let tgt = kdcs
@@ -131,9 +132,76 @@ async fn service_ticket(
         .map_err(kerberos(&format!("a ticket for {service}")))
 }
 
+/// A ticket for `ldap/HOST` from a credential cache: one the cache already holds (as `kvno`
+/// leaves behind), else one from a TGS exchange with the cache's ticket-granting ticket.
+async fn cached_ticket(
+    args: &Args,
+    host: &str,
+    path: Option<&Path>,
+) -> Result<Credentials, Failure> {
+    let cache = match path {
+        Some(path) => CredentialCache::read(path),
+        None => CredentialCache::from_environment(),
+    }
+    .map_err(kerberos("reading the credential cache"))?;
+    let me = cache.principal();
+    if let Some(user) = &args.user {
+        let wanted = user_principal(args, Some(me.realm()))?;
+        if !wanted.same_name(me) {
+            return Err(Failure::usage(format!(
+                "--user {user}: the credential cache holds tickets for {me}"
+            )));
+        }
+    }
+    let now = SystemTime::now();
+    let service = Principal::service("ldap", host, me.realm());
+    if let Some(ticket) = cache.ticket_for(&service, now) {
+        return Ok(ticket.clone());
+    }
+    let tgt = cache
+        .tgt(now)
+        .map_err(kerberos(&format!("a ticket for {service}")))?;
+    kdc_config(args)?
+        .get_service_ticket(tgt, service.clone())
+        .await
+        .map_err(kerberos(&format!("a ticket for {service}")))
+}
+
+/// The KDCs of `--krb5-config`, or of the default `krb5.conf`.
+fn kdc_config(args: &Args) -> Result<KdcConfig, Failure> {
+    match &args.krb5_config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Failure::usage(format!("--krb5-config {}: {e}", path.display())))?;
+            KdcConfig::from_krb5_conf(&text).map_err(kerberos("reading --krb5-config"))
+        }
+        None => KdcConfig::from_environment().map_err(kerberos("reading krb5.conf")),
+    }
+}
+
+/// `--user` as a principal, in `--realm` or else `default_realm` when it names none.
+fn user_principal(args: &Args, default_realm: Option<&str>) -> Result<Principal, Failure> {
+    let user = args
+        .user
+        .as_deref()
+        .ok_or_else(|| Failure::usage("--mech gssapi with a password or --keytab needs --user"))?;
+    let realm = args.realm.as_deref().or(default_realm);
+    Principal::parse(user, realm).map_err(|e| {
+        Failure::usage(format!(
+            "--user {user}: {e} (name a realm with user@REALM or --realm)"
+        ))
+    })
+}
+
+/// A Kerberos error as a failure, saying what was being done.
+fn kerberos(what: &str) -> impl FnOnce(sealstream::Error) -> Failure {
+    let what = what.to_owned();
+    move |e| Failure::other(format!("Kerberos: {what}: {e}"))
+}
+
 /// What proves the user's identity to the KDC.
 enum Proof<'a> {
-    Password(&'a str),
+    Password(Zeroizing<String>),
     Keytab(&'a Path),
 }
 

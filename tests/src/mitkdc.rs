@@ -4,7 +4,8 @@
 //! Its realm is [`REALM`]; its principals, passwords and keytabs are those the script's header
 //! lists (alice, bob, carol; host, ldap and imap on `localhost`).
 
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
@@ -33,6 +34,40 @@ pub struct Kdc {
 pub fn kdc() -> Option<&'static Kdc> {
     static KDC: OnceLock<Option<Kdc>> = OnceLock::new();
     KDC.get_or_init(start).as_ref()
+}
+
+impl Kdc {
+    /// Run one of MIT's client programs (`kinit`, `kvno`, `klist`) against this KDC, with the
+    /// credential cache `cache` and `stdin` as its input; panics unless it succeeds.
+    pub fn client_program(&self, program: &str, args: &[&str], cache: &Path, stdin: &str) {
+        let mut child = Command::new(program)
+            .args(args)
+            .env("KRB5_CONFIG", self.dir.join("krb5.conf"))
+            .env("KRB5CCNAME", format!("FILE:{}", cache.display()))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{program} runs: {e}"));
+        child
+            .stdin
+            .take()
+            .expect("piped")
+            .write_all(stdin.as_bytes())
+            .expect("the program reads its input");
+        let out = child.wait_with_output().expect("the program ends");
+        assert!(
+            out.status.success(),
+            "{program} {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// `kinit who` with `password`, into the `FILE:` cache `cache` (replaced if it exists).
+    pub fn kinit(&self, who: &str, password: &str, cache: &Path) {
+        let _ = std::fs::remove_file(cache);
+        self.client_program("kinit", &[who], cache, &format!("{password}\n"));
+    }
 }
 
 fn start() -> Option<Kdc> {

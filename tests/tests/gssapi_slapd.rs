@@ -17,6 +17,12 @@ use sealstream_interop::slapd::Slapd;
 enum Secret<'a> {
     Password(&'a str),
     AliceKeytab,
+    /// Her tickets in this credential cache (no `--user`); with `kdcs: false`, a
+    /// `--krb5-config` that does not exist, so only a ticket already in the cache can serve.
+    Cache {
+        path: &'a std::path::Path,
+        kdcs: bool,
+    },
 }
 
 /// What `ldap_search` printed: LDIF on stdout and, with `-v`, the layer on stderr.
@@ -42,17 +48,33 @@ async fn search(
         &url,
         "--mech",
         "gssapi",
-        "--user",
-        "alice",
-        "--krb5-config",
-        krb5_conf.to_str().unwrap(),
         "--timeout",
         "20",
         "-v",
     ];
+    let alice = [
+        "--user",
+        "alice",
+        "--krb5-config",
+        krb5_conf.to_str().unwrap(),
+    ];
     match secret {
-        Secret::Password(p) => argv.extend(["--password", p]),
-        Secret::AliceKeytab => argv.extend(["--keytab", keytab.to_str().unwrap()]),
+        Secret::Password(p) => argv.extend(alice.into_iter().chain(["--password", p])),
+        Secret::AliceKeytab => {
+            argv.extend(
+                alice
+                    .into_iter()
+                    .chain(["--keytab", keytab.to_str().unwrap()]),
+            );
+        }
+        Secret::Cache { path, kdcs } => {
+            let conf = if kdcs {
+                krb5_conf.to_str().unwrap()
+            } else {
+                "/nonexistent/krb5.conf"
+            };
+            argv.extend(["--ccache", path.to_str().unwrap(), "--krb5-config", conf]);
+        }
     }
     argv.extend_from_slice(args);
     let args = Args::try_parse_from(&argv).expect("valid arguments");
@@ -229,4 +251,60 @@ async fn wrong_password_is_refused_by_the_kdc() {
         "{message}"
     );
     assert!(slapd_binds(&slapd).is_empty());
+}
+
+/// With tickets from `kinit` (a TGT, then a service ticket from MIT's KDC) and, after `kvno`,
+/// with the service ticket the cache already holds: no `--user`, no password, the identity the
+/// cache's.
+#[tokio::test(flavor = "current_thread")]
+async fn search_with_a_kinit_credential_cache() {
+    let Some(kdc) = mitkdc::kdc() else { return };
+    let Some(slapd) = Slapd::start_with_kerberos(1, kdc) else {
+        return;
+    };
+    let cache = kdc.dir.join("alice-for-slapd.ccache");
+    kdc.kinit("alice", "alice-password", &cache);
+    let args = [
+        "--qop",
+        "auth-conf",
+        "--base",
+        "ou=data,dc=example,dc=com",
+        "--filter",
+        "(cn=item2)",
+    ];
+    // The cache holds only a TGT: without the KDCs there is no ticket for ldap/localhost.
+    let without_kdcs = Secret::Cache {
+        path: &cache,
+        kdcs: false,
+    };
+    let failure = search(kdc, &slapd, without_kdcs, &args).await.unwrap_err();
+    assert!(
+        failure.message.contains("/nonexistent/krb5.conf"),
+        "{failure}"
+    );
+    let out = search(
+        kdc,
+        &slapd,
+        Secret::Cache {
+            path: &cache,
+            kdcs: true,
+        },
+        &args,
+    )
+    .await
+    .unwrap();
+    assert_eq!(out.ldif, item(2));
+    assert!(
+        out.log.starts_with(&format!(
+            "ldap_search: bound as alice@{}; layer auth-conf",
+            mitkdc::REALM
+        )),
+        "{}",
+        out.log
+    );
+    kdc.client_program("kvno", &["ldap/localhost"], &cache, "");
+    let out = search(kdc, &slapd, without_kdcs, &args).await.unwrap();
+    assert_eq!(out.ldif, item(2));
+    let bind = "\"uid=alice,ou=people,dc=example,dc=com\" mech=GSSAPI bind_ssf=256 ssf=256";
+    assert_eq!(slapd_binds(&slapd), [bind, bind]);
 }

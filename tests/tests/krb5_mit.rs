@@ -1,7 +1,8 @@
 //! Kerberos V5 against MIT krb5 1.20, started on loopback by tests/peers/mitkdc.sh: our AS and
 //! TGS exchanges with MIT's KDC (passwords and keytabs, every AES type, wrong passwords and
-//! unknown principals), and our initiator with MIT's `gss-server` sample acceptor, exchanging
-//! sealed and signed Wrap tokens and MIC tokens.
+//! unknown principals), tickets read from the credential caches `kinit` and `kvno` write, and
+//! our initiator with MIT's `gss-server` sample acceptor, exchanging sealed and signed Wrap
+//! tokens and MIC tokens.
 //!
 //! One KDC serves the whole test binary (`sealstream_interop::mitkdc`: started on first use,
 //! stopped when the process ends).
@@ -15,7 +16,8 @@ use std::time::SystemTime;
 use sealstream::{Qop, Status};
 use sealstream_interop::mitkdc::{Kdc, REALM, kdc};
 use sealstream_interop::peer;
-use sealstream_krb5::gss::{Initiator, InitiatorOptions};
+use sealstream_krb5::ccache::CredentialCache;
+use sealstream_krb5::gss::{Acceptor, AcceptorOptions, Initiator, InitiatorOptions};
 use sealstream_krb5::kdc::{ClientSecret, Credentials, InitCredsOptions, KdcConfig};
 use sealstream_krb5::{Enctype, Keytab, LayerOptions, Principal, Protection};
 
@@ -318,4 +320,110 @@ async fn mit_gss_client_with_our_acceptor_sealed_and_signed() {
             "gss-client checked our MICs: {printed}"
         );
     }
+}
+
+/// The acceptor of `service/localhost` with the keys MIT's KDC gave it: it accepts `ticket`
+/// (an AP-REQ made with it) and names `who` as the client.
+fn accepted_by_the_service(kdc: &Kdc, service: &str, ticket: &Credentials, who: &str) {
+    let keytab = Keytab::read(kdc.dir.join("service.keytab")).unwrap();
+    let name = Principal::service(service, "localhost", REALM);
+    let acceptor = Acceptor::new(keytab, Some(name), AcceptorOptions::default());
+    let now = SystemTime::now();
+    let (initiator, ap_req) = Initiator::new(ticket, InitiatorOptions::default(), now).unwrap();
+    let accepted = acceptor.accept(&ap_req, now).unwrap();
+    assert_eq!(accepted.client.to_string(), format!("{who}@{REALM}"));
+    initiator.finish(&accepted.token.unwrap()).unwrap();
+}
+
+/// `kinit` writes a cache; we read its TGT and get a service ticket with it from MIT's KDC,
+/// and take the ticket `kvno` left in it as it is. Both are accepted with the service's keys.
+#[tokio::test]
+async fn tickets_from_a_kinit_credential_cache() {
+    let Some(kdc) = kdc() else { return };
+    let cache_path = kdc.dir.join("carol.ccache");
+    kdc.kinit("carol", "carol-password", &cache_path);
+    let cache = CredentialCache::read(&cache_path).unwrap();
+    assert_eq!(cache.principal().to_string(), format!("carol@{REALM}"));
+    let now = SystemTime::now();
+    let tgt = cache.tgt(now).unwrap();
+    // carol has only an aes256-cts-hmac-sha1-96 key; the TGT's session key is the KDC's choice.
+    assert!(tgt.is_current(now));
+    let ldap = Principal::service("ldap", "localhost", REALM);
+    assert!(cache.ticket_for(&ldap, now).is_none());
+    let ticket = kdc
+        .config
+        .get_service_ticket(tgt, ldap.clone())
+        .await
+        .unwrap();
+    accepted_by_the_service(kdc, "ldap", &ticket, "carol");
+
+    kdc.client_program("kvno", &["imap/localhost"], &cache_path, "");
+    let cache = CredentialCache::read(&cache_path).unwrap();
+    let imap = Principal::service("imap", "localhost", REALM);
+    let ticket = cache.ticket_for(&imap, SystemTime::now()).unwrap();
+    accepted_by_the_service(kdc, "imap", ticket, "carol");
+}
+
+/// The name of the environment variable that makes this test binary, run again as a child,
+/// read the default credential cache and print its principal.
+const CHILD: &str = "SEALSTREAM_TEST_READ_DEFAULT_CCACHE";
+
+/// `KRB5CCNAME` chooses the cache `CredentialCache::from_environment` reads. The environment
+/// is the whole process's (and changing it is unsafe), so the reading runs in a child: this
+/// test binary again, with only this test and `KRB5CCNAME` set.
+#[test]
+fn krb5ccname_names_the_default_cache() {
+    if std::env::var_os(CHILD).is_some() {
+        let cache = CredentialCache::from_environment().unwrap();
+        println!("default principal: {}", cache.principal());
+        return;
+    }
+    let Some(kdc) = kdc() else { return };
+    let cache_path = kdc.dir.join("bob.ccache");
+    kdc.kinit("bob", "bob-password", &cache_path);
+    for name in [
+        format!("FILE:{}", cache_path.display()),
+        cache_path.display().to_string(),
+    ] {
+        let out = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "krb5ccname_names_the_default_cache",
+                "--nocapture",
+            ])
+            .env(CHILD, "1")
+            .env("KRB5CCNAME", &name)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{name}: {stdout}");
+        assert!(
+            stdout.contains(&format!("default principal: bob@{REALM}")),
+            "{name}: {stdout}"
+        );
+    }
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "krb5ccname_names_the_default_cache",
+            "--nocapture",
+        ])
+        .env(CHILD, "1")
+        .env("KRB5CCNAME", "KEYRING:persistent:0")
+        .output()
+        .unwrap();
+    // The child's panic message is on its stderr.
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !out.status.success(),
+        "a KEYRING: cache was read: {printed}"
+    );
+    assert!(
+        printed.contains("only FILE: caches can be read"),
+        "{printed}"
+    );
 }

@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime};
 use sealstream::sasl::{Unwrap, Wrap};
 use sealstream::{Qop, RecordMut};
 
+use crate::ccache::CredentialCache;
 use crate::gss::{Acceptor, AcceptorOptions};
 use crate::kdc::{ClientSecret, InitCreds, InitCredsOptions, Step};
 use crate::keytab::KeytabEntry;
@@ -76,6 +77,21 @@ pub fn krb5_keytab(data: &[u8]) {
             assert!(!keys.is_empty());
         }
     }
+}
+
+/// Fuzz credential cache parsing: a cache that parses gives tickets whose session keys fit
+/// their types, and looking a ticket up in it cannot panic at any time.
+pub fn krb5_ccache(data: &[u8]) {
+    let Ok(cache) = CredentialCache::parse(data) else {
+        return;
+    };
+    for creds in cache.credentials() {
+        let key = creds.session_key();
+        assert_eq!(key.as_bytes().len(), key.enctype().key_len());
+        let _ = cache.ticket_for(creds.server(), now());
+    }
+    let _ = cache.tgt(now());
+    let _ = cache.tgt(SystemTime::UNIX_EPOCH);
 }
 
 /// Fuzz RFC 4121 Wrap token unwrapping.

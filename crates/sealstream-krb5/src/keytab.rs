@@ -31,6 +31,7 @@ use sealstream::{Error, Status};
 
 use crate::Enctype;
 use crate::crypto::Key;
+use crate::file_reader::{self, FileReader};
 use crate::principal::Principal;
 
 /// One key of a keytab.
@@ -51,58 +52,8 @@ pub struct Keytab {
     skipped: usize,
 }
 
-/// A reader over one entry's bytes that names where it ran short.
-struct Cursor<'a> {
-    bytes: &'a [u8],
-    at: usize,
-    base: usize,
-}
-
-impl<'a> Cursor<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], Error> {
-        let end = self
-            .at
-            .checked_add(n)
-            .filter(|end| *end <= self.bytes.len());
-        let Some(end) = end else {
-            return Err(malformed(
-                self.base + self.at,
-                "an entry ends before its fields do",
-            ));
-        };
-        let out = &self.bytes[self.at..end];
-        self.at = end;
-        Ok(out)
-    }
-
-    fn u8(&mut self) -> Result<u8, Error> {
-        Ok(self.take(1)?[0])
-    }
-
-    fn u16(&mut self) -> Result<u16, Error> {
-        let b = self.take(2)?;
-        Ok(u16::from_be_bytes([b[0], b[1]]))
-    }
-
-    fn u32(&mut self) -> Result<u32, Error> {
-        let b = self.take(4)?;
-        Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-    }
-
-    fn string(&mut self) -> Result<String, Error> {
-        let len = usize::from(self.u16()?);
-        let at = self.base + self.at;
-        String::from_utf8(self.take(len)?.to_vec())
-            .map_err(|_| malformed(at, "a name that is not UTF-8"))
-    }
-
-    fn left(&self) -> usize {
-        self.bytes.len() - self.at
-    }
-}
-
 fn malformed(at: usize, why: &str) -> Error {
-    Error::new(Status::InvalidToken, format!("keytab byte {at}: {why}"))
+    file_reader::malformed("keytab", at, why)
 }
 
 impl Keytab {
@@ -205,20 +156,19 @@ impl Keytab {
 }
 
 fn parse_entry(bytes: &[u8], base: usize) -> Result<Option<KeytabEntry>, Error> {
-    let mut c = Cursor { bytes, at: 0, base };
+    let mut c = FileReader::new(bytes, base, "keytab", "an entry ends before its fields do");
     let components = c.u16()?;
-    let realm = c.string()?;
+    let realm = c.string16()?;
     let mut name = Vec::with_capacity(usize::from(components).min(16));
     for _ in 0..components {
-        name.push(c.string()?);
+        name.push(c.string16()?);
     }
     let name_type = c.u32()? as i32;
     let _timestamp = c.u32()?;
     let vno8 = c.u8()?;
     let keytype = c.u16()?;
-    let key_len = usize::from(c.u16()?);
-    let key_at = base + c.at;
-    let key_bytes = c.take(key_len)?;
+    let key_at = c.offset() + 2;
+    let key_bytes = c.counted16()?;
     // "The 32-bit version number is present if at least 4 bytes remain"; a zero there means
     // the 8-bit one counts (as MIT reads it).
     let kvno = if c.left() >= 4 {

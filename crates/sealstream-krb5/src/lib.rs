@@ -54,11 +54,14 @@
 //!   server, for `sealstream-sasl`: it negotiates no layer, integrity or confidentiality and
 //!   hands back this crate's Wrap tokens as the layer.
 //!
-//! All of it is tested against MIT krb5 1.20: tickets from its KDC for every AES type, our
-//! initiator with its `gss-server` and its `gss-client` with our acceptor, sealed and signed
-//! tokens both ways. Not yet: credential caches (`kinit`'s `FILE:` ccache), referrals across
-//! realms, and the GSSAPI mechanism against a SASL peer of another implementation (Cyrus SASL
-//! in OpenLDAP); the mechanism is tested against this crate's own side.
+//! - [`ccache`]: the tickets of an MIT `FILE:` credential cache (what `kinit` writes; the one
+//!   `KRB5CCNAME` names by default), so a user who has run `kinit` needs no password here.
+//!
+//! All of it is tested against MIT krb5 1.20: tickets from its KDC for every AES type and from
+//! the caches its `kinit` and `kvno` write, our initiator with its `gss-server` and its
+//! `gss-client` with our acceptor, sealed and signed tokens both ways; and the GSSAPI mechanism
+//! against OpenLDAP slapd with Cyrus SASL. Not yet: referrals across realms, and caches of
+//! other types (`KEYRING:`, `KCM:`, `DIR:`).
 //!
 //! # Why this crate has its own Kerberos code
 //!
@@ -77,8 +80,10 @@
 #![forbid(unsafe_code)]
 
 mod asn1;
+pub mod ccache;
 pub mod crypto;
 mod enctype;
+mod file_reader;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod gss;
