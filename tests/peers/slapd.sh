@@ -30,6 +30,10 @@
 #                                           cn itemN, description "small entry number N"
 #   cn=large,ou=data,dc=example,dc=com      description = 40000 bytes, byte i = ALNUM[i % 62]
 #                                           where ALNUM = A-Z a-z 0-9
+#   cn=bulk1..cn=bulk64,ou=bulk,dc=example,dc=com  objectClass applicationProcess, cn bulkN,
+#                                           description = 4000 bytes, byte i = ALNUM[(i + N) % 62]
+#                                           (a one-level search of ou=bulk returns 259,511 bytes
+#                                           of LDIF: more than 200 KiB, many frames)
 #   rootdn cn=admin,dc=example,dc=com / rootpw "adminsecret" (simple bind, for maintenance)
 #
 # Debian 12's Cyrus SASL offers cipher 3des but cannot initialise it (OpenSSL 3 without the
@@ -198,6 +202,10 @@ for i in 1 2 3 4 5; do
     printf 'dn: cn=item%d,ou=data,dc=example,dc=com\nobjectClass: applicationProcess\ncn: item%d\ndescription: small entry number %d\n\n' "$i" "$i" "$i"
 done
 printf 'dn: cn=large,ou=data,dc=example,dc=com\nobjectClass: applicationProcess\ncn: large\ndescription: %s\n\n' "$big"
+printf 'dn: ou=bulk,dc=example,dc=com\nobjectClass: organizationalUnit\nou: bulk\n\n'
+for i in $(seq 1 64); do
+    printf 'dn: cn=bulk%d,ou=bulk,dc=example,dc=com\nobjectClass: applicationProcess\ncn: bulk%d\ndescription: %s\n\n' "$i" "$i" "${big:$i:4000}"
+done
 } >"$DIR/data.ldif"
 
 "$SLAPADD_BIN" -q -f "$DIR/slapd.conf" -l "$DIR/data.ldif" >"$DIR/slapadd.log" 2>&1 || {

@@ -103,11 +103,31 @@ fn item(n: u32) -> String {
     )
 }
 
+const ALNUM: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/// `len` bytes of the fixture's pattern from `offset` on: byte i is ALNUM[(i + offset) % 62].
+fn pattern(offset: usize, len: usize) -> String {
+    (0..len)
+        .map(|i| char::from(ALNUM[(i + offset) % 62]))
+        .collect()
+}
+
 /// The 40,000-byte description of cn=large: byte i is ALNUM[i % 62].
 fn large_entry() -> String {
-    const ALNUM: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let value: String = (0..40_000).map(|i| char::from(ALNUM[i % 62])).collect();
+    let value = pattern(0, 40_000);
     format!("dn: cn=large,ou=data,dc=example,dc=com\ndescription: {value}\n\n")
+}
+
+/// The descriptions of cn=bulk1..cn=bulk64 under ou=bulk, 4,000 bytes each, as LDIF.
+fn bulk_entries() -> String {
+    (1..=64)
+        .map(|n| {
+            format!(
+                "dn: cn=bulk{n},ou=bulk,dc=example,dc=com\ndescription: {}\n\n",
+                pattern(n, 4000)
+            )
+        })
+        .collect()
 }
 
 /// The session key MIT's KDC picks for alice's ticket to ldap/localhost: the first type of our
@@ -307,4 +327,46 @@ async fn search_with_a_kinit_credential_cache() {
     assert_eq!(out.ldif, item(2));
     let bind = "\"uid=alice,ou=people,dc=example,dc=com\" mech=GSSAPI bind_ssf=256 ssf=256";
     assert_eq!(slapd_binds(&slapd), [bind, bind]);
+}
+
+/// A one-level search of ou=bulk: 64 entries, 259,511 bytes of LDIF, more than 200 KiB. With
+/// our maxbuf at 65,536 it arrives in at least four Wrap tokens, and at 4,096 in at least 64,
+/// sealed and signed; it must arrive whole and in order.
+#[tokio::test(flavor = "current_thread")]
+async fn a_search_result_of_more_than_200_kib_arrives_whole() {
+    let Some(kdc) = mitkdc::kdc() else { return };
+    let Some(slapd) = Slapd::start_with_kerberos(1, kdc) else {
+        return;
+    };
+    let expected = bulk_entries();
+    assert!(expected.len() > 200 * 1024, "{}", expected.len());
+    for qop in ["auth-int", "auth-conf"] {
+        for maxbuf in ["65536", "4096"] {
+            let args = [
+                "--qop",
+                qop,
+                "--maxbuf",
+                maxbuf,
+                "--scope",
+                "one",
+                "--base",
+                "ou=bulk,dc=example,dc=com",
+                "description",
+            ];
+            let out = search(kdc, &slapd, Secret::Password("alice-password"), &args)
+                .await
+                .unwrap_or_else(|f| panic!("{qop}, maxbuf {maxbuf}: {f}"));
+            assert!(
+                out.ldif == expected,
+                "{qop}, maxbuf {maxbuf}: {} bytes of LDIF differ from the {} expected",
+                out.ldif.len(),
+                expected.len()
+            );
+            assert!(
+                out.log.contains(&format!("maxbuf ours {maxbuf},")),
+                "{}",
+                out.log
+            );
+        }
+    }
 }
