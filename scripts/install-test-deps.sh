@@ -11,8 +11,11 @@ set -euo pipefail
 #   kadmin.local) started per test by tests/peers/mitkdc.sh, kinit/klist/kvno, and the GSS-API
 #   peers gss-server/gss-client.
 # libsasl2-modules-gssapi-mit: Cyrus SASL's GSSAPI plugin, so slapd.sh's slapd offers GSSAPI.
+# samba, samba-ad-dc, samba-ad-provision, samba-dsdb-modules, winbind: the Active Directory
+#   domain controller tests/peers/samba-dc.sh provisions and runs on loopback.
 APT_PACKAGES=(openssl curl pkg-config libssl-dev default-jdk-headless slapd ldap-utils libsasl2-modules
-    krb5-kdc krb5-admin-server krb5-user krb5-gss-samples libsasl2-modules-gssapi-mit)
+    krb5-kdc krb5-admin-server krb5-user krb5-gss-samples libsasl2-modules-gssapi-mit
+    samba samba-ad-dc samba-ad-provision samba-dsdb-modules winbind)
 
 # ---- cargo tools, pinned (both build with rustc 1.95 stable) ----
 CARGO_DENY_VERSION="0.20.2" # newest on crates.io at time of writing; rust-version 1.88

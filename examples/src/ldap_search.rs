@@ -35,9 +35,14 @@ pub struct Args {
     #[arg(long)]
     pub url: String,
     /// The SASL mechanism: digest-md5, or gssapi (Kerberos V5; the service is ldap/HOST with
-    /// HOST as written in --url).
+    /// HOST as written in --url, or --server-name).
     #[arg(long, default_value = "digest-md5", value_parser = ["digest-md5", "gssapi"])]
     pub mech: String,
+    /// The server's name for SASL when it is not the host of --url (as when connecting to an
+    /// address): gssapi asks for a ticket to ldap/NAME, digest-md5 sends ldap/NAME as its
+    /// digest-uri.
+    #[arg(long, value_name = "NAME")]
+    pub server_name: Option<String>,
     /// The user: a SASL user name for digest-md5, a Kerberos principal (alice or
     /// alice@REALM) for gssapi (where it defaults to the credential cache's principal).
     #[arg(long)]
@@ -202,7 +207,9 @@ async fn session(args: &Args, out: &mut impl Write, log: &mut impl Write) -> Res
         "one" => SearchRequestScope::SingleLevel,
         _ => SearchRequestScope::WholeSubtree,
     };
-    let mechanism = crate::mechanism::client(args, &host).await?;
+    // The name the server is known by to SASL (DIGEST-MD5's digest-uri, GSSAPI's ldap/HOST).
+    let server_name = args.server_name.as_deref().unwrap_or(&host);
+    let mechanism = crate::mechanism::client(args, server_name).await?;
 
     let mut tcp = TcpStream::connect((host.as_str(), port))
         .await

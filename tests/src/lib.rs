@@ -4,6 +4,7 @@
 use tokio::net::{TcpListener, TcpStream};
 
 pub mod mitkdc;
+pub mod samba;
 pub mod slapd;
 
 /// A connected pair of loopback TCP sockets: (client side, server side).
@@ -301,6 +302,29 @@ pub mod peer {
             }
         }
         None
+    }
+
+    /// Stop the peer a `tests/peers/` script started in `dir` when the test process exits: a
+    /// child shell waits for this process to end, then runs `SCRIPT stop DIR`. (Statics are not
+    /// dropped at exit, so nothing in this process could do it; the shell outlives us by design,
+    /// which is why it is never waited for.)
+    #[expect(
+        clippy::zombie_processes,
+        reason = "the watcher must outlive this process"
+    )]
+    pub fn stop_at_exit(script: &str, dir: &std::path::Path) {
+        let watcher = format!(
+            "while kill -0 {} 2>/dev/null; do sleep 0.2; done; {script} stop '{}'",
+            std::process::id(),
+            dir.display()
+        );
+        std::process::Command::new("sh")
+            .args(["-c", &watcher])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("sh runs");
     }
 
     /// Connect to 127.0.0.1:`port` once a peer listens there (at most 10 s).

@@ -92,7 +92,7 @@ fn start() -> Option<Kdc> {
             let config = KdcConfig::from_krb5_conf(&conf).expect("the script's krb5.conf");
             assert_eq!(config.default_realm(), Some(REALM));
             // The KDC lives as long as the test process: stop it when the process exits.
-            stop_at_exit(dir.clone());
+            peer::stop_at_exit(SCRIPT, &dir);
             return Some(Kdc { dir, config });
         }
         assert!(
@@ -101,26 +101,4 @@ fn start() -> Option<Kdc> {
         );
     }
     unreachable!("the loop returns or fails")
-}
-
-/// Stop the KDC of `dir` when the test process exits: a child shell waits for this process to
-/// end, then runs `mitkdc.sh stop`. (Statics are not dropped at exit, so nothing in this process
-/// could do it; the shell outlives us by design, which is why it is never waited for.)
-#[expect(
-    clippy::zombie_processes,
-    reason = "the watcher must outlive this process"
-)]
-fn stop_at_exit(dir: PathBuf) {
-    let script = format!(
-        "while kill -0 {} 2>/dev/null; do sleep 0.2; done; {SCRIPT} stop '{}'",
-        std::process::id(),
-        dir.display()
-    );
-    Command::new("sh")
-        .args(["-c", &script])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("sh runs");
 }

@@ -59,8 +59,10 @@
 //!
 //! All of it is tested against MIT krb5 1.20: tickets from its KDC for every AES type and from
 //! the caches its `kinit` and `kvno` write, our initiator with its `gss-server` and its
-//! `gss-client` with our acceptor, sealed and signed tokens both ways; and the GSSAPI mechanism
-//! against OpenLDAP slapd with Cyrus SASL. Not yet: referrals across realms, and caches of
+//! `gss-client` with our acceptor, sealed and signed tokens both ways; the GSSAPI mechanism
+//! against OpenLDAP slapd with Cyrus SASL; and tickets and signed and sealed LDAP against a
+//! Samba 4.17 Active Directory domain controller that requires signing (its tokens rotated the
+//! Windows way, under the acceptor's subkey). Not yet: referrals across realms, and caches of
 //! other types (`KEYRING:`, `KCM:`, `DIR:`).
 //!
 //! # Why this crate has its own Kerberos code

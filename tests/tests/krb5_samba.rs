@@ -1,0 +1,211 @@
+//! Kerberos V5 against a Samba 4.17 Active Directory domain controller on loopback
+//! (tests/peers/samba-dc.sh), which requires LDAP signing as Active Directory does by default:
+//! tickets from its KDC, and `ldap_search --mech gssapi` reading entries through a signing and
+//! a sealing layer where a simple bind, and a SASL bind without a layer, are refused.
+//!
+//! Samba sends what Windows does and MIT does not: Wrap tokens rotated right (RRC 28 sealed, 12
+//! signed), tokens under the acceptor's subkey, a PAC large enough that its KDC answers an
+//! AS-REQ over UDP with KRB_ERR_RESPONSE_TOO_BIG. One DC serves the whole test binary
+//! (`sealstream_interop::samba`).
+
+use std::process::Command;
+
+use clap::Parser;
+use sealstream::Status;
+use sealstream_examples::ldap_search::{Args, Failure, run};
+use sealstream_interop::samba::{self, ALICE_PASSWORD, BASE_DN, DC_NAME, LDAP_URL, REALM};
+use sealstream_krb5::kdc::{ClientSecret, InitCredsOptions};
+use sealstream_krb5::{Enctype, Principal};
+
+fn alice() -> Principal {
+    Principal::parse("alice", Some(REALM)).unwrap()
+}
+
+fn password(p: &str) -> ClientSecret {
+    ClientSecret::Password(p.to_owned().into())
+}
+
+const ALICE_DN: &str = "CN=alice,CN=Users,DC=sealstream,DC=test";
+
+/// What `ldap_search` printed: LDIF on stdout and, with `-v`, the layer on stderr.
+#[derive(Debug)]
+struct Output {
+    ldif: String,
+    log: String,
+}
+
+/// `ldap_search --mech gssapi` as alice with her password, to the DC at 127.0.0.1 known to
+/// SASL as dc1.sealstream.test, with `args` after those.
+async fn search(dc: &samba::SambaDc, args: &[&str]) -> Result<Output, Failure> {
+    let krb5_conf = dc.dir.join("krb5.conf");
+    let mut argv = vec![
+        "ldap_search",
+        "--url",
+        LDAP_URL,
+        "--server-name",
+        DC_NAME,
+        "--mech",
+        "gssapi",
+        "--user",
+        "alice",
+        "--password",
+        ALICE_PASSWORD,
+        "--krb5-config",
+        krb5_conf.to_str().unwrap(),
+        "--timeout",
+        "30",
+        "-v",
+    ];
+    argv.extend_from_slice(args);
+    let args = Args::try_parse_from(&argv).expect("valid arguments");
+    let (mut ldif, mut log) = (Vec::new(), Vec::new());
+    run(&args, &mut ldif, &mut log).await?;
+    Ok(Output {
+        ldif: String::from_utf8(ldif).expect("LDIF is UTF-8"),
+        log: String::from_utf8(log).expect("log is UTF-8"),
+    })
+}
+
+#[tokio::test]
+async fn tickets_from_the_samba_kdc() {
+    let Some(dc) = samba::dc() else { return };
+    let tgt = dc
+        .config
+        .get_tgt(
+            alice(),
+            password(ALICE_PASSWORD),
+            InitCredsOptions::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(tgt.server().to_string(), format!("krbtgt/{REALM}@{REALM}"));
+    let ldap = Principal::service("ldap", DC_NAME, REALM);
+    let ticket = dc.config.get_service_ticket(&tgt, ldap).await.unwrap();
+    assert_eq!(
+        ticket.server().to_string(),
+        format!("ldap/{DC_NAME}@{REALM}")
+    );
+    assert_eq!(ticket.client().to_string(), format!("alice@{REALM}"));
+    assert_eq!(ticket.session_key().enctype(), Enctype::Aes256CtsHmacSha196);
+
+    let wrong = dc
+        .config
+        .get_tgt(
+            alice(),
+            password("not her password"),
+            InitCredsOptions::default(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(wrong.status(), Status::LogonDenied, "{wrong}");
+    let nobody = dc
+        .config
+        .get_tgt(
+            Principal::parse("nobody", Some(REALM)).unwrap(),
+            password("x"),
+            InitCredsOptions::default(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(nobody.status(), Status::UnknownCredentials, "{nobody}");
+}
+
+/// The DC refuses a simple bind (Cyrus `ldapsearch -x`, alice's own password) and a GSSAPI bind
+/// without a layer; with a signing or a sealing layer, alice's entry is read.
+#[tokio::test(flavor = "current_thread")]
+async fn signing_and_sealing_where_weaker_binds_are_refused() {
+    let Some(dc) = samba::dc() else { return };
+    let simple = Command::new("ldapsearch")
+        .args(["-x", "-H", LDAP_URL, "-D", "alice@sealstream.test", "-w"])
+        .args([
+            ALICE_PASSWORD,
+            "-b",
+            BASE_DN,
+            "(sAMAccountName=alice)",
+            "cn",
+        ])
+        .output()
+        .expect("ldapsearch runs");
+    let said = String::from_utf8_lossy(&simple.stderr);
+    assert_eq!(simple.status.code(), Some(8), "{said}");
+    assert!(said.contains("Transport encryption required"), "{said}");
+
+    // Under CN=Users: a search of the whole domain ends with a search reference to the
+    // configuration partition.
+    let find_alice = [
+        "--base",
+        "CN=Users,DC=sealstream,DC=test",
+        "--filter",
+        "(sAMAccountName=alice)",
+        "sAMAccountName",
+        "userPrincipalName",
+    ];
+    let no_layer = [&["--qop", "auth"][..], &find_alice].concat();
+    let failure = search(dc, &no_layer).await.unwrap_err();
+    assert_eq!(failure.exit_code, 8, "{failure}");
+    assert!(
+        failure.message.contains("Sign or Seal are required"),
+        "{failure}"
+    );
+
+    let expected = format!(
+        "dn: {ALICE_DN}\nsAMAccountName: alice\nuserPrincipalName: alice@sealstream.test\n\n"
+    );
+    for (qop, layer) in [
+        ("auth-int", "layer auth-int, ssf 1;".to_owned()),
+        (
+            "auth-conf",
+            format!(
+                "layer auth-conf ({}), ssf 256;",
+                Enctype::Aes256CtsHmacSha196
+            ),
+        ),
+    ] {
+        let args = [&["--qop", qop][..], &find_alice].concat();
+        let out = search(dc, &args)
+            .await
+            .unwrap_or_else(|f| panic!("{qop}: {f}"));
+        assert_eq!(out.ldif, expected, "{qop}");
+        assert!(
+            out.log
+                .starts_with(&format!("ldap_search: bound as alice@{REALM}; {layer}")),
+            "{qop}: {}",
+            out.log
+        );
+    }
+}
+
+/// alice's 300,000-byte jpegPhoto, sealed and signed: at least five of Samba's 64 KiB frames,
+/// and with our maxbuf at 4,096 at least 74 (our layer refuses any frame above the maxbuf it
+/// announced, so a whole answer shows Samba keeps to it).
+#[tokio::test(flavor = "current_thread")]
+async fn a_300_kb_attribute_arrives_whole_through_either_layer() {
+    let Some(dc) = samba::dc() else { return };
+    const ALNUM: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let photo: String = (0..300_000).map(|i| char::from(ALNUM[i % 62])).collect();
+    let expected = format!("dn: {ALICE_DN}\njpegPhoto: {photo}\n\n");
+    for qop in ["auth-int", "auth-conf"] {
+        for maxbuf in ["65536", "4096"] {
+            let args = [
+                "--qop",
+                qop,
+                "--maxbuf",
+                maxbuf,
+                "--scope",
+                "base",
+                "--base",
+                ALICE_DN,
+                "jpegPhoto",
+            ];
+            let out = search(dc, &args)
+                .await
+                .unwrap_or_else(|f| panic!("{qop}, maxbuf {maxbuf}: {f}"));
+            assert!(
+                out.ldif == expected,
+                "{qop}, maxbuf {maxbuf}: {} bytes of LDIF differ from the {} expected",
+                out.ldif.len(),
+                expected.len()
+            );
+        }
+    }
+}
