@@ -26,6 +26,7 @@
 #   host/localhost@REALM   random keys, the four AES enctypes, in DIR/service.keytab
 #   ldap/localhost@REALM   (same)
 #   imap/localhost@REALM   (same)
+#   sealcat/localhost@REALM (same; `sealcat listen --sasl gssapi`)
 # The four AES enctypes: aes256-cts-hmac-sha1-96 aes128-cts-hmac-sha1-96
 # aes256-cts-hmac-sha384-192 aes128-cts-hmac-sha256-128 (no DES, RC4 or Camellia anywhere).
 # krb5.conf turns off DNS and reverse-DNS lookups and host name canonicalisation, and maps the
@@ -175,10 +176,10 @@ kadmin() { # kadmin.local query; its output goes to kadmin.log, a failure shows 
 kadmin "addprinc +requires_preauth -e $AES_KEYSALTS -pw alice-password alice@$REALM"
 kadmin "addprinc +requires_preauth -e aes128-cts-hmac-sha256-128:normal -pw bob-password bob@$REALM"
 kadmin "addprinc +requires_preauth -e aes256-cts-hmac-sha1-96:normal -pw carol-password carol@$REALM"
-for svc in host ldap imap; do
+for svc in host ldap imap sealcat; do
     kadmin "addprinc -randkey -e $AES_KEYSALTS $svc/localhost@$REALM"
 done
-kadmin "ktadd -k $DIR/service.keytab -e $AES_KEYSALTS host/localhost@$REALM ldap/localhost@$REALM imap/localhost@$REALM"
+kadmin "ktadd -k $DIR/service.keytab -e $AES_KEYSALTS host/localhost@$REALM ldap/localhost@$REALM imap/localhost@$REALM sealcat/localhost@$REALM"
 kadmin "ktadd -k $DIR/alice.keytab -norandkey alice@$REALM"
 printf '%s\n' "alice@$REALM alice-password" "bob@$REALM bob-password" "carol@$REALM carol-password" \
     >"$DIR/passwords.txt"

@@ -51,9 +51,10 @@ fn host_of(addr: &str) -> &str {
 
 pub(crate) async fn run(options: Options) -> Result<(), String> {
     let host = host_of(&options.addr).to_string();
-    if options.sasl.is_some() {
-        // Checked before connecting: a bad --cipher is a usage error, not a network one.
-        let mechanism = options.sasl_args.mechanism(&host)?;
+    if let Some(mech) = &options.sasl {
+        // Before connecting: a bad --cipher is a usage error, not a network one, and GSSAPI
+        // gets its ticket first.
+        let mechanism = options.sasl_args.mechanism(mech, &host).await?;
         let tcp = connect_tcp(&options.addr).await?;
         let established = sasl::exchange::client(tcp, mechanism)
             .await

@@ -107,14 +107,13 @@ fn tls_acceptor(options: &Options) -> Result<(TlsAcceptor, String), String> {
 }
 
 pub(crate) async fn run(options: Options) -> Result<(), String> {
-    let (acceptor, description) = if options.sasl.is_some() {
+    let (acceptor, description) = if let Some(mech) = &options.sasl {
         let settings = options
             .sasl_args
-            .settings(host_of(&options.addr).as_deref())?;
+            .settings(mech, host_of(&options.addr).as_deref())?;
         let description = format!(
-            "SASL DIGEST-MD5 as {}/{}, offering {}",
-            sasl::SERVICE,
-            settings.host(),
+            "SASL {}, offering {}",
+            settings.describe(),
             options.sasl_args.offer()
         );
         (Acceptor::Sasl(settings), description)

@@ -1,9 +1,12 @@
-//! `--sasl digest-md5`: authenticate with SASL and seal the connection with the negotiated
-//! layer instead of TLS, over sealcat's line protocol (`crates/sealcat/PROTOCOL.md`).
+//! `--sasl digest-md5` and `--sasl gssapi`: authenticate with SASL and seal the connection
+//! with the negotiated layer instead of TLS, over sealcat's line protocol
+//! (`crates/sealcat/PROTOCOL.md`).
 
 pub(crate) mod exchange;
+mod gssapi;
 pub(crate) mod lines;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use sealstream_sasl::digest::{
@@ -11,16 +14,18 @@ use sealstream_sasl::digest::{
 };
 use sealstream_sasl::{ClientMechanism, CredentialLookup, Layer, Outcome, Secret, ServerMechanism};
 
-/// The service name in DIGEST-MD5's `digest-uri` (`sealcat/HOST`).
+/// The service name: DIGEST-MD5's `digest-uri` and the Kerberos service principal are
+/// `sealcat/HOST`.
 pub(crate) const SERVICE: &str = "sealcat";
 
 /// The mechanisms `--sasl` takes.
-pub(crate) const MECHANISMS: [&str; 1] = ["digest-md5"];
+pub(crate) const MECHANISMS: [&str; 2] = ["digest-md5", "gssapi"];
 
 /// SASL options of `sealcat connect`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct ClientArgs {
-    /// The SASL user name (authentication identity).
+    /// The SASL user name (authentication identity); with gssapi a Kerberos principal, needed
+    /// only with --password or --keytab.
     #[arg(long, conflicts_with = "tls", required_if_eq("sasl", "digest-md5"))]
     user: Option<String>,
     /// The password. Prefer the SEALCAT_PASSWORD environment variable: a command line is visible
@@ -33,9 +38,21 @@ pub(crate) struct ClientArgs {
         required_if_eq("sasl", "digest-md5")
     )]
     password: Option<String>,
-    /// The realm to authenticate in (default: the server's first).
+    /// The realm to authenticate in (digest-md5: default the server's first; gssapi: the
+    /// Kerberos realm of a --user without one, default krb5.conf's default_realm).
     #[arg(long, conflicts_with = "tls")]
     realm: Option<String>,
+    /// gssapi: the user's keys from this keytab instead of a password.
+    #[arg(long, conflicts_with = "tls", value_name = "FILE")]
+    keytab: Option<PathBuf>,
+    /// gssapi: tickets from this MIT credential cache (default: the one KRB5CCNAME names, else
+    /// /tmp/krb5cc_UID), used when neither --password nor --keytab is given.
+    #[arg(long, conflicts_with = "tls", value_name = "FILE")]
+    ccache: Option<PathBuf>,
+    /// gssapi: the krb5.conf naming the realm's KDCs (default: $KRB5_CONFIG, else
+    /// /etc/krb5.conf).
+    #[arg(long, conflicts_with = "tls", value_name = "FILE")]
+    krb5_config: Option<PathBuf>,
     /// Act as this identity instead of the user's own (the server must allow it).
     #[arg(long, conflicts_with = "tls")]
     authzid: Option<String>,
@@ -47,8 +64,9 @@ pub(crate) struct ClientArgs {
         value_parser = ["auth-int", "auth-conf"]
     )]
     qop: Option<String>,
-    /// The auth-conf cipher: rc4 or 3des; des, rc4-56 and rc4-40 with --legacy-ciphers
-    /// (default: the strongest the server offers).
+    /// digest-md5: the auth-conf cipher, rc4 or 3des; des, rc4-56 and rc4-40 with
+    /// --legacy-ciphers (default: the strongest the server offers). gssapi seals with the
+    /// session key's AES type.
     #[arg(long, conflicts_with = "tls")]
     cipher: Option<String>,
     /// Allow DIGEST-MD5's weak ciphers des, rc4-56 and rc4-40.
@@ -57,7 +75,8 @@ pub(crate) struct ClientArgs {
     /// The largest frame we accept, announced to the peer as maxbuf.
     #[arg(long, conflicts_with = "tls", default_value_t = 65536)]
     maxbuf: u32,
-    /// The host in DIGEST-MD5's digest-uri (default: the host of ADDR).
+    /// The server's host name for SASL (DIGEST-MD5's digest-uri, the Kerberos service
+    /// sealcat/NAME; default: the host of ADDR).
     #[arg(long, conflicts_with = "tls", value_name = "NAME")]
     sasl_host: Option<String>,
 }
@@ -65,7 +84,7 @@ pub(crate) struct ClientArgs {
 /// SASL options of `sealcat listen`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct ServerArgs {
-    /// The one user accepted.
+    /// digest-md5: the one user accepted.
     #[arg(long, conflicts_with = "tls", required_if_eq("sasl", "digest-md5"))]
     user: Option<String>,
     /// The user's password. Prefer the SEALCAT_PASSWORD environment variable: a command line is
@@ -93,6 +112,15 @@ pub(crate) struct ServerArgs {
     /// Offer DIGEST-MD5's weak ciphers des, rc4-56 and rc4-40 too.
     #[arg(long, conflicts_with = "tls")]
     legacy_ciphers: bool,
+    /// gssapi: the keytab with the service's keys (sealcat/HOST@REALM, or any service it
+    /// holds).
+    #[arg(
+        long,
+        conflicts_with = "tls",
+        value_name = "FILE",
+        required_if_eq("sasl", "gssapi")
+    )]
+    keytab: Option<PathBuf>,
     /// The largest frame we accept, announced to the peer as maxbuf.
     #[arg(long, conflicts_with = "tls", default_value_t = 65536)]
     maxbuf: u32,
@@ -130,13 +158,43 @@ fn required<'a>(value: &'a Option<String>, flag: &str) -> Result<&'a str, String
 }
 
 impl ClientArgs {
-    /// The mechanism to authenticate with, for a server reached as `host`.
-    pub(crate) fn mechanism(&self, host: &str) -> Result<Box<dyn ClientMechanism>, String> {
+    /// The mechanism `mech` to authenticate with, for a server reached as `host`. GSSAPI may
+    /// talk to the realm's KDCs for a ticket first.
+    pub(crate) async fn mechanism(
+        &self,
+        mech: &str,
+        host: &str,
+    ) -> Result<Box<dyn ClientMechanism>, String> {
+        let host = self.sasl_host.as_deref().unwrap_or(host);
+        if mech == "gssapi" {
+            if self.cipher.is_some() || self.legacy_ciphers {
+                return Err(
+                    "--cipher and --legacy-ciphers are for --sasl digest-md5: GSSAPI \
+                            seals with the Kerberos session key's AES type"
+                        .into(),
+                );
+            }
+            let credentials = gssapi::ClientCredentials {
+                user: self.user.as_deref(),
+                password: self.password.as_deref(),
+                keytab: self.keytab.as_deref(),
+                ccache: self.ccache.as_deref(),
+                krb5_config: self.krb5_config.as_deref(),
+                realm: self.realm.as_deref(),
+            };
+            let props = gssapi::properties(self.qop.as_deref(), self.maxbuf);
+            return credentials
+                .mechanism(host, props, self.authzid.clone())
+                .await;
+        }
+        if self.keytab.is_some() || self.ccache.is_some() || self.krb5_config.is_some() {
+            return Err("--keytab, --ccache and --krb5-config are for --sasl gssapi".into());
+        }
         let mut config = DigestClientConfig::new(
             required(&self.user, "--user")?,
             required(&self.password, "--password")?,
             SERVICE,
-            self.sasl_host.as_deref().unwrap_or(host),
+            host,
         );
         config.realm = self.realm.clone();
         config.authzid = self.authzid.clone();
@@ -152,14 +210,42 @@ impl ClientArgs {
 
 /// What a listening server needs to run one exchange per connection.
 #[derive(Clone)]
-pub(crate) struct ServerSettings {
-    config: DigestServerConfig,
-    credentials: Arc<OneUser>,
+pub(crate) enum ServerSettings {
+    /// DIGEST-MD5 for the one user of `--user`.
+    Digest {
+        config: DigestServerConfig,
+        credentials: Arc<OneUser>,
+    },
+    /// GSSAPI with the keys of `--keytab`.
+    Gssapi(gssapi::ServerSettings),
 }
 
 impl ServerArgs {
-    /// The settings for a server listening on host `host` (`None`: a wildcard address).
-    pub(crate) fn settings(&self, host: Option<&str>) -> Result<ServerSettings, String> {
+    /// The settings of mechanism `mech` for a server listening on host `host` (`None`: a
+    /// wildcard address).
+    pub(crate) fn settings(
+        &self,
+        mech: &str,
+        host: Option<&str>,
+    ) -> Result<ServerSettings, String> {
+        if mech == "gssapi" {
+            if self.user.is_some() || self.cipher.is_some() || self.legacy_ciphers {
+                return Err(
+                    "--user, --cipher and --legacy-ciphers are for --sasl digest-md5: \
+                            GSSAPI accepts whoever the KDC vouches for"
+                        .into(),
+                );
+            }
+            let keytab = self
+                .keytab
+                .as_deref()
+                .ok_or("--sasl gssapi needs --keytab")?;
+            let props = gssapi::properties(self.qop.as_deref(), self.maxbuf);
+            return gssapi::ServerSettings::new(keytab, props).map(ServerSettings::Gssapi);
+        }
+        if self.keytab.is_some() {
+            return Err("--keytab is for --sasl gssapi".into());
+        }
         let host = self
             .sasl_host
             .as_deref()
@@ -179,7 +265,7 @@ impl ServerArgs {
             password: required(&self.password, "--password")?.to_string(),
             authzids: self.authzids.clone(),
         });
-        Ok(ServerSettings {
+        Ok(ServerSettings::Digest {
             config,
             credentials,
         })
@@ -199,15 +285,24 @@ impl ServerArgs {
 impl ServerSettings {
     /// A fresh mechanism for one connection.
     pub(crate) fn mechanism(&self) -> Box<dyn ServerMechanism> {
-        Box::new(DigestServer::new(
-            self.config.clone(),
-            self.credentials.clone(),
-        ))
+        match self {
+            ServerSettings::Digest {
+                config,
+                credentials,
+            } => Box::new(DigestServer::new(config.clone(), credentials.clone())),
+            ServerSettings::Gssapi(settings) => settings.mechanism(),
+        }
     }
 
-    /// The digest-uri host clients must name.
-    pub(crate) fn host(&self) -> &str {
-        &self.config.host
+    /// Who clients authenticate to, for the start-up line: `DIGEST-MD5 as sealcat/HOST`, or
+    /// `GSSAPI as` the keytab's services.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            ServerSettings::Digest { config, .. } => {
+                format!("DIGEST-MD5 as {SERVICE}/{}", config.host)
+            }
+            ServerSettings::Gssapi(settings) => format!("GSSAPI as {}", settings.describe()),
+        }
     }
 }
 
