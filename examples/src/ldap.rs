@@ -146,16 +146,21 @@ impl MessageReader {
                 return Err(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
                     if self.buf.is_empty() {
-                        "the server closed the connection".to_owned()
+                        "the peer closed the connection".to_owned()
                     } else {
                         format!(
-                            "the server closed the connection inside a message ({} bytes received)",
+                            "the peer closed the connection inside a message ({} bytes received)",
                             self.buf.len()
                         )
                     },
                 ));
             }
         }
+    }
+
+    /// Whether no bytes are buffered (the stream stopped between messages).
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
     }
 
     /// Bytes read past the last message returned: after a bind, the first bytes of the security

@@ -60,7 +60,8 @@
 //! All of it is tested against MIT krb5 1.20: tickets from its KDC for every AES type and from
 //! the caches its `kinit` and `kvno` write, our initiator with its `gss-server` and its
 //! `gss-client` with our acceptor, sealed and signed tokens both ways; the GSSAPI mechanism
-//! against OpenLDAP slapd with Cyrus SASL; and tickets and signed and sealed LDAP against a
+//! against OpenLDAP slapd with Cyrus SASL (our client) and OpenLDAP's `ldapwhoami` with Cyrus
+//! SASL (our server); and tickets and signed and sealed LDAP against a
 //! Samba 4.17 Active Directory domain controller that requires signing (its tokens rotated the
 //! Windows way, under the acceptor's subkey). Not yet: referrals across realms, and caches of
 //! other types (`KEYRING:`, `KCM:`, `DIR:`).
