@@ -18,21 +18,23 @@
 //! confidentiality the bit length of the session key, 128 or 256. A client or server whose
 //! `max_ssf` is below that length is offered integrity only, as with Cyrus.
 //!
-//! The client needs a service ticket before it starts (from [`KdcConfig`](crate::kdc::KdcConfig)
-//! or a TGS exchange of the application's): the mechanism's steps themselves never wait for a
-//! KDC.
+//! The client needs a service ticket before it starts (from [`KdcConfig`](crate::kdc::KdcConfig),
+//! a credential cache, or a TGS exchange of the application's): the mechanism's steps
+//! themselves never wait for a KDC. With the ticket, [`GssapiMechanism`] registers GSSAPI with a
+//! `sealstream_sasl::ClientConfig`, so that `choose` weighs it against the server's other
+//! mechanisms and hands it the configuration's channel bindings.
 
 use std::sync::Arc;
 use std::time::SystemTime;
 
 use sealstream::Qop;
 use sealstream_sasl::{
-    AuthError, AuthErrorKind, ClientMechanism, Layer, Outcome, SecurityLayer, SecurityProperties,
-    ServerMechanism, Step,
+    AuthError, AuthErrorKind, ClientConfig, ClientMechanism, ClientMechanismFactory, Layer,
+    MechanismInfo, Outcome, SecurityLayer, SecurityProperties, ServerMechanism, Step,
 };
 
 use crate::Enctype;
-use crate::gss::{Acceptor, GssFlags, Initiator, InitiatorOptions};
+use crate::gss::{Acceptor, ChannelBindings, GssFlags, Initiator, InitiatorOptions};
 use crate::kdc::Credentials;
 use crate::token::{Krb5Unwrap, Krb5Wrap, LayerOptions, Protection};
 
@@ -118,6 +120,46 @@ fn into_layer(negotiated: Option<Negotiated>) -> Result<Option<SecurityLayer>, A
     )))
 }
 
+/// GSSAPI for [`ClientConfig::register`]: with a service ticket in hand, it takes part in
+/// `ClientConfig::choose` beside the mechanisms of `sealstream-sasl`, at the strength of the
+/// ticket's session key (128 or 256), and binds to [`ClientConfig::channel_bindings`] when they
+/// are set (the application data is the binding type's prefix and its data).
+#[derive(Debug, Clone)]
+pub struct GssapiMechanism {
+    ticket: Credentials,
+}
+
+impl GssapiMechanism {
+    /// The mechanism for `ticket`, a ticket for the service the configuration names.
+    pub fn new(ticket: Credentials) -> Self {
+        Self { ticket }
+    }
+}
+
+impl ClientMechanismFactory for GssapiMechanism {
+    fn info(&self) -> MechanismInfo {
+        MechanismInfo {
+            name: NAME,
+            max_ssf: confidentiality_ssf(self.ticket.session_key().enctype()),
+            plaintext: false,
+        }
+    }
+
+    fn client(&self, config: &ClientConfig) -> Result<Box<dyn ClientMechanism>, AuthError> {
+        let client = GssapiClient::new(
+            self.ticket.clone(),
+            config.props.clone(),
+            config.authzid.clone(),
+        );
+        Ok(Box::new(match &config.channel_bindings {
+            Some(bindings) => {
+                client.with_channel_bindings(ChannelBindings::new(&bindings.prefixed()))
+            }
+            None => client,
+        }))
+    }
+}
+
 /// Where a client is.
 enum ClientState {
     Start(InitiatorOptions),
@@ -158,7 +200,7 @@ impl GssapiClient {
     }
 
     /// The same with channel bindings (`tls-server-end-point` of the TLS channel under SASL).
-    pub fn with_channel_bindings(mut self, bindings: crate::gss::ChannelBindings) -> Self {
+    pub fn with_channel_bindings(mut self, bindings: ChannelBindings) -> Self {
         self.state = ClientState::Start(
             InitiatorOptions::default()
                 .flags(GssFlags::LAYER)
@@ -601,6 +643,39 @@ mod tests {
 
     /// MIT's strength factor for a sealed context is its key's length, and a side whose
     /// `max_ssf` is below it does not offer or choose confidentiality (as Cyrus SASL).
+    /// Registered with a `sealstream-sasl` client configuration, GSSAPI is chosen over
+    /// DIGEST-MD5 for its strength, and binds to the configuration's channel bindings: an
+    /// acceptor expecting the same bindings accepts, one expecting others refuses.
+    #[test]
+    fn registered_gssapi_is_chosen_and_binds_to_the_channel() {
+        use sealstream_sasl::ChannelBindingData;
+
+        let bindings = ChannelBindingData::new("tls-server-end-point", vec![7; 32]);
+        let mut config = ClientConfig::new("alice", "not used", "host", "server.example.com");
+        config.channel_bindings = Some(bindings.clone());
+        let ticket = credentials(SystemTime::now(), Enctype::Aes128CtsHmacSha196);
+        config.register(Arc::new(GssapiMechanism::new(ticket)));
+        assert_eq!(config.available()[0].max_ssf, 128);
+        let offered = ["DIGEST-MD5", "GSSAPI"];
+        for (expected, accepted) in [
+            (bindings.prefixed(), true),
+            (b"tls-server-end-point:other".to_vec(), false),
+        ] {
+            let mut client = config.choose(&offered).unwrap();
+            assert_eq!(client.name(), NAME);
+            let options =
+                AcceptorOptions::default().channel_bindings(ChannelBindings::new(&expected));
+            let acceptor = Arc::new(Acceptor::new(keytab(2), Some(service()), options));
+            let mut server = GssapiServer::new(acceptor, props(0, 256));
+            let ap_req = client.start().unwrap();
+            let result = server.start(ap_req.as_deref());
+            assert_eq!(result.is_ok(), accepted, "{result:?}");
+            if let Err(e) = result {
+                assert!(e.to_string().contains("channel bindings"), "{e}");
+            }
+        }
+    }
+
     #[test]
     fn the_confidentiality_ssf_is_the_session_key_length() {
         let (client, _) = exchange_with(

@@ -31,8 +31,12 @@
 //! ```
 //!
 //! Mechanisms: [`plain`] (RFC 4616), [`external`] (RFC 4422 appendix A) and [`digest`]
-//! (DIGEST-MD5, RFC 2831, with its `auth-int` and `auth-conf` layers). GSSAPI and NTLM plug in
-//! through the same traits and [`SecurityLayer::new`].
+//! (DIGEST-MD5, RFC 2831, with its `auth-int` and `auth-conf` layers). Other crates' mechanisms
+//! plug in through the same traits and [`SecurityLayer::new`], and take part in
+//! [`ClientConfig::choose`] once registered ([`ClientConfig::register`], a
+//! [`ClientMechanismFactory`]): `sealstream-krb5` provides GSSAPI so. Channel bindings of the
+//! channel under SASL reach the mechanisms that use them through
+//! [`ClientConfig::channel_bindings`].
 
 #![forbid(unsafe_code)]
 
@@ -47,6 +51,7 @@ mod mechanism;
 mod one_message;
 pub mod plain;
 mod props;
+mod registry;
 mod select;
 
 pub use credentials::{CredentialLookup, Secret};
@@ -54,4 +59,5 @@ pub use error::{AuthError, AuthErrorKind};
 pub use layer::{LayerUnwrap, LayerWrap, SaslSealer, SecurityLayer};
 pub use mechanism::{ClientMechanism, Layer, Outcome, ServerMechanism, Step};
 pub use props::{MechanismInfo, SecurityProperties, choose_mechanism};
+pub use registry::{ChannelBindingData, ClientMechanismFactory};
 pub use select::ClientConfig;

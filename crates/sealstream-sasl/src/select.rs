@@ -5,6 +5,7 @@
 //! [`ClientConfig::choose`] takes the strongest offered mechanism those allow.
 
 use std::fmt;
+use std::sync::Arc;
 
 use zeroize::Zeroizing;
 
@@ -12,7 +13,9 @@ use crate::digest::{DigestClient, DigestClientConfig};
 use crate::external::ExternalClient;
 use crate::plain::PlainClient;
 use crate::props::{MechanismInfo, choose_mechanism};
-use crate::{AuthError, ClientMechanism, SecurityProperties};
+use crate::{
+    AuthError, ChannelBindingData, ClientMechanism, ClientMechanismFactory, SecurityProperties,
+};
 
 /// A client's credentials, target and requirements, for any mechanism.
 #[derive(Clone)]
@@ -33,6 +36,11 @@ pub struct ClientConfig {
     pub external: bool,
     /// Requirements on the layer, and our maxbuf.
     pub props: SecurityProperties,
+    /// The channel bindings of the channel under SASL (a TLS connection), for mechanisms that
+    /// bind to it (GSSAPI); the others ignore them.
+    pub channel_bindings: Option<ChannelBindingData>,
+    /// Mechanisms other crates provide, in the order registered.
+    registered: Vec<Arc<dyn ClientMechanismFactory>>,
 }
 
 impl fmt::Debug for ClientConfig {
@@ -45,6 +53,15 @@ impl fmt::Debug for ClientConfig {
             .field("realm", &self.realm)
             .field("external", &self.external)
             .field("props", &self.props)
+            .field("channel_bindings", &self.channel_bindings)
+            .field(
+                "registered",
+                &self
+                    .registered
+                    .iter()
+                    .map(|f| f.info().name)
+                    .collect::<Vec<_>>(),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -66,12 +83,25 @@ impl ClientConfig {
             realm: None,
             external: false,
             props: SecurityProperties::default(),
+            channel_bindings: None,
+            registered: Vec::new(),
         }
+    }
+
+    /// Take part in [`choose`](Self::choose) with another crate's mechanism. Registered
+    /// mechanisms come before this crate's at equal strength, in the order registered; one of
+    /// the same name as an earlier one replaces it.
+    pub fn register(&mut self, factory: Arc<dyn ClientMechanismFactory>) -> &mut Self {
+        let name = factory.info().name;
+        self.registered
+            .retain(|f| !f.info().name.eq_ignore_ascii_case(name));
+        self.registered.push(factory);
+        self
     }
 
     /// The mechanisms this configuration can run, most preferred first for equal strength.
     pub fn available(&self) -> Vec<MechanismInfo> {
-        let mut out = Vec::new();
+        let mut out: Vec<MechanismInfo> = self.registered.iter().map(|f| f.info()).collect();
         if self.authcid.is_some() {
             out.push(MechanismInfo::DIGEST_MD5);
         }
@@ -98,6 +128,13 @@ impl ClientConfig {
                     }
                 ))
             })?;
+        if let Some(factory) = self
+            .registered
+            .iter()
+            .find(|f| f.info().name.eq_ignore_ascii_case(chosen.name))
+        {
+            return factory.client(self);
+        }
         let authcid = self.authcid.clone().unwrap_or_default();
         Ok(match chosen.name {
             "EXTERNAL" => Box::new(ExternalClient::new(self.authzid.clone())),
@@ -137,5 +174,81 @@ mod tests {
         );
         config.authcid = None;
         assert!(config.choose(&["DIGEST-MD5"]).is_err());
+    }
+
+    /// A mechanism of another crate: a client that remembers the channel bindings it was made
+    /// with, so the test can see what `choose` handed it.
+    #[derive(Debug)]
+    struct Bound {
+        max_ssf: u32,
+    }
+
+    #[derive(Debug)]
+    struct BoundClient {
+        bindings: Option<ChannelBindingData>,
+    }
+
+    impl ClientMechanismFactory for Bound {
+        fn info(&self) -> MechanismInfo {
+            MechanismInfo {
+                name: "X-BOUND",
+                max_ssf: self.max_ssf,
+                plaintext: false,
+            }
+        }
+
+        fn client(&self, config: &ClientConfig) -> Result<Box<dyn ClientMechanism>, AuthError> {
+            Ok(Box::new(BoundClient {
+                bindings: config.channel_bindings.clone(),
+            }))
+        }
+    }
+
+    impl ClientMechanism for BoundClient {
+        fn name(&self) -> &'static str {
+            "X-BOUND"
+        }
+        fn start(&mut self) -> Result<Option<Vec<u8>>, AuthError> {
+            Ok(self.bindings.as_ref().map(ChannelBindingData::prefixed))
+        }
+        fn step(&mut self, _: &[u8]) -> Result<crate::Step, AuthError> {
+            Err(AuthError::state("one message only"))
+        }
+        fn success(&mut self, _: Option<&[u8]>) -> Result<(), AuthError> {
+            Ok(())
+        }
+        fn outcome(&self) -> Option<&crate::Outcome> {
+            None
+        }
+        fn into_layer(self: Box<Self>) -> Result<Option<crate::SecurityLayer>, AuthError> {
+            Ok(None)
+        }
+    }
+
+    #[test]
+    fn registered_mechanisms_are_chosen_by_strength_and_get_the_channel_bindings() {
+        let mut config = ClientConfig::new("u", "p", "ldap", "h");
+        config.channel_bindings = Some(ChannelBindingData::new(
+            "tls-server-end-point",
+            vec![1, 2, 3],
+        ));
+        // Weaker than DIGEST-MD5: registered, offered, not chosen.
+        config.register(Arc::new(Bound { max_ssf: 56 }));
+        let offered = ["DIGEST-MD5", "x-bound"];
+        assert_eq!(config.choose(&offered).unwrap().name(), "DIGEST-MD5");
+        // Registering the name again replaces it; now the stronger, it is chosen.
+        config.register(Arc::new(Bound { max_ssf: 256 }));
+        assert_eq!(config.available()[0].max_ssf, 256);
+        assert_eq!(config.available().len(), 3); // X-BOUND, DIGEST-MD5, PLAIN
+        let mut chosen = config.choose(&offered).unwrap();
+        assert_eq!(chosen.name(), "X-BOUND");
+        assert_eq!(
+            chosen.start().unwrap().unwrap(),
+            b"tls-server-end-point:\x01\x02\x03"
+        );
+        // Not offered: the built-in choice stands.
+        assert_eq!(config.choose(&["DIGEST-MD5"]).unwrap().name(), "DIGEST-MD5");
+        assert!(format!("{config:?}").contains("X-BOUND"), "{config:?}");
+        assert!(!format!("{config:?}").contains("\\x01"), "{config:?}");
     }
 }
