@@ -7,10 +7,13 @@
 //! One KDC serves the whole binary (`sealstream_interop::mitkdc`); each test starts its own
 //! slapd (`sealstream_interop::slapd`).
 
-use clap::Parser;
-use sealstream_examples::ldap_search::{Args, Failure, run};
+use sealstream_examples::ldap_search::Failure;
 use sealstream_interop::mitkdc::{self, Kdc};
 use sealstream_interop::slapd::Slapd;
+
+mod ldap_search_support;
+
+use ldap_search_support::{Output, ldap_search, pattern};
 
 /// How alice proves who she is to the KDC.
 #[derive(Clone, Copy, Debug)]
@@ -23,13 +26,6 @@ enum Secret<'a> {
         path: &'a std::path::Path,
         kdcs: bool,
     },
-}
-
-/// What `ldap_search` printed: LDIF on stdout and, with `-v`, the layer on stderr.
-#[derive(Debug)]
-struct Output {
-    ldif: String,
-    log: String,
 }
 
 /// Run `ldap_search --mech gssapi` as alice against `slapd`, with `args` after the credentials.
@@ -77,13 +73,7 @@ async fn search(
         }
     }
     argv.extend_from_slice(args);
-    let args = Args::try_parse_from(&argv).expect("valid arguments");
-    let (mut ldif, mut log) = (Vec::new(), Vec::new());
-    run(&args, &mut ldif, &mut log).await?;
-    Ok(Output {
-        ldif: String::from_utf8(ldif).expect("LDIF is UTF-8"),
-        log: String::from_utf8(log).expect("log is UTF-8"),
-    })
+    ldap_search(&argv).await
 }
 
 /// slapd's account of its binds: `mech=GSSAPI bind_ssf=N ssf=N` lines with the DN it mapped.
@@ -101,15 +91,6 @@ fn item(n: u32) -> String {
         "dn: cn=item{n},ou=data,dc=example,dc=com\nobjectClass: applicationProcess\n\
          cn: item{n}\ndescription: small entry number {n}\n\n"
     )
-}
-
-const ALNUM: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-
-/// `len` bytes of the fixture's pattern from `offset` on: byte i is ALNUM[(i + offset) % 62].
-fn pattern(offset: usize, len: usize) -> String {
-    (0..len)
-        .map(|i| char::from(ALNUM[(i + offset) % 62]))
-        .collect()
 }
 
 /// The 40,000-byte description of cn=large: byte i is ALNUM[i % 62].

@@ -385,23 +385,24 @@ fn krb5ccname_names_the_default_cache() {
         format!("FILE:{}", cache_path.display()),
         cache_path.display().to_string(),
     ] {
-        let out = Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "krb5ccname_names_the_default_cache",
-                "--nocapture",
-            ])
-            .env(CHILD, "1")
-            .env("KRB5CCNAME", &name)
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "{name}: {stdout}");
+        let (ok, printed) = read_default_cache_in_a_child(&name);
+        assert!(ok, "{name}: {printed}");
         assert!(
-            stdout.contains(&format!("default principal: bob@{REALM}")),
-            "{name}: {stdout}"
+            printed.contains(&format!("default principal: bob@{REALM}")),
+            "{name}: {printed}"
         );
     }
+    let (ok, printed) = read_default_cache_in_a_child("KEYRING:persistent:0");
+    assert!(!ok, "a KEYRING: cache was read: {printed}");
+    assert!(
+        printed.contains("only FILE: caches can be read"),
+        "{printed}"
+    );
+}
+
+/// Run `krb5ccname_names_the_default_cache` alone in a child with `KRB5CCNAME=name`: whether
+/// it passed, and what it printed on stdout and stderr (a panic's message is on stderr).
+fn read_default_cache_in_a_child(name: &str) -> (bool, String) {
     let out = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
@@ -409,21 +410,13 @@ fn krb5ccname_names_the_default_cache() {
             "--nocapture",
         ])
         .env(CHILD, "1")
-        .env("KRB5CCNAME", "KEYRING:persistent:0")
+        .env("KRB5CCNAME", name)
         .output()
         .unwrap();
-    // The child's panic message is on its stderr.
     let printed = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(
-        !out.status.success(),
-        "a KEYRING: cache was read: {printed}"
-    );
-    assert!(
-        printed.contains("only FILE: caches can be read"),
-        "{printed}"
-    );
+    (out.status.success(), printed)
 }

@@ -10,12 +10,15 @@
 
 use std::process::Command;
 
-use clap::Parser;
 use sealstream::Status;
-use sealstream_examples::ldap_search::{Args, Failure, run};
+use sealstream_examples::ldap_search::Failure;
 use sealstream_interop::samba::{self, ALICE_PASSWORD, BASE_DN, DC_NAME, LDAP_URL, REALM};
 use sealstream_krb5::kdc::{ClientSecret, InitCredsOptions};
 use sealstream_krb5::{Enctype, Principal};
+
+mod ldap_search_support;
+
+use ldap_search_support::{Output, ldap_search, pattern};
 
 fn alice() -> Principal {
     Principal::parse("alice", Some(REALM)).unwrap()
@@ -26,13 +29,6 @@ fn password(p: &str) -> ClientSecret {
 }
 
 const ALICE_DN: &str = "CN=alice,CN=Users,DC=sealstream,DC=test";
-
-/// What `ldap_search` printed: LDIF on stdout and, with `-v`, the layer on stderr.
-#[derive(Debug)]
-struct Output {
-    ldif: String,
-    log: String,
-}
 
 /// `ldap_search --mech gssapi` as alice with her password, to the DC at 127.0.0.1 known to
 /// SASL as dc1.sealstream.test, with `args` after those.
@@ -57,13 +53,7 @@ async fn search(dc: &samba::SambaDc, args: &[&str]) -> Result<Output, Failure> {
         "-v",
     ];
     argv.extend_from_slice(args);
-    let args = Args::try_parse_from(&argv).expect("valid arguments");
-    let (mut ldif, mut log) = (Vec::new(), Vec::new());
-    run(&args, &mut ldif, &mut log).await?;
-    Ok(Output {
-        ldif: String::from_utf8(ldif).expect("LDIF is UTF-8"),
-        log: String::from_utf8(log).expect("log is UTF-8"),
-    })
+    ldap_search(&argv).await
 }
 
 #[tokio::test]
@@ -181,8 +171,7 @@ async fn signing_and_sealing_where_weaker_binds_are_refused() {
 #[tokio::test(flavor = "current_thread")]
 async fn a_300_kb_attribute_arrives_whole_through_either_layer() {
     let Some(dc) = samba::dc() else { return };
-    const ALNUM: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let photo: String = (0..300_000).map(|i| char::from(ALNUM[i % 62])).collect();
+    let photo = pattern(0, 300_000);
     let expected = format!("dn: {ALICE_DN}\njpegPhoto: {photo}\n\n");
     for qop in ["auth-int", "auth-conf"] {
         for maxbuf in ["65536", "4096"] {

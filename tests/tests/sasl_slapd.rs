@@ -9,16 +9,12 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use clap::Parser;
-use sealstream_examples::ldap_search::{Args, Failure, run};
+use sealstream_examples::ldap_search::Failure;
 use sealstream_interop::slapd::Slapd;
 
-/// What `ldap_search` printed: LDIF on stdout and, with `-v`, the layer on stderr.
-#[derive(Debug)]
-struct Output {
-    ldif: String,
-    log: String,
-}
+mod ldap_search_support;
+
+use ldap_search_support::{Output, ldap_search, pattern};
 
 /// Run `ldap_search` against `slapd` as alice with `args` after the URL and credentials.
 async fn search(slapd: &Slapd, password: &str, args: &[&str]) -> Result<Output, Failure> {
@@ -40,13 +36,7 @@ async fn search(slapd: &Slapd, password: &str, args: &[&str]) -> Result<Output, 
         "-v",
     ];
     argv.extend_from_slice(args);
-    let args = Args::try_parse_from(&argv).expect("valid arguments");
-    let (mut ldif, mut log) = (Vec::new(), Vec::new());
-    run(&args, &mut ldif, &mut log).await?;
-    Ok(Output {
-        ldif: String::from_utf8(ldif).expect("LDIF is UTF-8"),
-        log: String::from_utf8(log).expect("log is UTF-8"),
-    })
+    ldap_search(&argv).await
 }
 
 /// The LDIF records of `ldif`, sorted: LDAP leaves the order of entries to the server.
@@ -69,8 +59,7 @@ fn item(n: u32) -> String {
 
 /// The 40,000-byte description of cn=large: byte i is ALNUM[i % 62].
 fn large_value() -> String {
-    const ALNUM: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    (0..40_000).map(|i| char::from(ALNUM[i % 62])).collect()
+    pattern(0, 40_000)
 }
 
 /// The layers Cyrus on Debian 12 both offers and runs, as ldap_search arguments and the layer
