@@ -18,6 +18,9 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 /// The largest LDAP message accepted: a bound on what a peer can make us allocate.
 pub const MAX_MESSAGE: usize = 64 * 1024 * 1024;
 
+/// The most room made for a message's missing bytes before they arrive.
+const READ_CHUNK: usize = 64 * 1024;
+
 /// BER's universal SEQUENCE tag, constructed: every LDAPMessage starts with it.
 const SEQUENCE: u8 = 0x30;
 
@@ -138,7 +141,9 @@ impl MessageReader {
                         )
                     });
                 }
-                self.buf.reserve(total - self.buf.len());
+                // Room for what is missing, at most READ_CHUNK at a time: memory grows with the
+                // bytes that arrive, not with what a header announces.
+                self.buf.reserve((total - self.buf.len()).min(READ_CHUNK));
             } else {
                 self.buf.reserve(4096);
             }
@@ -278,6 +283,25 @@ mod tests {
         let mut cut = tokio_test_reader(b[..b.len() - 1].to_vec(), 7);
         let err = MessageReader::new().read(&mut cut).await.unwrap_err();
         assert!(err.to_string().contains("inside a message"), "{err}");
+    }
+
+    /// A header announcing a 60 MiB message, then a few bytes of it and the end: the reader
+    /// makes room as bytes come, never for the whole announcement (a server example faces
+    /// clients that have not authenticated).
+    #[tokio::test]
+    async fn an_announced_length_is_not_reserved_before_its_bytes_arrive() {
+        let mut header = vec![0x30, 0x84];
+        header.extend_from_slice(&(60u32 << 20).to_be_bytes());
+        header.extend_from_slice(&[0x02, 0x01, 0x01]);
+        let mut io = tokio_test_reader(header, 1024);
+        let mut reader = MessageReader::new();
+        let err = reader.read(&mut io).await.unwrap_err();
+        assert!(err.to_string().contains("inside a message"), "{err}");
+        assert!(
+            reader.buf.capacity() <= 2 * READ_CHUNK,
+            "{}",
+            reader.buf.capacity()
+        );
     }
 
     /// A reader handing out `data` at most `chunk` bytes at a time.
