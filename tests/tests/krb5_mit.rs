@@ -2,7 +2,7 @@
 //! TGS exchanges with MIT's KDC (passwords and keytabs, every AES type, wrong passwords and
 //! unknown principals), tickets read from the credential caches `kinit` and `kvno` write, and
 //! our initiator with MIT's `gss-server` sample acceptor, exchanging sealed and signed Wrap
-//! tokens and MIC tokens.
+//! tokens and MIC tokens under each of the four AES types.
 //!
 //! One KDC serves the whole test binary (`sealstream_interop::mitkdc`: started on first use,
 //! stopped when the process ends).
@@ -18,7 +18,9 @@ use sealstream_interop::mitkdc::{Kdc, REALM, kdc};
 use sealstream_interop::peer;
 use sealstream_krb5::ccache::CredentialCache;
 use sealstream_krb5::gss::{Acceptor, AcceptorOptions, Initiator, InitiatorOptions};
-use sealstream_krb5::kdc::{ClientSecret, Credentials, InitCredsOptions, KdcConfig};
+use sealstream_krb5::kdc::{
+    ClientSecret, Credentials, InitCredsOptions, KdcConfig, Step, TgsExchange,
+};
 use sealstream_krb5::{Enctype, Keytab, LayerOptions, Principal, Protection};
 
 fn principal(name: &str) -> Principal {
@@ -183,12 +185,42 @@ async fn gss_server(kdc: &Kdc) -> (Child, u16) {
     (server, port)
 }
 
+/// A ticket for `service` whose session key is of type `enctype`: a TGS exchange asking for
+/// that type alone.
+async fn ticket_with_session_key(
+    kdc: &Kdc,
+    tgt: &Credentials,
+    service: Principal,
+    enctype: Enctype,
+) -> Credentials {
+    let mut exchange = TgsExchange::new(tgt, service, &[enctype]).unwrap();
+    let mut request = exchange.start(SystemTime::now()).unwrap();
+    loop {
+        let reply = kdc.config.send(&request).await.unwrap();
+        match exchange.step(&reply, SystemTime::now()).unwrap() {
+            Step::Send(next) => request = next,
+            Step::Done(creds) => return *creds,
+            other => panic!("a TGS exchange that neither sends nor ends: {other:?}"),
+        }
+    }
+}
+
+/// Every AES type end to end: a ticket whose session key is of that type, a context with MIT's
+/// `gss-server` (whose acceptor subkey is of the same type), a sealed and a signed Wrap token it
+/// unwraps, and its MIC token we verify.
 #[tokio::test]
 async fn our_initiator_with_mit_gss_server_sealed_and_signed() {
     let Some(kdc) = kdc() else { return };
     let tgt = tgt(kdc, "alice", password("alice-password")).await;
     let host = Principal::service("host", "localhost", REALM);
-    let ticket = kdc.config.get_service_ticket(&tgt, host).await.unwrap();
+    for enctype in Enctype::ALL {
+        let ticket = ticket_with_session_key(kdc, &tgt, host.clone(), enctype).await;
+        assert_eq!(ticket.session_key().enctype(), enctype);
+        run_with_gss_server(kdc, &ticket, enctype).await;
+    }
+}
+
+async fn run_with_gss_server(kdc: &Kdc, ticket: &Credentials, enctype: Enctype) {
     for (qop, flags) in [
         (Qop::Default, sample::WRAPPED | sample::ENCRYPTED),
         (Qop::IntegrityOnly, sample::WRAPPED),
@@ -198,15 +230,16 @@ async fn our_initiator_with_mit_gss_server_sealed_and_signed() {
         // The v2 sample protocol: an empty NOOP|CONTEXT_NEXT, then the context tokens.
         sample::send(&mut s, sample::NOOP | sample::CONTEXT_NEXT, &[]);
         let (initiator, ap_req) =
-            Initiator::new(&ticket, InitiatorOptions::default(), SystemTime::now()).unwrap();
+            Initiator::new(ticket, InitiatorOptions::default(), SystemTime::now()).unwrap();
         sample::send(&mut s, sample::CONTEXT, &ap_req);
         let (kind, ap_rep) = sample::recv(&mut s);
         assert_eq!(kind, sample::CONTEXT);
         let context = initiator.finish(&ap_rep).unwrap();
+        assert_eq!(context.message_key().enctype(), enctype);
         let options = LayerOptions::new(Protection::Confidentiality).accept_unsealed(true);
         let (mut wrap, mut unwrap) = context.into_halves(options);
         // A wrapped message; gss-server unwraps it, prints it, and signs it back.
-        let message = format!("hello from sealstream, {qop:?}");
+        let message = format!("hello from sealstream, {enctype}, {qop:?}");
         let token = wrap.wrap_message(qop, message.as_bytes()).unwrap();
         sample::send(&mut s, sample::DATA | flags | sample::SEND_MIC, &token);
         let (kind, mic) = sample::recv(&mut s);
