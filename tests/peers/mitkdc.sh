@@ -34,6 +34,8 @@
 # The AS exchange is the classic one: KRB-ERROR PREAUTH_REQUIRED, then PA-ENC-TIMESTAMP (SPAKE is
 # not configured; krb5kdc logs "(Error): preauth spake failed to initialize: No SPAKE preauth
 # groups configured" at every start, which is harmless). MIT 1.20 puts a PAC in every ticket.
+# MITKDC_CROSS_REALMS="OTHER ...": also create krbtgt/OTHER@REALM and krbtgt/REALM@OTHER, with
+# keys from one fixed password, so that two KDCs started with each other's realm trust each other.
 # Exit status of start: 0 ready; 1 failed (a message containing "already in use" when PORT is
 # taken, over TCP or UDP: pick another port); 2 usage; 3 packages missing.
 set -euo pipefail
@@ -181,6 +183,14 @@ for svc in host ldap imap sealcat; do
 done
 kadmin "ktadd -k $DIR/service.keytab -e $AES_KEYSALTS host/localhost@$REALM ldap/localhost@$REALM imap/localhost@$REALM sealcat/localhost@$REALM"
 kadmin "ktadd -k $DIR/alice.keytab -norandkey alice@$REALM"
+# Cross-realm trust: the same keys for krbtgt/OTHER@REALM and krbtgt/REALM@OTHER in every KDC
+# started with the other realm in MITKDC_CROSS_REALMS (both derive them from one password and
+# the default salt), so each realm's users can get tickets in the other.
+for other in ${MITKDC_CROSS_REALMS:-}; do
+    [[ $other =~ ^[A-Za-z0-9][A-Za-z0-9.-]*$ ]] || { echo "bad realm in MITKDC_CROSS_REALMS: $other" >&2; exit 2; }
+    kadmin "addprinc -e $AES_KEYSALTS -pw cross-realm-password krbtgt/$other@$REALM"
+    kadmin "addprinc -e $AES_KEYSALTS -pw cross-realm-password krbtgt/$REALM@$other"
+done
 printf '%s\n' "alice@$REALM alice-password" "bob@$REALM bob-password" "carol@$REALM carol-password" \
     >"$DIR/passwords.txt"
 {

@@ -27,6 +27,8 @@ pub struct Kdc {
     pub dir: PathBuf,
     /// The KDC's address, from `krb5.conf`.
     pub config: KdcConfig,
+    /// Its address, `127.0.0.1:PORT` (UDP and TCP).
+    pub address: String,
 }
 
 /// The KDC of this test binary, started once; `None` when MIT krb5 is missing outside CI
@@ -71,6 +73,13 @@ impl Kdc {
 }
 
 fn start() -> Option<Kdc> {
+    start_realm(REALM, &[])
+}
+
+/// A KDC of its own for `realm`, sharing cross-realm keys with each of `trusted` (the other
+/// KDCs must be started with this realm among theirs), stopped when the process exits; `None`
+/// as for [`kdc`]. Its `config` names only its own realm.
+pub fn start_realm(realm: &str, trusted: &[&str]) -> Option<Kdc> {
     peer::require("krb5kdc")?;
     for attempt in 1.. {
         let port = peer::free_port();
@@ -79,6 +88,8 @@ fn start() -> Option<Kdc> {
         let out = Command::new(SCRIPT)
             .args(["start".as_ref(), dir.as_os_str()])
             .arg(port.to_string())
+            .arg(realm)
+            .env("MITKDC_CROSS_REALMS", trusted.join(" "))
             .output()
             .expect("tests/peers/mitkdc.sh runs");
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -90,10 +101,14 @@ fn start() -> Option<Kdc> {
         if out.status.success() {
             let conf = std::fs::read_to_string(dir.join("krb5.conf")).expect("krb5.conf");
             let config = KdcConfig::from_krb5_conf(&conf).expect("the script's krb5.conf");
-            assert_eq!(config.default_realm(), Some(REALM));
+            assert_eq!(config.default_realm(), Some(realm));
             // The KDC lives as long as the test process: stop it when the process exits.
             peer::stop_at_exit(SCRIPT, &dir);
-            return Some(Kdc { dir, config });
+            return Some(Kdc {
+                dir,
+                config,
+                address: format!("127.0.0.1:{port}"),
+            });
         }
         assert!(
             stderr.contains("already in use") && attempt < 5,

@@ -79,6 +79,14 @@ impl Principal {
         }
     }
 
+    /// For a ticket-granting service `krbtgt/X@Y`, the realm X whose tickets it grants.
+    pub fn granting_realm(&self) -> Option<&str> {
+        match self.components.as_slice() {
+            [tgs, realm] if tgs == "krbtgt" => Some(realm),
+            _ => None,
+        }
+    }
+
     /// The realm.
     pub fn realm(&self) -> &str {
         &self.realm

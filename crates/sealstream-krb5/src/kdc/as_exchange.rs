@@ -174,18 +174,19 @@ impl InitCreds {
                     }
                 };
                 let tgs = Principal::krbtgt(self.client.realm(), self.client.realm());
-                let creds = credentials(&rep, &key, usage::AS_REP_ENC_PART, self.nonce, &tgs)
-                    .map_err(|e| match e.status() {
-                        Status::MessageAltered => Error::new(
-                            Status::LogonDenied,
-                            format!(
-                                "the KDC's reply does not decrypt with the key of {}: the \
+                let creds =
+                    credentials(&rep, &key, usage::AS_REP_ENC_PART, self.nonce, &tgs, false)
+                        .map_err(|e| match e.status() {
+                            Status::MessageAltered => Error::new(
+                                Status::LogonDenied,
+                                format!(
+                                    "the KDC's reply does not decrypt with the key of {}: the \
                                  password or key is wrong",
-                                self.client
+                                    self.client
+                                ),
                             ),
-                        ),
-                        _ => e,
-                    })?;
+                            _ => e,
+                        })?;
                 Ok(Step::Done(Box::new(creds)))
             }
             Reply::Tgs(_) => Err(Error::new(

@@ -24,6 +24,6 @@ pub use credentials::Credentials;
 pub use issue::TicketIssuer;
 pub use reply::{KdcRequest, Step};
 pub use tgs_exchange::TgsExchange;
-pub use transport::KdcConfig;
+pub use transport::{KdcConfig, MAX_REALM_HOPS};
 
 pub(crate) use reply::{encode, kerberos_time, octets, to_system};

@@ -159,12 +159,18 @@ pub(crate) fn encode<T: Encode>(what: &str, value: &T) -> Result<Vec<u8>, Error>
 
 /// The encrypted part of a KDC reply, decrypted with `key` for `usage`, checked against the
 /// request (`nonce`, the service asked for), as credentials with `ticket`.
+///
+/// Asked for a cross-realm ticket-granting ticket (`krbtgt/B@A`), a KDC may answer with one for
+/// a realm on the way (`krbtgt/C@A`, RFC 4120 §3.3.1: "the KDC [...] will return a ticket for
+/// a TGS that is 'closer' to the target realm"); with `referral_ok` that is accepted, any other
+/// server is `SEC_E_WRONG_PRINCIPAL`.
 pub(crate) fn credentials(
     rep: &KdcRep,
     key: &Key,
     usage: u32,
     nonce: u32,
     server: &Principal,
+    referral_ok: bool,
 ) -> Result<Credentials, Error> {
     if rep.enc_part.etype != key.enctype().number() {
         return Err(Error::new(
@@ -201,7 +207,11 @@ pub(crate) fn credentials(
         ));
     }
     let granted = Principal::from_asn1(&part.sname, &part.srealm);
-    if !granted.same_name(server) {
+    let closer_tgs = referral_ok
+        && granted.realm() == server.realm()
+        && granted.granting_realm().is_some()
+        && server.granting_realm().is_some();
+    if !granted.same_name(server) && !closer_tgs {
         return Err(Error::new(
             Status::WrongPrincipal,
             format!("asked the KDC for a ticket to {server}, got one to {granted}"),

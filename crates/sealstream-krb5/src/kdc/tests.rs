@@ -352,3 +352,40 @@ fn keys_preauthenticate_at_once_and_an_unknown_etype_is_named() {
     assert_eq!(err.status(), Status::EtypeNotSupported, "{err}");
     assert!(err.to_string().contains("[3]"), "{err}");
 }
+
+/// Asked for `krbtgt/FAR@REALM`, a KDC may grant `krbtgt/NEAR@REALM`, a realm on the way: taken
+/// where referrals are (the TGS exchange), refused in an AS exchange, and never a service
+/// ticket or a ticket-granting ticket of another realm's KDC in its place.
+#[test]
+fn a_closer_ticket_granting_ticket_is_taken_only_where_referrals_are() {
+    use super::reply::{Reply, credentials};
+
+    let now = SystemTime::now();
+    let asked = Principal::krbtgt("FAR.TEST", REALM);
+    let granted = |server: &Principal, referral_ok: bool| {
+        let reply = as_rep(&alice_key(), 7, server, 25, now);
+        let Reply::As(rep) = Reply::decode(&reply).unwrap() else {
+            panic!("an AS-REP")
+        };
+        credentials(
+            &rep,
+            &alice_key(),
+            usage::AS_REP_ENC_PART,
+            7,
+            &asked,
+            referral_ok,
+        )
+    };
+    let closer = Principal::krbtgt("NEAR.TEST", REALM);
+    let creds = granted(&closer, true).unwrap();
+    assert!(creds.server().same_name(&closer));
+    assert_eq!(creds.server().granting_realm(), Some("NEAR.TEST"));
+    for (server, referral_ok) in [
+        (closer.clone(), false),
+        (Principal::service("host", "far", REALM), true),
+        (Principal::krbtgt("FAR.TEST", "NEAR.TEST"), true),
+    ] {
+        let err = granted(&server, referral_ok).unwrap_err();
+        assert_eq!(err.status(), Status::WrongPrincipal, "{server}: {err}");
+    }
+}

@@ -23,7 +23,11 @@ use crate::principal::Principal;
 use crate::{Enctype, usage};
 
 /// A TGS exchange: a ticket for `service`, from a ticket-granting ticket for the service's
-/// realm.
+/// realm. Asked for a cross-realm ticket-granting ticket (`krbtgt/B@A`), it also takes one
+/// for a realm closer to B, as a KDC on a longer path gives; [`KdcConfig::get_service_ticket`]
+/// follows such a path.
+///
+/// [`KdcConfig::get_service_ticket`]: super::KdcConfig::get_service_ticket
 #[derive(Debug)]
 pub struct TgsExchange {
     tgt: Credentials,
@@ -80,6 +84,7 @@ impl TgsExchange {
                     usage::TGS_REP_ENC_PART_SUBKEY,
                     self.nonce,
                     &self.service,
+                    true,
                 )?;
                 Ok(Step::Done(Box::new(creds)))
             }

@@ -178,12 +178,60 @@ impl KdcConfig {
         ))
     }
 
-    /// A ticket for `service`, by a TGS exchange with `tgt`.
+    /// A ticket for `service`, by TGS exchanges starting with `tgt`. A service in another realm
+    /// is reached through cross-realm ticket-granting tickets: the KDC of the TGT's realm is
+    /// asked for `krbtgt/SERVICE-REALM@ITS-REALM`, and answers with that or one for a realm
+    /// closer to it, which is followed, each realm once, at most [`MAX_REALM_HOPS`] of them.
+    /// The realms on the way need KDCs in this configuration.
     pub async fn get_service_ticket(
         &self,
         tgt: &Credentials,
         service: Principal,
     ) -> Result<Credentials, Error> {
+        let mut tgt = tgt.clone();
+        let mut path = Vec::new();
+        loop {
+            let here = tgt.server().granting_realm().ok_or_else(|| {
+                Error::new(
+                    Status::InvalidParameter,
+                    format!("{} is not a ticket-granting service", tgt.server()),
+                )
+            })?;
+            path.push(here.to_owned());
+            if here == service.realm() {
+                return self.tgs(&tgt, service).await;
+            }
+            if path.len() > MAX_REALM_HOPS {
+                return Err(Error::new(
+                    Status::TargetUnknown,
+                    format!(
+                        "no path to realm {} within {MAX_REALM_HOPS} realms ({})",
+                        service.realm(),
+                        path.join(" -> ")
+                    ),
+                ));
+            }
+            let next = self
+                .tgs(&tgt, Principal::krbtgt(service.realm(), here))
+                .await?;
+            let reached = next.server().granting_realm().unwrap_or_default();
+            if path.iter().any(|realm| realm == reached) {
+                return Err(Error::new(
+                    Status::TargetUnknown,
+                    format!(
+                        "the path to realm {} comes back to {reached} ({} -> {reached})",
+                        service.realm(),
+                        path.join(" -> ")
+                    ),
+                ));
+            }
+            tgt = next;
+        }
+    }
+
+    /// One TGS exchange: a ticket for `service` with `tgt`, at the KDCs of the service
+    /// principal's realm.
+    async fn tgs(&self, tgt: &Credentials, service: Principal) -> Result<Credentials, Error> {
         let mut exchange = TgsExchange::new(tgt, service, &[])?;
         let mut request = exchange.start(SystemTime::now())?;
         for _ in 0..4 {
@@ -199,6 +247,9 @@ impl KdcConfig {
         ))
     }
 }
+
+/// The most realms a service ticket's path may cross (the TGT's own among them).
+pub const MAX_REALM_HOPS: usize = 8;
 
 /// `address` with the KDC port if it names none.
 fn with_port(address: &str) -> String {
