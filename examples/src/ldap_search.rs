@@ -15,7 +15,7 @@ use std::time::Duration;
 use clap::Parser;
 use rasn_ldap::{LdapMessage, ProtocolOp, ResultCode, SearchRequestScope};
 use sealstream::{EofPolicy, StreamBuilder};
-use sealstream_sasl::{ClientMechanism, Layer, Step};
+use sealstream_sasl::{AsyncClientMechanism, Layer, Step};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -273,11 +273,11 @@ fn layer_name(layer: Layer) -> String {
 async fn bind(
     tcp: &mut TcpStream,
     reader: &mut MessageReader,
-    mut client: Box<dyn ClientMechanism>,
-) -> Result<Box<dyn ClientMechanism>, Failure> {
+    mut client: Box<dyn AsyncClientMechanism>,
+) -> Result<Box<dyn AsyncClientMechanism>, Failure> {
     const ID: u32 = 1;
     let sasl = |e: sealstream_sasl::AuthError| Failure::other(e.to_string());
-    let mut credentials = client.start().map_err(sasl)?;
+    let mut credentials = client.start().await.map_err(sasl)?;
     // DIGEST-MD5 takes two round trips and GSSAPI three; a server asking for more than a few
     // is broken.
     for _ in 0..5 {
@@ -294,7 +294,7 @@ async fn bind(
         match response.result_code {
             ResultCode::SaslBindInProgress => {
                 let challenge = response.server_sasl_creds.unwrap_or_default();
-                credentials = match client.step(&challenge).map_err(sasl)? {
+                credentials = match client.step(&challenge).await.map_err(sasl)? {
                     Step::Continue(next) => Some(next),
                     Step::Done(last) => last,
                 };

@@ -1,24 +1,27 @@
 //! The SASL client mechanism `ldap_search` binds with, built from its command line: DIGEST-MD5
-//! with a password, or GSSAPI with a Kerberos service ticket for `ldap/HOST`: from an MIT
-//! credential cache (`kinit`'s, by default), or from the KDCs of a `krb5.conf` with a password
-//! or a keytab. Each `--qop` pins the strength factors so that the client negotiates exactly
+//! with a password, or GSSAPI with a Kerberos service ticket for `ldap/HOST`: one an MIT
+//! credential cache holds (`kinit`'s, by default), or one the KDCs of a `krb5.conf` issue when
+//! the bind starts, for the cache's ticket-granting ticket or one got with a password or a
+//! keytab. Both are driven as `AsyncClientMechanism`s. Each `--qop` pins the strength factors so that the client negotiates exactly
 //! the layer asked for, or fails.
 
 use std::path::Path;
 use std::time::SystemTime;
 
 use sealstream_krb5::ccache::CredentialCache;
-use sealstream_krb5::kdc::{ClientSecret, Credentials, InitCredsOptions, KdcConfig};
-use sealstream_krb5::sasl::GssapiClient;
+use sealstream_krb5::kdc::{ClientSecret, InitCredsOptions, KdcConfig};
+use sealstream_krb5::sasl::{GssapiClient, GssapiKdcClient};
 use sealstream_krb5::{Keytab, Principal};
 use sealstream_sasl::digest::{DigestClient, DigestClientConfig, LayerChoice};
-use sealstream_sasl::{ClientMechanism, SecurityProperties};
+use sealstream_sasl::{AsyncClientMechanism, Ready, SecurityProperties};
 use zeroize::Zeroizing;
 
 use crate::ldap_search::{Args, Failure};
 
-/// The mechanism of `--mech`, ready to start, for the server `host`.
-pub async fn client(args: &Args, host: &str) -> Result<Box<dyn ClientMechanism>, Failure> {
+/// The mechanism of `--mech`, ready to start, for the server `host`. GSSAPI's start may wait
+/// for the KDC (its service ticket); everything that can be checked without the server (usage,
+/// files, a ticket-granting ticket) is checked here.
+pub async fn client(args: &Args, host: &str) -> Result<Box<dyn AsyncClientMechanism>, Failure> {
     match args.mech.to_ascii_lowercase().as_str() {
         "digest-md5" => {
             let (Some(user), Some(password)) = (&args.user, password(args)?) else {
@@ -35,15 +38,11 @@ pub async fn client(args: &Args, host: &str) -> Result<Box<dyn ClientMechanism>,
             let mut config = DigestClientConfig::new(user, password.as_str(), "ldap", host);
             config.realm = args.realm.clone();
             config.props = properties(args)?;
-            Ok(Box::new(DigestClient::new(config)))
+            Ok(Box::new(Ready::new(Box::new(DigestClient::new(config)))))
         }
         "gssapi" => {
             let props = gssapi_properties(args)?;
-            Ok(Box::new(GssapiClient::new(
-                service_ticket(args, host).await?,
-                props,
-                None,
-            )))
+            gssapi_client(args, host, props).await
         }
         other => Err(Failure::usage(format!(
             "--mech {other}: digest-md5 or gssapi"
@@ -101,15 +100,22 @@ pub fn password(args: &Args) -> Result<Option<Zeroizing<String>>, Failure> {
     }
 }
 
-/// A ticket for `ldap/HOST@REALM` (the host as written in `--url`: names are not canonicalised
-/// through DNS, and the service is taken to be in the user's realm).
-async fn service_ticket(args: &Args, host: &str) -> Result<Credentials, Failure> {
+/// The GSSAPI client for `ldap/HOST@REALM` (the host as written in `--url` or
+/// `--server-name`: names are not canonicalised through DNS, and the service is taken to be in
+/// the user's realm). With a ticket for it in the credential cache, a client ready to start;
+/// otherwise one that asks the KDCs for the ticket when the bind starts, with a ticket-granting
+/// ticket from the cache or from an AS exchange made here with the password or keytab.
+async fn gssapi_client(
+    args: &Args,
+    host: &str,
+    props: SecurityProperties,
+) -> Result<Box<dyn AsyncClientMechanism>, Failure> {
     // Usage errors before any file or network access.
     let password = password(args)?;
     let proof = match (password, &args.keytab, &args.ccache) {
         (Some(password), None, None) => Proof::Password(password),
         (None, Some(keytab), None) => Proof::Keytab(keytab),
-        (None, None, ccache) => return cached_ticket(args, host, ccache.as_deref()).await,
+        (None, None, ccache) => return cached_client(args, host, ccache.as_deref(), props),
         _ => {
             return Err(Failure::usage(
                 "--mech gssapi takes at most one of a password, --keytab and --ccache",
@@ -127,18 +133,19 @@ async fn service_ticket(args: &Args, host: &str) -> Result<Credentials, Failure>
         .await
         .map_err(kerberos(&format!("a ticket-granting ticket for {me}")))?;
     let service = Principal::service("ldap", host, me.realm());
-    kdcs.get_service_ticket(&tgt, service.clone())
-        .await
-        .map_err(kerberos(&format!("a ticket for {service}")))
+    Ok(Box::new(GssapiKdcClient::new(
+        kdcs, tgt, service, props, None,
+    )))
 }
 
-/// A ticket for `ldap/HOST` from a credential cache: one the cache already holds (as `kvno`
-/// leaves behind), else one from a TGS exchange with the cache's ticket-granting ticket.
-async fn cached_ticket(
+/// The GSSAPI client from a credential cache: with the ticket for `ldap/HOST` it holds (as
+/// `kvno` leaves behind), else with its ticket-granting ticket and the KDCs of `krb5.conf`.
+fn cached_client(
     args: &Args,
     host: &str,
     path: Option<&Path>,
-) -> Result<Credentials, Failure> {
+    props: SecurityProperties,
+) -> Result<Box<dyn AsyncClientMechanism>, Failure> {
     let cache = match path {
         Some(path) => CredentialCache::read(path),
         None => CredentialCache::from_environment(),
@@ -156,15 +163,20 @@ async fn cached_ticket(
     let now = SystemTime::now();
     let service = Principal::service("ldap", host, me.realm());
     if let Some(ticket) = cache.ticket_for(&service, now) {
-        return Ok(ticket.clone());
+        let client = GssapiClient::new(ticket.clone(), props, None);
+        return Ok(Box::new(Ready::new(Box::new(client))));
     }
     let tgt = cache
         .tgt(now)
         .map_err(kerberos(&format!("a ticket for {service}")))?;
-    kdc_config(args)?
-        .get_service_ticket(tgt, service.clone())
-        .await
-        .map_err(kerberos(&format!("a ticket for {service}")))
+    let kdcs = kdc_config(args)?;
+    Ok(Box::new(GssapiKdcClient::new(
+        kdcs,
+        tgt.clone(),
+        service,
+        props,
+        None,
+    )))
 }
 
 /// The KDCs of `--krb5-config`, or of the default `krb5.conf`.

@@ -351,3 +351,35 @@ async fn a_search_result_of_more_than_200_kib_arrives_whole() {
         }
     }
 }
+
+/// The service ticket is asked for when the bind starts (the one step that waits for the KDC):
+/// a service the KDC does not know fails there, naming it, and no bind reaches slapd.
+#[tokio::test(flavor = "current_thread")]
+async fn an_unknown_service_fails_when_the_bind_starts() {
+    let Some(kdc) = mitkdc::kdc() else { return };
+    let Some(slapd) = Slapd::start_with_kerberos(1, kdc) else {
+        return;
+    };
+    let args = [
+        "--server-name",
+        "nowhere.example",
+        "--qop",
+        "auth-int",
+        "--base",
+        "dc=example,dc=com",
+    ];
+    let failure = search(kdc, &slapd, Secret::Password("alice-password"), &args)
+        .await
+        .unwrap_err();
+    assert_eq!(failure.exit_code, 1, "{failure}");
+    let message = failure.to_string();
+    assert!(
+        message.contains(&format!(
+            "a ticket for ldap/nowhere.example@{}",
+            mitkdc::REALM
+        )),
+        "{message}"
+    );
+    assert!(message.contains("SEC_E_TARGET_UNKNOWN"), "{message}");
+    assert!(slapd_binds(&slapd).is_empty());
+}

@@ -453,3 +453,84 @@ fn read_default_cache_in_a_child(name: &str) -> (bool, String) {
     );
     (out.status.success(), printed)
 }
+
+/// SASL GSSAPI whose first step waits for the KDC: `GssapiKdcClient` gets its ticket for
+/// ldap/localhost from MIT's KDC when the exchange starts, then binds to our GSSAPI server
+/// (the service's keytab) with a confidentiality layer that carries data both ways.
+#[tokio::test]
+async fn a_gssapi_client_gets_its_ticket_when_the_exchange_starts() {
+    use std::sync::Arc;
+
+    use sealstream::{Unseal, Unsealed, seal_message};
+    use sealstream_krb5::sasl::{GssapiKdcClient, GssapiServer};
+    use sealstream_sasl::{
+        AsyncClientMechanism, Layer, SecurityProperties, ServerMechanism, Step as SaslStep,
+    };
+
+    let Some(kdc) = kdc() else { return };
+    let tgt = tgt(kdc, "alice", password("alice-password")).await;
+    let ldap = Principal::service("ldap", "localhost", REALM);
+    let props = SecurityProperties {
+        min_ssf: 56,
+        max_ssf: 256,
+        ..SecurityProperties::default()
+    };
+    let mut client: Box<dyn AsyncClientMechanism> = Box::new(GssapiKdcClient::new(
+        kdc.config.clone(),
+        tgt,
+        ldap.clone(),
+        props.clone(),
+        None,
+    ));
+    let keytab = Keytab::read(kdc.dir.join("service.keytab")).unwrap();
+    let acceptor = Arc::new(Acceptor::new(
+        keytab,
+        Some(ldap),
+        AcceptorOptions::default(),
+    ));
+    let mut server = GssapiServer::new(acceptor, props);
+
+    let initial = client.start().await.unwrap();
+    let mut step = server.start(initial.as_deref()).unwrap();
+    let additional = loop {
+        match step {
+            SaslStep::Done(additional) => break additional,
+            SaslStep::Continue(challenge) => {
+                let response = match client.step(&challenge).await.unwrap() {
+                    SaslStep::Continue(response) => response,
+                    SaslStep::Done(last) => last.unwrap_or_default(),
+                };
+                step = server.step(&response).unwrap();
+            }
+        }
+    };
+    client.success(additional.as_deref()).unwrap();
+    let outcome = client.outcome().unwrap().clone();
+    assert_eq!(outcome.authcid, format!("alice@{REALM}"));
+    assert!(
+        matches!(outcome.layer, Layer::Confidentiality { .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(server.outcome().unwrap().layer, outcome.layer);
+
+    // The layers carry a message from the client to the server.
+    let (mut seal, _) = client.into_layer().unwrap().unwrap().into_sealer().unwrap();
+    let (_, mut unseal) = Box::new(server)
+        .into_layer()
+        .unwrap()
+        .unwrap()
+        .into_sealer()
+        .unwrap();
+    let mut record = vec![0u8; 4096];
+    let n = seal_message(&mut seal, Qop::Default, b"through the layer", &mut record).unwrap();
+    assert!(
+        !record.windows(17).any(|w| w == b"through the layer"),
+        "sealed"
+    );
+    match unseal.unseal(&mut record[..n]).unwrap() {
+        Unsealed::Data { plaintext, .. } => {
+            assert_eq!(&record[plaintext], b"through the layer");
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -36,10 +36,13 @@
 //! [`ClientConfig::choose`] once registered ([`ClientConfig::register`], a
 //! [`ClientMechanismFactory`]): `sealstream-krb5` provides GSSAPI so. Channel bindings of the
 //! channel under SASL reach the mechanisms that use them through
-//! [`ClientConfig::channel_bindings`].
+//! [`ClientConfig::channel_bindings`]. A mechanism whose steps must wait for something outside
+//! the exchange (a KDC) implements [`AsyncClientMechanism`]; [`Ready`] drives any other the same
+//! way.
 
 #![forbid(unsafe_code)]
 
+mod async_client;
 mod credentials;
 pub mod digest;
 mod error;
@@ -54,6 +57,7 @@ mod props;
 mod registry;
 mod select;
 
+pub use async_client::{AsyncClientMechanism, Ready, StepFuture};
 pub use credentials::{CredentialLookup, Secret};
 pub use error::{AuthError, AuthErrorKind};
 pub use layer::{LayerUnwrap, LayerWrap, SaslSealer, SecurityLayer};

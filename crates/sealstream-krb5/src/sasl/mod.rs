@@ -18,11 +18,15 @@
 //! confidentiality the bit length of the session key, 128 or 256. A client or server whose
 //! `max_ssf` is below that length is offered integrity only, as with Cyrus.
 //!
-//! The client needs a service ticket before it starts (from [`KdcConfig`](crate::kdc::KdcConfig),
-//! a credential cache, or a TGS exchange of the application's): the mechanism's steps
-//! themselves never wait for a KDC. With the ticket, [`GssapiMechanism`] registers GSSAPI with a
+//! [`GssapiClient`] needs a service ticket before it starts (from
+//! [`KdcConfig`](crate::kdc::KdcConfig), a credential cache, or a TGS exchange of the
+//! application's), and its steps never wait. [`GssapiKdcClient`] is the same exchange as a
+//! `sealstream_sasl::AsyncClientMechanism` that gets the ticket itself when it starts, from a
+//! ticket-granting ticket and the realm's KDCs. With the ticket, [`GssapiMechanism`] registers GSSAPI with a
 //! `sealstream_sasl::ClientConfig`, so that `choose` weighs it against the server's other
 //! mechanisms and hands it the configuration's channel bindings.
+
+mod kdc_client;
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -37,6 +41,8 @@ use crate::Enctype;
 use crate::gss::{Acceptor, ChannelBindings, GssFlags, Initiator, InitiatorOptions};
 use crate::kdc::Credentials;
 use crate::token::{Krb5Unwrap, Krb5Wrap, LayerOptions, Protection};
+
+pub use kdc_client::GssapiKdcClient;
 
 /// The registered mechanism name.
 pub const NAME: &str = "GSSAPI";
