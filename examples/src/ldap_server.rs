@@ -97,8 +97,8 @@ pub async fn serve(
             let sealer = layer
                 .into_sealer()
                 .map_err(|e| format!("cannot install the security layer: {e}"))?;
-            // "the layer takes effect [...] immediately following the BindResponse": bytes
-            // the client sent after its last bind request already belong to it.
+            // The layer starts right after the successful BindResponse: bytes the client sent
+            // after its last bind request already belong to it.
             let mut stream = StreamBuilder::new()
                 .leftover_ciphertext(reader.take_buffered())
                 .build(tcp, sealer);
@@ -258,7 +258,7 @@ async fn requests<S: AsyncRead + AsyncWrite + Unpin>(
 }
 
 /// "Who am I?" with the bound identity (empty before a bind). Any other extended operation is
-/// a protocolError ("Where the requestName is not recognized", RFC 4511 §4.12), a search is
+/// a protocolError, as RFC 4511 §4.12 has a server answer one it does not know; a search is
 /// done with unwillingToPerform, and anything else ends the session with a notice of
 /// disconnection (§4.4.1); an abandon is ignored.
 async fn answer_other<S: AsyncWrite + Unpin>(
