@@ -39,8 +39,8 @@ impl ChannelBindingData {
     }
 
     /// The type's name, a colon, then the data: the application data of GSS-API channel
-    /// bindings, which "MUST be prefixed with the channel binding type's unique prefix" and a
-    /// colon (RFC 5056 §2.1, RFC 5929 §3 and §4), as Active Directory expects them.
+    /// bindings, which start with the binding type's unique prefix and a colon (RFC 5056 §2.1;
+    /// the prefixes of RFC 5929), as Active Directory expects them.
     pub fn prefixed(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.kind.len() + 1 + self.data.len());
         out.extend_from_slice(self.kind.as_bytes());

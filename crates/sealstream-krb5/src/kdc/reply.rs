@@ -160,10 +160,10 @@ pub(crate) fn encode<T: Encode>(what: &str, value: &T) -> Result<Vec<u8>, Error>
 /// The encrypted part of a KDC reply, decrypted with `key` for `usage`, checked against the
 /// request (`nonce`, the service asked for), as credentials with `ticket`.
 ///
-/// Asked for a cross-realm ticket-granting ticket (`krbtgt/B@A`), a KDC may answer with one for
-/// a realm on the way (`krbtgt/C@A`, RFC 4120 §3.3.1: "the KDC [...] will return a ticket for
-/// a TGS that is 'closer' to the target realm"); with `referral_ok` that is accepted, any other
-/// server is `SEC_E_WRONG_PRINCIPAL`.
+/// Asked for a cross-realm ticket-granting ticket (`krbtgt/B@A`), a KDC without a key shared
+/// with B may answer with one for a realm on the way, closer to B (`krbtgt/C@A`; RFC 4120
+/// §1.2 and §3.3.1 describe such paths); with `referral_ok` that is accepted, any other server
+/// is `SEC_E_WRONG_PRINCIPAL`.
 pub(crate) fn credentials(
     rep: &KdcRep,
     key: &Key,
