@@ -76,10 +76,11 @@ fn start() -> Option<Kdc> {
     start_realm(REALM, &[])
 }
 
-/// A KDC of its own for `realm`, sharing cross-realm keys with each of `trusted` (the other
-/// KDCs must be started with this realm among theirs), stopped when the process exits; `None`
-/// as for [`kdc`]. Its `config` names only its own realm.
-pub fn start_realm(realm: &str, trusted: &[&str]) -> Option<Kdc> {
+/// A KDC of its own for `realm`, with the script's settings `settings` (environment variables:
+/// `MITKDC_CROSS_REALMS` for cross-realm keys with other KDCs started with this realm among
+/// theirs, `MITKDC_EXTRA_SERVICES`, `MITKDC_DOMAIN_REALMS` for referrals), stopped when the
+/// process exits; `None` as for [`kdc`]. Its `config` names only its own realm.
+pub fn start_realm(realm: &str, settings: &[(&str, &str)]) -> Option<Kdc> {
     peer::require("krb5kdc")?;
     for attempt in 1.. {
         let port = peer::free_port();
@@ -89,7 +90,7 @@ pub fn start_realm(realm: &str, trusted: &[&str]) -> Option<Kdc> {
             .args(["start".as_ref(), dir.as_os_str()])
             .arg(port.to_string())
             .arg(realm)
-            .env("MITKDC_CROSS_REALMS", trusted.join(" "))
+            .envs(settings.iter().copied())
             .output()
             .expect("tests/peers/mitkdc.sh runs");
         let stderr = String::from_utf8_lossy(&out.stderr);

@@ -1,7 +1,8 @@
 //! Tickets across realms: two MIT krb5 1.20 KDCs on loopback (tests/peers/mitkdc.sh) that trust
 //! each other, SEALSTREAM.TEST and OTHER.TEST. alice of SEALSTREAM.TEST gets a ticket for a
-//! service of OTHER.TEST through the cross-realm ticket-granting ticket her KDC issues, and the
-//! service accepts it with its own keys; without the trust, or without the other realm's KDC,
+//! service of OTHER.TEST through the cross-realm ticket-granting ticket her KDC issues, or,
+//! asking for it in her own realm, through the referral her KDC answers with (RFC 6806); the
+//! service accepts it with its own keys. Without the trust, or without the other realm's KDC,
 //! the failure says so.
 
 use std::time::SystemTime;
@@ -24,10 +25,24 @@ fn password() -> ClientSecret {
 
 #[tokio::test]
 async fn a_service_in_a_trusting_realm_through_a_cross_realm_tgt() {
-    let Some(home) = mitkdc::start_realm(REALM, &[OTHER]) else {
+    // The home KDC refers host-based services on other.example to OTHER.TEST (RFC 6806),
+    // which has one.
+    let Some(home) = mitkdc::start_realm(
+        REALM,
+        &[
+            ("MITKDC_CROSS_REALMS", OTHER),
+            ("MITKDC_DOMAIN_REALMS", "other.example=OTHER.TEST"),
+        ],
+    ) else {
         return;
     };
-    let Some(other) = mitkdc::start_realm(OTHER, &[REALM]) else {
+    let Some(other) = mitkdc::start_realm(
+        OTHER,
+        &[
+            ("MITKDC_CROSS_REALMS", REALM),
+            ("MITKDC_EXTRA_SERVICES", "host/other.example"),
+        ],
+    ) else {
         return;
     };
     let both = KdcConfig::new()
@@ -55,6 +70,26 @@ async fn a_service_in_a_trusting_realm_through_a_cross_realm_tgt() {
     let accepted = acceptor.accept(&ap_req, now).unwrap();
     assert_eq!(accepted.client.to_string(), format!("alice@{REALM}"));
     initiator.finish(&accepted.token.unwrap()).unwrap();
+
+    // A service whose realm the client does not know, asked for in its own realm: the home KDC
+    // refers it to OTHER.TEST, whose KDC issues the ticket.
+    let guessed = Principal::service("host", "other.example", REALM);
+    let referred = both.get_service_ticket(&tgt, guessed).await.unwrap();
+    assert_eq!(
+        referred.server().to_string(),
+        format!("host/other.example@{OTHER}")
+    );
+    let keytab = Keytab::read(other.dir.join("service.keytab")).unwrap();
+    let acceptor = Acceptor::new(
+        keytab,
+        Some(Principal::service("host", "other.example", OTHER)),
+        AcceptorOptions::default(),
+    );
+    let (_, ap_req) = Initiator::new(&referred, InitiatorOptions::default(), now).unwrap();
+    assert_eq!(
+        acceptor.accept(&ap_req, now).unwrap().client.to_string(),
+        format!("alice@{REALM}")
+    );
 
     // Without a KDC for OTHER.TEST in the configuration, the path stops there, and says so.
     let home_only = KdcConfig::new().kdc(REALM, &home.address);

@@ -43,7 +43,7 @@
 //!   with clock correction from `KRB_AP_ERR_SKEW` and the switch to TCP on
 //!   `KRB_ERR_RESPONSE_TOO_BIG`; [`KdcConfig`](kdc::KdcConfig) sends them over UDP and TCP to
 //!   the KDCs of a `krb5.conf`, and reaches services of other realms through cross-realm
-//!   ticket-granting tickets (a bounded path, each realm once).
+//!   ticket-granting tickets and KDC referrals (RFC 6806; a bounded path, each realm once).
 //! - [`gss`]: the AP-REQ/AP-REP exchange as GSS-API tokens, as an [`Initiator`](gss::Initiator)
 //!   with a service ticket or an [`Acceptor`](gss::Acceptor) with a keytab (ticket and
 //!   authenticator checks, a replay cache, channel bindings).
@@ -64,9 +64,9 @@
 //! against OpenLDAP slapd with Cyrus SASL (our client) and OpenLDAP's `ldapwhoami` with Cyrus
 //! SASL (our server); and tickets and signed and sealed LDAP against a
 //! Samba 4.17 Active Directory domain controller that requires signing (its tokens rotated the
-//! Windows way, under the acceptor's subkey); and across two MIT realms that trust each other.
-//! Not yet: name canonicalisation with KDC referrals (RFC 6806), and caches of other types
-//! (`KEYRING:`, `KCM:`, `DIR:`).
+//! Windows way, under the acceptor's subkey); and across two MIT realms that trust each other,
+//! directly and by referral. Not yet: credential caches of other types (`KEYRING:`, `KCM:`,
+//! `DIR:`).
 //!
 //! # Why this crate has its own Kerberos code
 //!

@@ -87,6 +87,15 @@ impl Principal {
         }
     }
 
+    /// The same name in `realm` (where a referral says the service is).
+    pub fn in_realm(&self, realm: &str) -> Principal {
+        Principal {
+            name_type: self.name_type,
+            components: self.components.clone(),
+            realm: realm.to_owned(),
+        }
+    }
+
     /// The realm.
     pub fn realm(&self) -> &str {
         &self.realm

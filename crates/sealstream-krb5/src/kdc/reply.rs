@@ -160,10 +160,11 @@ pub(crate) fn encode<T: Encode>(what: &str, value: &T) -> Result<Vec<u8>, Error>
 /// The encrypted part of a KDC reply, decrypted with `key` for `usage`, checked against the
 /// request (`nonce`, the service asked for), as credentials with `ticket`.
 ///
-/// Asked for a cross-realm ticket-granting ticket (`krbtgt/B@A`), a KDC without a key shared
-/// with B may answer with one for a realm on the way, closer to B (`krbtgt/C@A`; RFC 4120
-/// §1.2 and §3.3.1 describe such paths); with `referral_ok` that is accepted, any other server
-/// is `SEC_E_WRONG_PRINCIPAL`.
+/// With `referral_ok` (a TGS exchange), a ticket-granting ticket of the same KDC for another
+/// realm is accepted in place of the server asked for: a referral to the realm a service is in
+/// (RFC 6806), or, asked for a cross-realm ticket-granting ticket (`krbtgt/B@A`), one for a
+/// realm on the way, closer to B (`krbtgt/C@A`; RFC 4120 §1.2 and §3.3.1 describe such paths).
+/// Any other server is `SEC_E_WRONG_PRINCIPAL`.
 pub(crate) fn credentials(
     rep: &KdcRep,
     key: &Key,
@@ -207,11 +208,12 @@ pub(crate) fn credentials(
         ));
     }
     let granted = Principal::from_asn1(&part.sname, &part.srealm);
-    let closer_tgs = referral_ok
+    let referral = referral_ok
         && granted.realm() == server.realm()
-        && granted.granting_realm().is_some()
-        && server.granting_realm().is_some();
-    if !granted.same_name(server) && !closer_tgs {
+        && granted
+            .granting_realm()
+            .is_some_and(|realm| realm != server.realm());
+    if !granted.same_name(server) && !referral {
         return Err(Error::new(
             Status::WrongPrincipal,
             format!("asked the KDC for a ticket to {server}, got one to {granted}"),

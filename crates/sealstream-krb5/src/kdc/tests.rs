@@ -356,16 +356,17 @@ fn keys_preauthenticate_at_once_and_an_unknown_etype_is_named() {
     assert!(err.to_string().contains("[3]"), "{err}");
 }
 
-/// Asked for `krbtgt/FAR@REALM`, a KDC may grant `krbtgt/NEAR@REALM`, a realm on the way: taken
-/// where referrals are (the TGS exchange), refused in an AS exchange, and never a service
-/// ticket or a ticket-granting ticket of another realm's KDC in its place.
+/// Asked for `krbtgt/FAR@REALM`, a KDC may grant `krbtgt/NEAR@REALM`, a realm on the way, and
+/// asked for a service, a referral to the service's realm: taken where referrals are (the TGS
+/// exchange), refused in an AS exchange, and never a service ticket, a ticket-granting ticket of
+/// another realm's KDC or one for the KDC's own realm in their place.
 #[test]
 fn a_closer_ticket_granting_ticket_is_taken_only_where_referrals_are() {
     use super::reply::{Reply, credentials};
 
     let now = SystemTime::now();
     let asked = Principal::krbtgt("FAR.TEST", REALM);
-    let granted = |server: &Principal, referral_ok: bool| {
+    let granted_for = |asked: &Principal, server: &Principal, referral_ok: bool| {
         let reply = as_rep(&alice_key(), 7, server, 25, now);
         let Reply::As(rep) = Reply::decode(&reply).unwrap() else {
             panic!("an AS-REP")
@@ -375,10 +376,11 @@ fn a_closer_ticket_granting_ticket_is_taken_only_where_referrals_are() {
             &alice_key(),
             usage::AS_REP_ENC_PART,
             7,
-            &asked,
+            asked,
             referral_ok,
         )
     };
+    let granted = |server: &Principal, referral_ok: bool| granted_for(&asked, server, referral_ok);
     let closer = Principal::krbtgt("NEAR.TEST", REALM);
     let creds = granted(&closer, true).unwrap();
     assert!(creds.server().same_name(&closer));
@@ -387,8 +389,16 @@ fn a_closer_ticket_granting_ticket_is_taken_only_where_referrals_are() {
         (closer.clone(), false),
         (Principal::service("host", "far", REALM), true),
         (Principal::krbtgt("FAR.TEST", "NEAR.TEST"), true),
+        // The KDC's own realm is no referral: following it would go round.
+        (Principal::krbtgt(REALM, REALM), true),
     ] {
         let err = granted(&server, referral_ok).unwrap_err();
         assert_eq!(err.status(), Status::WrongPrincipal, "{server}: {err}");
     }
+    // Asked for a service, a referral (RFC 6806): a TGT for the realm the service is in.
+    let service = Principal::service("host", "far.example", REALM);
+    let referral = granted_for(&service, &asked, true).unwrap();
+    assert_eq!(referral.server().granting_realm(), Some("FAR.TEST"));
+    let err = granted_for(&service, &asked, false).unwrap_err();
+    assert_eq!(err.status(), Status::WrongPrincipal, "{err}");
 }

@@ -22,10 +22,14 @@ use crate::crypto::Key;
 use crate::principal::Principal;
 use crate::{Enctype, usage};
 
+/// The `canonicalize` KDC option (bit 15, RFC 6806 §3).
+const CANONICALIZE: u32 = 1 << (31 - 15);
+
 /// A TGS exchange: a ticket for `service`, from a ticket-granting ticket for the service's
-/// realm. Asked for a cross-realm ticket-granting ticket (`krbtgt/B@A`), it also takes one
-/// for a realm closer to B, as a KDC on a longer path gives; [`KdcConfig::get_service_ticket`]
-/// follows such a path.
+/// realm. It asks for name canonicalization, so the KDC may answer with a referral: a
+/// ticket-granting ticket for the realm the service is in (RFC 6806), or, asked for a
+/// cross-realm ticket-granting ticket, one for a realm closer to it;
+/// [`KdcConfig::get_service_ticket`] follows either.
 ///
 /// [`KdcConfig::get_service_ticket`]: super::KdcConfig::get_service_ticket
 #[derive(Debug)]
@@ -108,7 +112,8 @@ impl TgsExchange {
         let kdc_now = self.clock.now(now);
         let (till, _) = kerberos_time(kdc_now + self.lifetime)?;
         let body = KdcReqBody {
-            kdc_options: flags(0),
+            // Name canonicalization asked for (RFC 6806 §3): the KDC may answer with a referral.
+            kdc_options: flags(CANONICALIZE),
             cname: None,
             realm: self.service.realm().into(),
             sname: Some(self.service.to_asn1()),

@@ -181,14 +181,17 @@ impl KdcConfig {
     /// A ticket for `service`, by TGS exchanges starting with `tgt`. A service in another realm
     /// is reached through cross-realm ticket-granting tickets: the KDC of the TGT's realm is
     /// asked for `krbtgt/SERVICE-REALM@ITS-REALM`, and answers with that or one for a realm
-    /// closer to it, which is followed, each realm once, at most [`MAX_REALM_HOPS`] of them.
-    /// The realms on the way need KDCs in this configuration.
+    /// closer to it, which is followed. A service whose realm is not known can be asked for in
+    /// the client's realm: a KDC that knows it is elsewhere answers with a referral (RFC 6806),
+    /// and the service is asked for in the realm referred to. Each realm is visited once, at
+    /// most [`MAX_REALM_HOPS`] of them; the realms on the way need KDCs in this configuration.
     pub async fn get_service_ticket(
         &self,
         tgt: &Credentials,
         service: Principal,
     ) -> Result<Credentials, Error> {
         let mut tgt = tgt.clone();
+        let mut service = service;
         let mut path = Vec::new();
         loop {
             let here = tgt.server().granting_realm().ok_or_else(|| {
@@ -199,7 +202,24 @@ impl KdcConfig {
             })?;
             path.push(here.to_owned());
             if here == service.realm() {
-                return self.tgs(&tgt, service).await;
+                let ticket = self.tgs(&tgt, service.clone()).await?;
+                let referred = match ticket.server().granting_realm() {
+                    Some(realm) if service.granting_realm().is_none() => realm.to_owned(),
+                    _ => return Ok(ticket),
+                };
+                // A referral: the service is in `referred`, and this is a TGT for it.
+                if path.contains(&referred) || path.len() > MAX_REALM_HOPS {
+                    return Err(Error::new(
+                        Status::TargetUnknown,
+                        format!(
+                            "the referrals for {service} go round or too far ({} -> {referred})",
+                            path.join(" -> ")
+                        ),
+                    ));
+                }
+                service = service.in_realm(&referred);
+                tgt = ticket;
+                continue;
             }
             if path.len() > MAX_REALM_HOPS {
                 return Err(Error::new(
