@@ -115,9 +115,18 @@ pub fn message_len(buf: &[u8]) -> io::Result<Option<usize>> {
 }
 
 /// Cuts a byte stream into LDAP messages.
+///
+/// Messages are decoded where they lie: `start` moves past each, and the consumed bytes are
+/// dropped once per read from the stream, not once per message, so a read holding thousands
+/// of small messages costs one pass over them.
 #[derive(Debug, Default)]
 pub struct MessageReader {
     buf: Vec<u8>,
+    /// Where the next message starts in `buf`.
+    start: usize,
+    /// Bytes moved by compaction, for the tests' flood check.
+    #[cfg(test)]
+    moved: usize,
 }
 
 impl MessageReader {
@@ -130,22 +139,30 @@ impl MessageReader {
     /// before a whole message is an `UnexpectedEof` error.
     pub async fn read<R: AsyncRead + Unpin>(&mut self, io: &mut R) -> io::Result<LdapMessage> {
         loop {
-            if let Some(total) = message_len(&self.buf)? {
-                if self.buf.len() >= total {
-                    let message = rasn::ber::decode::<LdapMessage>(&self.buf[..total]);
-                    self.buf.drain(..total);
-                    return message.map_err(|e| {
-                        io::Error::new(
-                            io::ErrorKind::InvalidData,
-                            format!("malformed LDAP message: {e}"),
-                        )
-                    });
-                }
-                // Room for what is missing, at most READ_CHUNK at a time: memory grows with the
-                // bytes that arrive, not with what a header announces.
-                self.buf.reserve((total - self.buf.len()).min(READ_CHUNK));
-            } else {
-                self.buf.reserve(4096);
+            let pending = &self.buf[self.start..];
+            let total = message_len(pending)?;
+            if let Some(total) = total.filter(|&total| pending.len() >= total) {
+                let message = rasn::ber::decode::<LdapMessage>(&pending[..total]);
+                self.start += total;
+                return message.map_err(|e| {
+                    io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!("malformed LDAP message: {e}"),
+                    )
+                });
+            }
+            // Drop what was consumed before reading more: once per read.
+            #[cfg(test)]
+            {
+                self.moved += pending.len();
+            }
+            self.buf.drain(..self.start);
+            self.start = 0;
+            match total {
+                // Room for what is missing, at most READ_CHUNK at a time: memory grows with
+                // the bytes that arrive, not with what a header announces.
+                Some(total) => self.buf.reserve((total - self.buf.len()).min(READ_CHUNK)),
+                None => self.buf.reserve(4096),
             }
             if io.read_buf(&mut self.buf).await? == 0 {
                 return Err(io::Error::new(
@@ -165,13 +182,16 @@ impl MessageReader {
 
     /// Whether no bytes are buffered (the stream stopped between messages).
     pub fn is_empty(&self) -> bool {
-        self.buf.is_empty()
+        self.start == self.buf.len()
     }
 
     /// Bytes read past the last message returned: after a bind, the first bytes of the security
     /// layer, if the server sent any before we did.
     pub fn take_buffered(&mut self) -> Vec<u8> {
-        std::mem::take(&mut self.buf)
+        let rest = self.buf.split_off(self.start);
+        self.buf.clear();
+        self.start = 0;
+        rest
     }
 }
 
@@ -302,6 +322,26 @@ mod tests {
             "{}",
             reader.buf.capacity()
         );
+    }
+
+    /// 20,000 small messages arriving in large reads: each is decoded in order, and the bytes
+    /// moved to drop consumed ones stay within what arrived (a drain per message would move
+    /// some 10,000 times as much).
+    #[tokio::test]
+    async fn a_flood_of_small_messages_costs_one_pass() {
+        let one = rasn::ber::encode(&unbind(7)).unwrap();
+        let count = 20_000;
+        let stream: Vec<u8> = std::iter::repeat_n(one.as_slice(), count)
+            .flatten()
+            .copied()
+            .collect();
+        let mut io = tokio_test_reader(stream.clone(), 65_536);
+        let mut reader = MessageReader::new();
+        for _ in 0..count {
+            assert_eq!(reader.read(&mut io).await.unwrap().message_id, 7);
+        }
+        assert!(reader.is_empty());
+        assert!(reader.moved <= stream.len(), "{} bytes moved", reader.moved);
     }
 
     /// A reader handing out `data` at most `chunk` bytes at a time.
