@@ -164,18 +164,9 @@ impl KdcConfig {
         options: InitCredsOptions,
     ) -> Result<Credentials, Error> {
         let mut exchange = InitCreds::new(client, secret, options)?;
-        let mut request = exchange.start(SystemTime::now())?;
-        for _ in 0..8 {
-            let reply = self.send(&request).await?;
-            match exchange.step(&reply, SystemTime::now())? {
-                Step::Send(next) => request = next,
-                Step::Done(creds) => return Ok(*creds),
-            }
-        }
-        Err(Error::new(
-            Status::InvalidToken,
-            "the KDC did not finish the AS exchange in 8 round trips",
-        ))
+        let request = exchange.start(SystemTime::now())?;
+        self.run("AS", 8, request, |reply, now| exchange.step(reply, now))
+            .await
     }
 
     /// A ticket for `service`, by TGS exchanges starting with `tgt`. A service in another realm
@@ -253,17 +244,30 @@ impl KdcConfig {
     /// principal's realm.
     async fn tgs(&self, tgt: &Credentials, service: Principal) -> Result<Credentials, Error> {
         let mut exchange = TgsExchange::new(tgt, service, &[])?;
-        let mut request = exchange.start(SystemTime::now())?;
-        for _ in 0..4 {
+        let request = exchange.start(SystemTime::now())?;
+        self.run("TGS", 4, request, |reply, now| exchange.step(reply, now))
+            .await
+    }
+
+    /// Drive a sans-IO exchange: send its request, hand it the reply, until it is done or has
+    /// taken `rounds` round trips (the `kind` exchange then fails, naming it).
+    async fn run(
+        &self,
+        kind: &str,
+        rounds: usize,
+        mut request: KdcRequest,
+        mut step: impl FnMut(&[u8], SystemTime) -> Result<Step, Error>,
+    ) -> Result<Credentials, Error> {
+        for _ in 0..rounds {
             let reply = self.send(&request).await?;
-            match exchange.step(&reply, SystemTime::now())? {
+            match step(&reply, SystemTime::now())? {
                 Step::Send(next) => request = next,
                 Step::Done(creds) => return Ok(*creds),
             }
         }
         Err(Error::new(
             Status::InvalidToken,
-            "the KDC did not finish the TGS exchange in 4 round trips",
+            format!("the KDC did not finish the {kind} exchange in {rounds} round trips"),
         ))
     }
 }
@@ -323,7 +327,75 @@ async fn send_tcp(address: &str, message: &[u8]) -> std::io::Result<Vec<u8>> {
             format!("the KDC announced a {len}-byte reply (at most {MAX_REPLY} are taken)"),
         ));
     }
-    let mut reply = vec![0u8; len];
-    stream.read_exact(&mut reply).await?;
+    // Memory grows with the bytes that arrive, not with what the length field announces.
+    let mut reply = Vec::with_capacity(len.min(READ_CHUNK));
+    (&mut stream)
+        .take(len as u64)
+        .read_to_end(&mut reply)
+        .await?;
+    if reply.len() < len {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            format!(
+                "the KDC closed the connection {} bytes into a {len}-byte reply",
+                reply.len()
+            ),
+        ));
+    }
     Ok(reply)
+}
+
+/// The room made for a TCP reply before its bytes arrive.
+const READ_CHUNK: usize = 16 * 1024;
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    use super::*;
+
+    /// A KDC on TCP that reads one request and answers with `reply` (length prefix included).
+    async fn kdc_answering(reply: Vec<u8>) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        tokio::spawn(async move {
+            let (mut tcp, _) = listener.accept().await.unwrap();
+            let mut request = [0u8; 64];
+            let _ = tcp.read(&mut request).await;
+            let _ = tcp.write_all(&reply).await;
+        });
+        address
+    }
+
+    /// A length field is not an allocation: a reply announcing 1 MiB and then ending after ten
+    /// bytes is truncation, one announcing more than 1 MiB is refused from its header, and
+    /// neither reserves what it announced.
+    #[tokio::test]
+    async fn tcp_replies_are_read_as_they_arrive_and_bounded() {
+        let mut short = (MAX_REPLY as u32).to_be_bytes().to_vec();
+        short.extend_from_slice(&[0x7e; 10]);
+        let err = send_tcp(&kdc_answering(short).await, b"request")
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof, "{err}");
+        assert!(
+            err.to_string()
+                .contains("10 bytes into a 1048576-byte reply"),
+            "{err}"
+        );
+
+        let huge = ((MAX_REPLY + 1) as u32).to_be_bytes().to_vec();
+        let err = send_tcp(&kdc_answering(huge).await, b"request")
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidData, "{err}");
+
+        let mut whole = 5u32.to_be_bytes().to_vec();
+        whole.extend_from_slice(b"hello");
+        let reply = send_tcp(&kdc_answering(whole).await, b"request")
+            .await
+            .unwrap();
+        assert_eq!(reply, b"hello");
+    }
 }
