@@ -11,10 +11,12 @@ set -euo pipefail
 #   kadmin.local) started per test by tests/peers/mitkdc.sh, kinit/klist/kvno, and the GSS-API
 #   peers gss-server/gss-client.
 # libsasl2-modules-gssapi-mit: Cyrus SASL's GSSAPI plugin, so slapd.sh's slapd offers GSSAPI.
+# gss-ntlmssp: NTLM as a GSS-API mechanism for MIT's library, so gss-server/gss-client are NTLM
+#   peers (tests/tests/ntlm_gss.rs).
 # samba, samba-ad-dc, samba-ad-provision, samba-dsdb-modules, winbind: the Active Directory
 #   domain controller tests/peers/samba-dc.sh provisions and runs on loopback.
 APT_PACKAGES=(openssl curl pkg-config libssl-dev default-jdk-headless slapd ldap-utils libsasl2-modules
-    krb5-kdc krb5-admin-server krb5-user krb5-gss-samples libsasl2-modules-gssapi-mit
+    krb5-kdc krb5-admin-server krb5-user krb5-gss-samples libsasl2-modules-gssapi-mit gss-ntlmssp
     samba samba-ad-dc samba-ad-provision samba-dsdb-modules winbind)
 
 # ---- cargo tools, pinned (both build with rustc 1.95 stable) ----

@@ -160,6 +160,47 @@ pub mod tls {
     }
 }
 
+pub mod gss_sample {
+    //! The token framing of MIT's gss-sample programs (`gss-misc.c`, protocol version 2): a
+    //! flags byte, a 4-byte big-endian length, the token. `gss-server` and `gss-client` speak
+    //! it with any GSS-API mechanism the system library has (Kerberos; NTLM with gss-ntlmssp).
+
+    /// No token: the end of the session, or (with [`CONTEXT_NEXT`]) "a context follows".
+    pub const NOOP: u8 = 1;
+    /// A context-establishment token.
+    pub const CONTEXT: u8 = 2;
+    /// An application message.
+    pub const DATA: u8 = 4;
+    /// A MIC token over the last message.
+    pub const MIC: u8 = 8;
+    /// With [`NOOP`] first: context tokens follow.
+    pub const CONTEXT_NEXT: u8 = 16;
+    /// The message is a Wrap token.
+    pub const WRAPPED: u8 = 32;
+    /// The sender asked for confidentiality.
+    pub const ENCRYPTED: u8 = 64;
+    /// The sender wants a MIC back.
+    pub const SEND_MIC: u8 = 128;
+
+    /// Send one token.
+    pub fn send(s: &mut impl std::io::Write, flags: u8, token: &[u8]) {
+        let mut out = vec![flags];
+        out.extend_from_slice(&(token.len() as u32).to_be_bytes());
+        out.extend_from_slice(token);
+        s.write_all(&out).unwrap();
+    }
+
+    /// Receive one token: its flags and bytes.
+    pub fn recv(s: &mut impl std::io::Read) -> (u8, Vec<u8>) {
+        let mut header = [0u8; 5];
+        s.read_exact(&mut header).unwrap();
+        let len = u32::from_be_bytes(header[1..].try_into().unwrap()) as usize;
+        let mut token = vec![0u8; len];
+        s.read_exact(&mut token).unwrap();
+        (header[0], token)
+    }
+}
+
 pub mod peer {
     //! Real peers started by the tests on loopback.
 

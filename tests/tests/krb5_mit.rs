@@ -15,7 +15,7 @@ use std::time::SystemTime;
 
 use sealstream::{Qop, Status};
 use sealstream_interop::mitkdc::{Kdc, REALM, kdc};
-use sealstream_interop::peer;
+use sealstream_interop::{gss_sample as sample, peer};
 use sealstream_krb5::ccache::CredentialCache;
 use sealstream_krb5::gss::{Acceptor, AcceptorOptions, Initiator, InitiatorOptions};
 use sealstream_krb5::kdc::{
@@ -127,35 +127,6 @@ async fn mit_refusals_come_back_as_statuses_a_person_can_act_on() {
         Status::NoAuthenticatingAuthority,
         "{elsewhere}"
     );
-}
-
-/// The token framing of MIT's gss-sample programs (gss-misc.c): a flags byte, a 4-byte
-/// big-endian length, the token.
-mod sample {
-    pub(super) const NOOP: u8 = 1;
-    pub(super) const CONTEXT: u8 = 2;
-    pub(super) const DATA: u8 = 4;
-    pub(super) const MIC: u8 = 8;
-    pub(super) const CONTEXT_NEXT: u8 = 16;
-    pub(super) const WRAPPED: u8 = 32;
-    pub(super) const ENCRYPTED: u8 = 64;
-    pub(super) const SEND_MIC: u8 = 128;
-
-    pub(super) fn send(s: &mut impl std::io::Write, flags: u8, token: &[u8]) {
-        let mut out = vec![flags];
-        out.extend_from_slice(&(token.len() as u32).to_be_bytes());
-        out.extend_from_slice(token);
-        s.write_all(&out).unwrap();
-    }
-
-    pub(super) fn recv(s: &mut impl std::io::Read) -> (u8, Vec<u8>) {
-        let mut header = [0u8; 5];
-        s.read_exact(&mut header).unwrap();
-        let len = u32::from_be_bytes(header[1..].try_into().unwrap()) as usize;
-        let mut token = vec![0u8; len];
-        s.read_exact(&mut token).unwrap();
-        (header[0], token)
-    }
 }
 
 /// `gss-server -once` for `host@localhost` with the realm's service keytab, on a port of its
