@@ -1,4 +1,4 @@
-//! `ldap_search`: a SASL bind (DIGEST-MD5, or GSSAPI with Kerberos V5), the negotiated security
+//! `ldap_search`: a SASL bind (DIGEST-MD5, GSSAPI with Kerberos V5, or NTLM), the negotiated security
 //! layer installed as a `SealedStream` over the TCP connection, then one search printed as LDIF.
 //!
 //! The bind (RFC 4513 §5.2.2): BindRequests with SaslCredentials; a BindResponse with result
@@ -27,16 +27,17 @@ pub use crate::mechanism::{gssapi_properties, properties};
 #[derive(Debug, Clone, Parser)]
 #[command(
     name = "ldap_search",
-    about = "Search an LDAP directory over a SASL DIGEST-MD5 or GSSAPI security layer, \
+    about = "Search an LDAP directory over a SASL DIGEST-MD5, GSSAPI or NTLM security layer, \
              printing LDIF"
 )]
 pub struct Args {
     /// The server: ldap://HOST:PORT, or ldap://HOST for port 389.
     #[arg(long)]
     pub url: String,
-    /// The SASL mechanism: digest-md5, or gssapi (Kerberos V5; the service is ldap/HOST with
-    /// HOST as written in --url, or --server-name).
-    #[arg(long, default_value = "digest-md5", value_parser = ["digest-md5", "gssapi"])]
+    /// The SASL mechanism: digest-md5; gssapi (Kerberos V5; the service is ldap/HOST with
+    /// HOST as written in --url, or --server-name); or ntlm (NTLMv2, as Samba's directory
+    /// offers it: --user DOMAIN\\name or name@domain, and a password).
+    #[arg(long, default_value = "digest-md5", value_parser = ["digest-md5", "gssapi", "ntlm"])]
     pub mech: String,
     /// The server's name for SASL when it is not the host of --url (as when connecting to an
     /// address): gssapi asks for a ticket to ldap/NAME, digest-md5 sends ldap/NAME as its
@@ -44,7 +45,8 @@ pub struct Args {
     #[arg(long, value_name = "NAME")]
     pub server_name: Option<String>,
     /// The user: a SASL user name for digest-md5, a Kerberos principal (alice or
-    /// alice@REALM) for gssapi (where it defaults to the credential cache's principal).
+    /// alice@REALM) for gssapi (where it defaults to the credential cache's principal),
+    /// DOMAIN\\name or name@domain for ntlm.
     #[arg(long)]
     pub user: Option<String>,
     /// The password (visible to other local users in the process list: for tests and labs;
@@ -470,7 +472,7 @@ mod tests {
         assert_eq!(err.exit_code, 2);
         assert!(err.message.contains("digest-md5"), "{err}");
         assert!(
-            Args::try_parse_from(["ldap_search", "--mech", "ntlm", "--url", "ldap://h"]).is_err()
+            Args::try_parse_from(["ldap_search", "--mech", "ntlmv1", "--url", "ldap://h"]).is_err()
         );
     }
 

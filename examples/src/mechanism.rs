@@ -1,5 +1,5 @@
 //! The SASL client mechanism `ldap_search` binds with, built from its command line: DIGEST-MD5
-//! with a password, or GSSAPI with a Kerberos service ticket for `ldap/HOST`: one an MIT
+//! with a password, NTLM with a password, or GSSAPI with a Kerberos service ticket for `ldap/HOST`: one an MIT
 //! credential cache holds (`kinit`'s, by default), or one the KDCs of a `krb5.conf` issue when
 //! the bind starts, for the cache's ticket-granting ticket or one got with a password or a
 //! keytab. Both are driven as `AsyncClientMechanism`s. Each `--qop` pins the strength factors so that the client negotiates exactly
@@ -12,6 +12,8 @@ use sealstream_krb5::ccache::CredentialCache;
 use sealstream_krb5::kdc::{ClientSecret, InitCredsOptions, KdcConfig};
 use sealstream_krb5::sasl::{GssapiClient, GssapiKdcClient};
 use sealstream_krb5::{Keytab, Principal};
+use sealstream_ntlm::sasl::NtlmClient;
+use sealstream_ntlm::{Credentials, InitiatorOptions};
 use sealstream_sasl::digest::{DigestClient, DigestClientConfig, LayerChoice};
 use sealstream_sasl::{AsyncClientMechanism, Ready, SecurityProperties};
 use zeroize::Zeroizing;
@@ -44,8 +46,27 @@ pub async fn client(args: &Args, host: &str) -> Result<Box<dyn AsyncClientMechan
             let props = gssapi_properties(args)?;
             gssapi_client(args, host, props).await
         }
+        "ntlm" => {
+            let props = gssapi_properties(args)?;
+            let (Some(user), Some(password)) = (&args.user, password(args)?) else {
+                return Err(Failure::usage(
+                    "--mech ntlm needs --user (DOMAIN\\name or name@domain) and a password \
+                     (--password or --password-env)",
+                ));
+            };
+            if args.keytab.is_some() || args.krb5_config.is_some() || args.ccache.is_some() {
+                return Err(Failure::usage(
+                    "--keytab, --ccache and --krb5-config are for --mech gssapi",
+                ));
+            }
+            let credentials = Credentials::with_password(user, &password)
+                .map_err(|e| Failure::usage(format!("--user {user}: {}", e.detail())))?;
+            let options = InitiatorOptions::default().target_name(format!("ldap/{host}"));
+            let client = NtlmClient::with_options(credentials, props, options);
+            Ok(Box::new(Ready::new(Box::new(client))))
+        }
         other => Err(Failure::usage(format!(
-            "--mech {other}: digest-md5 or gssapi"
+            "--mech {other}: digest-md5, gssapi or ntlm"
         ))),
     }
 }
@@ -65,13 +86,14 @@ pub fn properties(args: &Args) -> Result<SecurityProperties, Failure> {
     Ok(props)
 }
 
-/// The security properties of a GSSAPI bind: `auth` no layer, `auth-int` integrity (strength 1),
-/// `auth-conf` confidentiality (the session key's length in bits, 128 or 256).
+/// The security properties of a GSSAPI or NTLM bind: `auth` no layer, `auth-int` integrity
+/// (strength 1), `auth-conf` confidentiality (the key's length in bits: 128 or 256 for
+/// Kerberos, 128 for NTLM).
 pub fn gssapi_properties(args: &Args) -> Result<SecurityProperties, Failure> {
     if args.cipher.is_some() || args.legacy_ciphers {
         return Err(Failure::usage(
             "--cipher and --legacy-ciphers are for --mech digest-md5: GSSAPI seals with the \
-             Kerberos session key's AES type",
+             Kerberos session key's AES type, NTLM with RC4 under a 128-bit key",
         ));
     }
     let (min_ssf, max_ssf) = match args.qop.as_str() {

@@ -59,15 +59,44 @@ pub(crate) fn require(flags: F, peer: &str) -> Result<(), Error> {
 }
 
 /// Options of an [`Initiator`].
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 #[must_use]
 pub struct InitiatorOptions {
     target_name: Option<String>,
     channel_bindings: Option<Vec<u8>>,
     workstation: String,
+    offer: F,
+}
+
+impl Default for InitiatorOptions {
+    /// Signing and sealing offered, no SPN, no channel bindings, no workstation name.
+    fn default() -> Self {
+        Self {
+            target_name: None,
+            channel_bindings: None,
+            workstation: String::new(),
+            offer: OFFER,
+        }
+    }
 }
 
 impl InitiatorOptions {
+    /// Whether to offer signing (NTLMSSP_NEGOTIATE_SIGN) and sealing (NTLMSSP_NEGOTIATE_SEAL);
+    /// both by default. Servers that apply a layer by the flags (Active Directory's LDAP) sign
+    /// when only SIGN is settled and seal when SEAL is, and refuse binds with neither when
+    /// signing is required.
+    pub fn session_security(mut self, sign: bool, seal: bool) -> Self {
+        let mut offer = OFFER.difference(F::SIGN.union(F::SEAL));
+        if sign {
+            offer = offer.union(F::SIGN);
+        }
+        if seal {
+            offer = offer.union(F::SEAL);
+        }
+        self.offer = offer;
+        self
+    }
+
     /// The service principal name the client means (`ldap/dc1.example.com`), sent as
     /// `MsvAvTargetName` so a server can refuse an exchange relayed from another service.
     pub fn target_name(mut self, spn: impl Into<String>) -> Self {
@@ -120,7 +149,10 @@ impl Randomness {
 impl Initiator {
     /// Start an exchange for `credentials`: the initiator, and the NEGOTIATE to send.
     pub fn new(credentials: Credentials, options: InitiatorOptions) -> (Self, Vec<u8>) {
-        let negotiate = Negotiate { flags: OFFER }.to_bytes();
+        let negotiate = Negotiate {
+            flags: options.offer,
+        }
+        .to_bytes();
         let out = negotiate.clone();
         (
             Self {
@@ -130,6 +162,15 @@ impl Initiator {
             },
             out,
         )
+    }
+
+    /// The user as the AUTHENTICATE will name it: `DOMAIN\user`, or the user alone when the
+    /// domain is empty (a UPN).
+    pub fn user_name(&self) -> String {
+        match self.credentials.domain() {
+            "" => self.credentials.user().to_owned(),
+            domain => format!("{domain}\\{}", self.credentials.user()),
+        }
     }
 
     /// Answer the server's CHALLENGE: the AUTHENTICATE to send, and the established context.
@@ -150,7 +191,7 @@ impl Initiator {
     ) -> Result<(Vec<u8>, SessionContext), Error> {
         let challenge = Challenge::parse(challenge_bytes)?;
         require(challenge.flags, "server")?;
-        let flags = challenge.flags.intersection(OFFER);
+        let flags = challenge.flags.intersection(self.options.offer);
         let mut info = challenge.target_info.clone();
         // §3.1.5.1.2: with the server's timestamp, use it, send a MIC and no LMv2 response.
         let server_time = info.timestamp();

@@ -47,6 +47,8 @@
 //!   and sequence numbers (MS-NLMP §3.4 with extended session security), as
 //!   [`Wrap`](sealstream::sasl::Wrap)/[`Unwrap`](sealstream::sasl::Unwrap) for SASL framing;
 //!   signatures for SPNEGO's mechListMIC and the keystream rewind that follows it.
+//! - `sasl` (feature `sasl`, on by default): the SASL `NTLM` mechanism Samba's directory
+//!   offers, for `sealstream-sasl`, whose layer is this crate's sealed tokens.
 //! - Refused, each with a message naming it: LM and NTLMv1 responses, anything without
 //!   extended session security (one RC4 state shared by both directions cannot be split), 40-
 //!   and 56-bit keys, OEM strings, anonymous logons.
@@ -62,6 +64,8 @@ mod crypto;
 mod flags;
 mod initiator;
 pub mod messages;
+#[cfg(feature = "sasl")]
+pub mod sasl;
 mod session;
 pub mod target_info;
 mod time;

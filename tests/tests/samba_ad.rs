@@ -1,7 +1,8 @@
-//! Kerberos V5 against a Samba 4.17 Active Directory domain controller on loopback
+//! Kerberos V5 and NTLM against a Samba 4.17 Active Directory domain controller on loopback
 //! (tests/peers/samba-dc.sh), which requires LDAP signing as Active Directory does by default:
-//! tickets from its KDC, and `ldap_search --mech gssapi` reading entries through a signing and
-//! a sealing layer where a simple bind, and a SASL bind without a layer, are refused.
+//! tickets from its KDC, and `ldap_search --mech gssapi` and `--mech ntlm` reading entries
+//! through a signing and a sealing layer where a simple bind, and a SASL bind without a layer,
+//! are refused.
 //!
 //! Samba sends what Windows does and MIT does not: Wrap tokens rotated right (RRC 28 sealed, 12
 //! signed), tokens under the acceptor's subkey, a PAC large enough that its KDC answers an
@@ -29,6 +30,29 @@ fn password(p: &str) -> ClientSecret {
 }
 
 const ALICE_DN: &str = "CN=alice,CN=Users,DC=sealstream,DC=test";
+
+/// `ldap_search --mech ntlm` as `user` with `password`, to the DC at 127.0.0.1, with `args`
+/// after those.
+async fn ntlm_search(user: &str, password: &str, args: &[&str]) -> Result<Output, Failure> {
+    let mut argv = vec![
+        "ldap_search",
+        "--url",
+        LDAP_URL,
+        "--server-name",
+        DC_NAME,
+        "--mech",
+        "ntlm",
+        "--user",
+        user,
+        "--password",
+        password,
+        "--timeout",
+        "30",
+        "-v",
+    ];
+    argv.extend_from_slice(args);
+    ldap_search(&argv).await
+}
 
 /// `ldap_search --mech gssapi` as alice with her password, to the DC at 127.0.0.1 known to
 /// SASL as dc1.sealstream.test, with `args` after those.
@@ -196,5 +220,91 @@ async fn a_300_kb_attribute_arrives_whole_through_either_layer() {
                 expected.len()
             );
         }
+    }
+}
+
+/// SASL NTLM, as Samba offers it: no layer is refused (result 8), a wrong password is result
+/// 49, and with a signing or a sealing layer alice's entry is read, named the down-level way
+/// or by her UPN.
+#[tokio::test(flavor = "current_thread")]
+async fn ntlm_signing_and_sealing_where_no_layer_is_refused() {
+    let Some(_dc) = samba::dc() else { return };
+    let find_alice = [
+        "--base",
+        "CN=Users,DC=sealstream,DC=test",
+        "--filter",
+        "(sAMAccountName=alice)",
+        "sAMAccountName",
+    ];
+    let down_level = r"SEALSTREAM\alice";
+    let failure = ntlm_search(
+        down_level,
+        ALICE_PASSWORD,
+        &[&["--qop", "auth"][..], &find_alice].concat(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(failure.exit_code, 8, "{failure}");
+    assert!(
+        failure.message.contains("Sign or Seal are required"),
+        "{failure}"
+    );
+    let failure = ntlm_search(
+        down_level,
+        "not-her-password",
+        &[&["--qop", "auth-conf"][..], &find_alice].concat(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(failure.exit_code, 49, "{failure}");
+
+    let expected = format!("dn: {ALICE_DN}\nsAMAccountName: alice\n\n");
+    for (user, qop, layer) in [
+        (down_level, "auth-int", "layer auth-int, ssf 1;"),
+        (down_level, "auth-conf", "layer auth-conf (rc4), ssf 128;"),
+        (
+            "alice@sealstream.test",
+            "auth-conf",
+            "layer auth-conf (rc4), ssf 128;",
+        ),
+    ] {
+        let args = [&["--qop", qop][..], &find_alice].concat();
+        let out = ntlm_search(user, ALICE_PASSWORD, &args)
+            .await
+            .unwrap_or_else(|f| panic!("{user}, {qop}: {f}"));
+        assert_eq!(out.ldif, expected, "{user}, {qop}");
+        assert!(
+            out.log
+                .starts_with(&format!("ldap_search: bound as {user}; {layer}")),
+            "{user}, {qop}: {}",
+            out.log
+        );
+    }
+}
+
+/// alice's 300,000-byte jpegPhoto through NTLM's signing and sealing layers (both RC4-sealed
+/// on the wire, as Samba does for LDAP).
+#[tokio::test(flavor = "current_thread")]
+async fn ntlm_a_300_kb_attribute_arrives_whole() {
+    let Some(_dc) = samba::dc() else { return };
+    let expected = format!("dn: {ALICE_DN}\njpegPhoto: {}\n\n", pattern(0, 300_000));
+    for qop in ["auth-int", "auth-conf"] {
+        let args = [
+            "--qop",
+            qop,
+            "--scope",
+            "base",
+            "--base",
+            ALICE_DN,
+            "jpegPhoto",
+        ];
+        let out = ntlm_search(r"SEALSTREAM\alice", ALICE_PASSWORD, &args)
+            .await
+            .unwrap_or_else(|f| panic!("{qop}: {f}"));
+        assert!(
+            out.ldif == expected,
+            "{qop}: {} bytes of LDIF differ",
+            out.ldif.len()
+        );
     }
 }
