@@ -1,4 +1,4 @@
-//! `ldap_search`: a SASL bind (DIGEST-MD5, GSSAPI with Kerberos V5, or NTLM), the negotiated security
+//! `ldap_search`: a SASL bind (DIGEST-MD5, GSSAPI with Kerberos V5, NTLM, or GSS-SPNEGO), the negotiated security
 //! layer installed as a `SealedStream` over the TCP connection, then one search printed as LDIF.
 //!
 //! The bind (RFC 4513 §5.2.2): BindRequests with SaslCredentials; a BindResponse with result
@@ -27,7 +27,7 @@ pub use crate::mechanism::{gssapi_properties, properties};
 #[derive(Debug, Clone, Parser)]
 #[command(
     name = "ldap_search",
-    about = "Search an LDAP directory over a SASL DIGEST-MD5, GSSAPI or NTLM security layer, \
+    about = "Search an LDAP directory over a SASL DIGEST-MD5, GSSAPI, NTLM or GSS-SPNEGO layer, \
              printing LDIF"
 )]
 pub struct Args {
@@ -36,8 +36,10 @@ pub struct Args {
     pub url: String,
     /// The SASL mechanism: digest-md5; gssapi (Kerberos V5; the service is ldap/HOST with
     /// HOST as written in --url, or --server-name); or ntlm (NTLMv2, as Samba's directory
-    /// offers it: --user DOMAIN\\name or name@domain, and a password).
-    #[arg(long, default_value = "digest-md5", value_parser = ["digest-md5", "gssapi", "ntlm"])]
+    /// offers it: --user DOMAIN\\name or name@domain, and a password); or gss-spnego (as
+    /// Active Directory runs it: NTLM with --user and a password, else Kerberos with the
+    /// credential cache's tickets).
+    #[arg(long, default_value = "digest-md5", value_parser = ["digest-md5", "gssapi", "ntlm", "gss-spnego"])]
     pub mech: String,
     /// The server's name for SASL when it is not the host of --url (as when connecting to an
     /// address): gssapi asks for a ticket to ldap/NAME, digest-md5 sends ldap/NAME as its

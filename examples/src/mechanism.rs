@@ -12,6 +12,8 @@ use sealstream_krb5::ccache::CredentialCache;
 use sealstream_krb5::kdc::{ClientSecret, InitCredsOptions, KdcConfig};
 use sealstream_krb5::sasl::{GssapiClient, GssapiKdcClient};
 use sealstream_krb5::{Keytab, Principal};
+use sealstream_negotiate::InitiatorOptions as SpnegoOptions;
+use sealstream_negotiate::sasl::SpnegoClient;
 use sealstream_ntlm::sasl::NtlmClient;
 use sealstream_ntlm::{Credentials, InitiatorOptions};
 use sealstream_sasl::digest::{DigestClient, DigestClientConfig, LayerChoice};
@@ -65,8 +67,9 @@ pub async fn client(args: &Args, host: &str) -> Result<Box<dyn AsyncClientMechan
             let client = NtlmClient::with_options(credentials, props, options);
             Ok(Box::new(Ready::new(Box::new(client))))
         }
+        "gss-spnego" => spnego_client(args, host, gssapi_properties(args)?).await,
         other => Err(Failure::usage(format!(
-            "--mech {other}: digest-md5, gssapi or ntlm"
+            "--mech {other}: digest-md5, gssapi, ntlm or gss-spnego"
         ))),
     }
 }
@@ -199,6 +202,55 @@ fn cached_client(
         props,
         None,
     )))
+}
+
+/// The GSS-SPNEGO client: NTLM with `--user` and a password, else Kerberos with a ticket for
+/// `ldap/HOST` from the credential cache (or got with its ticket-granting ticket now).
+async fn spnego_client(
+    args: &Args,
+    host: &str,
+    props: SecurityProperties,
+) -> Result<Box<dyn AsyncClientMechanism>, Failure> {
+    if args.keytab.is_some() {
+        return Err(Failure::usage(
+            "--mech gss-spnego takes a password (NTLM) or a credential cache (Kerberos)",
+        ));
+    }
+    let options = match password(args)? {
+        Some(password) => {
+            let user = args.user.as_deref().ok_or_else(|| {
+                Failure::usage("--mech gss-spnego with a password needs --user DOMAIN\\name")
+            })?;
+            let credentials = Credentials::with_password(user, &password)
+                .map_err(|e| Failure::usage(format!("--user {user}: {}", e.detail())))?;
+            let ntlm = InitiatorOptions::default().target_name(format!("ldap/{host}"));
+            SpnegoOptions::new(true).ntlm(credentials, ntlm)
+        }
+        None => {
+            let cache = match &args.ccache {
+                Some(path) => CredentialCache::read(path),
+                None => CredentialCache::from_environment(),
+            }
+            .map_err(kerberos("reading the credential cache"))?;
+            let now = SystemTime::now();
+            let service = Principal::service("ldap", host, cache.principal().realm());
+            let ticket = match cache.ticket_for(&service, now) {
+                Some(ticket) => ticket.clone(),
+                None => {
+                    let tgt = cache
+                        .tgt(now)
+                        .map_err(kerberos(&format!("a ticket for {service}")))?;
+                    kdc_config(args)?
+                        .get_service_ticket(tgt, service.clone())
+                        .await
+                        .map_err(kerberos(&format!("a ticket for {service}")))?
+                }
+            };
+            SpnegoOptions::new(true).kerberos(ticket)
+        }
+    };
+    let client = SpnegoClient::new(options, props);
+    Ok(Box::new(Ready::new(Box::new(client))))
 }
 
 /// The KDCs of `--krb5-config`, or of the default `krb5.conf`.

@@ -7,6 +7,9 @@
 //!   own tools use against Active Directory): our acceptor checks its AUTHENTICATE, MIC
 //!   included, and derives the same session key Samba reports.
 //!
+//! Our SPNEGO initiator runs NTLM inside SPNEGO with gss-server the same way: the mechListMIC
+//! exchange and the keystream rewind of MS-SPNG that follows it.
+//!
 //! gss-ntlmssp seals every Wrap token (it has no integrity-only form), so the layers here are
 //! `Protection::Seal`; its raw mechanism sends no MIC (only inside SPNEGO), so the acceptor
 //! that serves it allows that.
@@ -146,6 +149,65 @@ async fn our_initiator_with_gss_ntlmssp_server() {
         }
         assert!(printed.contains("alice"), "{printed}");
     }
+}
+
+/// Our SPNEGO initiator offering NTLM to gss-server: NEGOTIATE as the optimistic token, the
+/// AUTHENTICATE with our mechListMIC, gss-server's MIC checked, then sealed messages from the
+/// rewound keystream at sequence number 1, each answered with a MIC we verify.
+#[tokio::test]
+async fn our_spnego_initiator_with_gss_ntlmssp_server() {
+    let Some(()) = gss_ntlmssp() else { return };
+    use sealstream_negotiate::{
+        Initiator as Spnego, InitiatorOptions as SpnegoOptions, Mechanism, SpnegoUnwrap,
+        SpnegoWrap, Step,
+    };
+    let (server, port) = gss_server().await;
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    sample::send(&mut s, sample::NOOP | sample::CONTEXT_NEXT, &[]);
+    let credentials = Credentials::with_password(&format!("{DOMAIN}\\alice"), PASSWORD).unwrap();
+    let options = SpnegoOptions::new(true).ntlm(credentials, InitiatorOptions::default());
+    let (mut spnego, mut token) = Spnego::new(options, SystemTime::now()).unwrap();
+    loop {
+        sample::send(&mut s, sample::CONTEXT, &token);
+        let (kind, answer) = sample::recv(&mut s);
+        assert_eq!(kind, sample::CONTEXT);
+        match spnego.step(&answer).unwrap() {
+            Step::Continue(next) => token = next,
+            Step::Done => break,
+        }
+    }
+    let negotiated = spnego.into_negotiated().unwrap();
+    assert_eq!(negotiated.mechanism(), Mechanism::Ntlm);
+    let (SpnegoWrap::Ntlm(mut wrap), SpnegoUnwrap::Ntlm(mut unwrap)) = negotiated.into_halves()
+    else {
+        panic!("an NTLM layer");
+    };
+    for i in 0..3 {
+        let message = format!("hello through SPNEGO, message {i}");
+        let token = wrap_message(&mut wrap, message.as_bytes());
+        assert_eq!(
+            token[12..16],
+            (i + 1u32).to_le_bytes(),
+            "data starts at sequence number 1"
+        );
+        let flags = sample::DATA | sample::WRAPPED | sample::ENCRYPTED | sample::SEND_MIC;
+        sample::send(&mut s, flags, &token);
+        let (kind, mic) = sample::recv(&mut s);
+        assert_eq!(kind, sample::MIC);
+        unwrap.verify(message.as_bytes(), &mic).unwrap();
+    }
+    sample::send(&mut s, sample::NOOP, &[]);
+    drop(s);
+    let (ok, printed) = output(server);
+    assert!(ok, "gss-server failed: {printed}");
+    assert!(
+        printed.contains("hello through SPNEGO, message 2"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("1 3 6 1 5 5 2") || printed.contains("alice"),
+        "{printed}"
+    );
 }
 
 /// A wrong password: gss-server refuses the AUTHENTICATE and ends the connection.

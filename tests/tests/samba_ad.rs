@@ -1,6 +1,7 @@
-//! Kerberos V5 and NTLM against a Samba 4.17 Active Directory domain controller on loopback
-//! (tests/peers/samba-dc.sh), which requires LDAP signing as Active Directory does by default:
-//! tickets from its KDC, and `ldap_search --mech gssapi` and `--mech ntlm` reading entries
+//! Kerberos V5, NTLM and Negotiate against a Samba 4.17 Active Directory domain controller on
+//! loopback (tests/peers/samba-dc.sh), which requires LDAP signing as Active Directory does by
+//! default: tickets from its KDC, and `ldap_search --mech gssapi`, `--mech ntlm` and `--mech
+//! gss-spnego` (NTLM with a password, Kerberos with a `kinit` credential cache) reading entries
 //! through a signing and a sealing layer where a simple bind, and a SASL bind without a layer,
 //! are refused.
 //!
@@ -34,6 +35,17 @@ const ALICE_DN: &str = "CN=alice,CN=Users,DC=sealstream,DC=test";
 /// `ldap_search --mech ntlm` as `user` with `password`, to the DC at 127.0.0.1, with `args`
 /// after those.
 async fn ntlm_search(user: &str, password: &str, args: &[&str]) -> Result<Output, Failure> {
+    password_search("ntlm", user, password, args).await
+}
+
+/// `ldap_search --mech MECH --user USER --password PASSWORD`, to the DC at 127.0.0.1, with
+/// `args` after those.
+async fn password_search(
+    mech: &str,
+    user: &str,
+    password: &str,
+    args: &[&str],
+) -> Result<Output, Failure> {
     let mut argv = vec![
         "ldap_search",
         "--url",
@@ -41,7 +53,7 @@ async fn ntlm_search(user: &str, password: &str, args: &[&str]) -> Result<Output
         "--server-name",
         DC_NAME,
         "--mech",
-        "ntlm",
+        mech,
         "--user",
         user,
         "--password",
@@ -307,4 +319,114 @@ async fn ntlm_a_300_kb_attribute_arrives_whole() {
             out.ldif.len()
         );
     }
+}
+
+/// A credential cache for alice, written by MIT's `kinit` with the DC's KDC.
+fn kinit_alice(dc: &samba::SambaDc) -> std::path::PathBuf {
+    let cache = dc.dir.join("alice.ccache");
+    let mut kinit = Command::new("kinit")
+        .arg(format!("alice@{REALM}"))
+        .env("KRB5_CONFIG", dc.dir.join("krb5.conf"))
+        .env("KRB5CCNAME", format!("FILE:{}", cache.display()))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("kinit runs");
+    use std::io::Write;
+    writeln!(kinit.stdin.take().unwrap(), "{ALICE_PASSWORD}").unwrap();
+    assert!(kinit.wait().unwrap().success(), "kinit alice");
+    cache
+}
+
+/// GSS-SPNEGO as Active Directory runs it, with each mechanism and each layer: NTLM with a
+/// password (two round trips, the mechListMICs, then the rewound keystream), Kerberos with a
+/// `kinit` cache (one round trip, the AP-REP in the successful bind); alice's entry and her
+/// 300,000-byte jpegPhoto read whole; a wrong password is result 49.
+#[tokio::test(flavor = "current_thread")]
+async fn gss_spnego_with_ntlm_and_with_kerberos() {
+    let Some(dc) = samba::dc() else { return };
+    let ccache = kinit_alice(dc);
+    let krb5_conf = dc.dir.join("krb5.conf");
+    let ccache = ccache.to_str().unwrap();
+    let krb5_conf = krb5_conf.to_str().unwrap();
+    let kerberos_argv = [
+        "ldap_search",
+        "--url",
+        LDAP_URL,
+        "--server-name",
+        DC_NAME,
+        "--mech",
+        "gss-spnego",
+        "--ccache",
+        ccache,
+        "--krb5-config",
+        krb5_conf,
+        "-v",
+    ];
+    let photo = format!("dn: {ALICE_DN}\njpegPhoto: {}\n\n", pattern(0, 300_000));
+    let read_photo = ["--scope", "base", "--base", ALICE_DN, "jpegPhoto"];
+    for (qop, ntlm_layer, krb5_layer) in [
+        (
+            "auth-int",
+            "layer auth-int, ssf 1;".to_owned(),
+            "layer auth-int, ssf 1;".to_owned(),
+        ),
+        (
+            "auth-conf",
+            "layer auth-conf (rc4), ssf 128;".to_owned(),
+            format!(
+                "layer auth-conf ({}), ssf 256;",
+                Enctype::Aes256CtsHmacSha196
+            ),
+        ),
+    ] {
+        let args = [&["--qop", qop][..], &read_photo].concat();
+        let out = password_search("gss-spnego", r"SEALSTREAM\alice", ALICE_PASSWORD, &args)
+            .await
+            .unwrap_or_else(|f| panic!("NTLM, {qop}: {f}"));
+        assert!(
+            out.ldif == photo,
+            "NTLM, {qop}: {} bytes of LDIF differ",
+            out.ldif.len()
+        );
+        assert!(
+            out.log.starts_with(&format!(
+                "ldap_search: bound as SEALSTREAM\\alice; {ntlm_layer}"
+            )),
+            "NTLM, {qop}: {}",
+            out.log
+        );
+        let out = ldap_search(&[&kerberos_argv[..], &args].concat())
+            .await
+            .unwrap_or_else(|f| panic!("Kerberos, {qop}: {f}"));
+        assert!(
+            out.ldif == photo,
+            "Kerberos, {qop}: {} bytes of LDIF differ",
+            out.ldif.len()
+        );
+        assert!(
+            out.log.starts_with(&format!(
+                "ldap_search: bound as alice@{REALM}; {krb5_layer}"
+            )),
+            "Kerberos, {qop}: {}",
+            out.log
+        );
+    }
+    let wrong = password_search(
+        "gss-spnego",
+        r"SEALSTREAM\alice",
+        "not-her-password",
+        &[
+            "--qop",
+            "auth-conf",
+            "--base",
+            ALICE_DN,
+            "--scope",
+            "base",
+            "cn",
+        ],
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(wrong.exit_code, 49, "{wrong}");
 }

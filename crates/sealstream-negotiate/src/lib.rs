@@ -1,0 +1,32 @@
+//! Negotiate (SPNEGO, RFC 4178, with Microsoft's MS-SPNG behaviour) for [`sealstream`]:
+//! Kerberos when the client has a ticket, NTLM when it must, in pure Rust.
+//!
+//! This is what Active Directory calls Negotiate and what its LDAP servers offer as SASL
+//! `GSS-SPNEGO`: the client lists the mechanisms it can use, sends the first one's token at
+//! once, and the server answers with the mechanism it chose. What follows is the chosen
+//! mechanism's own exchange, each token carried in a SPNEGO token, and at the end a MIC over the
+//! list of mechanisms (mechListMIC) so that nobody on the path could have removed the strong
+//! ones from it.
+//!
+//! - [`token`]: `NegTokenInit` and `NegTokenResp` in DER, and the GSS-API framing of the first.
+//! - [`Initiator`]: offers Kerberos (with a service ticket, as an optimistic AP-REQ) before
+//!   NTLM, follows the acceptor's choice, checks and sends the mechListMIC, and for NTLM rewinds
+//!   the RC4 keystreams after the MICs as MS-SPNG §3.3.5.1 has both ends do.
+//! - [`Negotiated`]: the established context of either mechanism, split into a [`SpnegoWrap`]
+//!   and a [`SpnegoUnwrap`] that share nothing.
+//! - `sasl` (feature `sasl`, on by default): SASL GSS-SPNEGO as Active Directory runs it: no
+//!   RFC 4752 layer negotiation; the layer follows the context's flags.
+//!
+//! The SPNEGO layer is ours because the crates that have it (`picky-krb`'s types, `sspi`'s
+//! negotiate) come with their own Kerberos and NTLM, and the point here is to drive this
+//! project's sealers; the DER is RustCrypto's `der`.
+
+mod initiator;
+mod layer;
+pub mod oid;
+#[cfg(feature = "sasl")]
+pub mod sasl;
+pub mod token;
+
+pub use initiator::{Initiator, InitiatorOptions, Mechanism, Step};
+pub use layer::{Negotiated, SpnegoUnwrap, SpnegoWrap};
