@@ -7,6 +7,9 @@
 //!   own tools use against Active Directory): our acceptor checks its AUTHENTICATE, MIC
 //!   included, and derives the same session key Samba reports.
 //!
+//! OpenLDAP's `ldapwhoami -Y GSS-SPNEGO` (Cyrus SASL's GSS-SPNEGO over MIT's SPNEGO and
+//! gss-ntlmssp) binds to our LDAP server example's SASL GSS-SPNEGO server, signing and sealing.
+//!
 //! Our SPNEGO initiator runs NTLM inside SPNEGO with gss-server the same way: the mechListMIC
 //! exchange and the keystream rewind of MS-SPNG that follows it.
 //!
@@ -408,4 +411,85 @@ fn samba_ntlm_auth_client_with_a_wrong_password_is_logon_denied() {
         .verify(&NtHash::from_password(PASSWORD), now)
         .unwrap_err();
     assert_eq!(e.status(), Status::LogonDenied, "{e}");
+}
+
+/// Our SASL GSS-SPNEGO server for one LDAP connection, NTLM only, with alice's NT hash: its
+/// port and what the connection did.
+async fn spnego_ldap_server() -> (
+    u16,
+    tokio::task::JoinHandle<Result<sealstream_examples::ldap_server::Session, String>>,
+) {
+    use sealstream_negotiate::AcceptorOptions as SpnegoAcceptor;
+    use sealstream_negotiate::sasl::SpnegoServer;
+    let lookup = |domain: &str, user: &str| {
+        (domain.eq_ignore_ascii_case(DOMAIN) && user == "alice")
+            .then(|| NtHash::from_password(PASSWORD))
+    };
+    let options = SpnegoAcceptor::new().ntlm(AcceptorOptions::new(DOMAIN, "LOCALHOST"));
+    let props = sealstream_sasl::SecurityProperties {
+        min_ssf: 1,
+        ..Default::default()
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let session = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let server = SpnegoServer::new(options, std::sync::Arc::new(lookup), props);
+        sealstream_examples::ldap_server::serve(tcp, Box::new(server)).await
+    });
+    (port, session)
+}
+
+/// Cyrus's GSS-SPNEGO client (through MIT's SPNEGO, which picks gss-ntlmssp's NTLM with the
+/// user file's credentials) binds to our server with an integrity and with a confidentiality
+/// layer, and reads its name back through it with "Who am I?".
+#[tokio::test]
+async fn cyrus_ldapwhoami_gss_spnego_with_our_acceptor() {
+    let Some(()) = gss_ntlmssp() else { return };
+    if peer::require("ldapwhoami").is_none() {
+        return;
+    }
+    let users = user_file();
+    for (secprops, layer) in [
+        ("minssf=1,maxssf=1", sealstream_sasl::Layer::Integrity),
+        (
+            "minssf=56",
+            sealstream_sasl::Layer::Confidentiality { cipher: "rc4" },
+        ),
+    ] {
+        let (port, session) = spnego_ldap_server().await;
+        let mut command = Command::new("ldapwhoami");
+        command
+            .args(["-N", "-Y", "GSS-SPNEGO", "-O", secprops, "-H"])
+            .arg(format!("ldap://localhost:{port}"))
+            .env("NTLM_USER_FILE", &users)
+            // No Kerberos: MIT's SPNEGO offers only what it has credentials for.
+            .env("KRB5CCNAME", "FILE:/nonexistent/sealstream.ccache")
+            .env("KRB5_CONFIG", "/dev/null");
+        let out = tokio::task::spawn_blocking(move || command.output().expect("ldapwhoami runs"))
+            .await
+            .unwrap();
+        let printed = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "{secprops}: {printed}");
+        let session = session.await.unwrap().unwrap();
+        let outcome = session.outcome.expect("bound");
+        assert_eq!(outcome.layer, layer, "{secprops}");
+        assert_eq!(outcome.authzid, format!("{DOMAIN}\\alice"));
+        // "Who am I?" answered through the layer with the name our acceptor authenticated.
+        assert!(
+            printed.starts_with(&format!("u:{DOMAIN}\\alice\n")),
+            "{printed}"
+        );
+        let cyrus_ssf = if layer == sealstream_sasl::Layer::Integrity {
+            "SASL SSF: 1\n"
+        } else {
+            "SASL SSF: 64\n"
+        };
+        assert!(printed.contains(cyrus_ssf), "{secprops}: {printed}");
+        assert_eq!(session.who_am_i, 1);
+    }
 }

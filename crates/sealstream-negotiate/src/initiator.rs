@@ -104,19 +104,18 @@ pub enum Step {
 enum State {
     /// The first token is out; `kerberos` holds the AP-REQ's initiator if it went with it.
     Offered {
-        kerberos: Option<sealstream_krb5::gss::Initiator>,
+        kerberos: Option<Box<sealstream_krb5::gss::Initiator>>,
         ntlm: Option<NtlmStart>,
     },
     /// NTLM's NEGOTIATE is out, its CHALLENGE awaited.
     AwaitChallenge(sealstream_ntlm::Initiator, String),
     /// NTLM's AUTHENTICATE and our MIC are out; the acceptor's MIC awaited.
     AwaitMic(
-        sealstream_ntlm::NtlmWrap,
-        sealstream_ntlm::NtlmUnwrap,
+        Box<(sealstream_ntlm::NtlmWrap, sealstream_ntlm::NtlmUnwrap)>,
         String,
         bool,
     ),
-    Done(Negotiated),
+    Done(Box<Negotiated>),
     Failed,
 }
 
@@ -176,7 +175,7 @@ impl Initiator {
                 let (initiator, ap_req) = sealstream_krb5::gss::Initiator::new(&ticket, krb, now)?;
                 mech_types.extend([MS_KRB5, KRB5]);
                 mech_token = Some(ap_req);
-                Some(initiator)
+                Some(Box::new(initiator))
             }
             None => None,
         };
@@ -235,7 +234,8 @@ impl Initiator {
         match std::mem::replace(&mut self.state, State::Failed) {
             State::Offered { kerberos, ntlm } => self.chosen(resp, kerberos, ntlm),
             State::AwaitChallenge(initiator, user) => self.challenge(&resp, initiator, user),
-            State::AwaitMic(wrap, mut unwrap, user, sealed) => {
+            State::AwaitMic(halves, user, sealed) => {
+                let (wrap, mut unwrap) = *halves;
                 let mic = resp.mic().ok_or_else(|| {
                     refuse("the acceptor completed NTLM without the mechListMIC MS-SPNG requires")
                 })?;
@@ -259,7 +259,7 @@ impl Initiator {
     /// The established context, once a step returned [`Step::Done`].
     pub fn into_negotiated(self) -> Result<Negotiated, Error> {
         match self.state {
-            State::Done(negotiated) => Ok(negotiated),
+            State::Done(negotiated) => Ok(*negotiated),
             _ => Err(Error::new(
                 Status::InvalidHandle,
                 "the SPNEGO exchange has not completed",
@@ -271,7 +271,7 @@ impl Initiator {
     fn chosen(
         &mut self,
         resp: NegTokenResp,
-        kerberos: Option<sealstream_krb5::gss::Initiator>,
+        kerberos: Option<Box<sealstream_krb5::gss::Initiator>>,
         ntlm: Option<NtlmStart>,
     ) -> Result<Step, Error> {
         // RFC 4178 §4.2.2: supportedMech "SHALL only be present in the first reply"; absent,
@@ -324,13 +324,13 @@ impl Initiator {
                 )));
             }
         }
-        self.state = State::Done(Negotiated {
+        self.state = State::Done(Box::new(Negotiated {
             mechanism: Mechanism::Kerberos,
             confidential: self.confidentiality,
             user,
             wrap: SpnegoWrap::Kerberos(wrap),
             unwrap: SpnegoUnwrap::Kerberos(unwrap),
-        });
+        }));
         Ok(Step::Done)
     }
 
@@ -356,7 +356,7 @@ impl Initiator {
             response_token: Some(octets(authenticate)?),
             mech_list_mic: Some(octets(mic.to_vec())?),
         };
-        self.state = State::AwaitMic(wrap, unwrap, user, sealed);
+        self.state = State::AwaitMic(Box::new((wrap, unwrap)), user, sealed);
         Ok(Step::Continue(token.to_token()?))
     }
 
@@ -369,12 +369,12 @@ impl Initiator {
     ) {
         wrap.rewind_keystream();
         unwrap.rewind_keystream();
-        self.state = State::Done(Negotiated {
+        self.state = State::Done(Box::new(Negotiated {
             mechanism: Mechanism::Ntlm,
             confidential: sealed,
             user,
             wrap: SpnegoWrap::Ntlm(wrap),
             unwrap: SpnegoUnwrap::Ntlm(unwrap),
-        });
+        }));
     }
 }

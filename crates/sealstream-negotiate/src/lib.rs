@@ -12,6 +12,9 @@
 //! - [`Initiator`]: offers Kerberos (with a service ticket, as an optimistic AP-REQ) before
 //!   NTLM, follows the acceptor's choice, checks and sends the mechListMIC, and for NTLM rewinds
 //!   the RC4 keystreams after the MICs as MS-SPNG §3.3.5.1 has both ends do.
+//! - [`Acceptor`]: takes the first mechanism of the initiator's list it can serve; with NTLM
+//!   it says whose NT hash it needs ([`AcceptStep::Verify`]) so the application can look it up
+//!   behind an await, then checks the AUTHENTICATE and the mechListMIC and answers with its own.
 //! - [`Negotiated`]: the established context of either mechanism, split into a [`SpnegoWrap`]
 //!   and a [`SpnegoUnwrap`] that share nothing.
 //! - `sasl` (feature `sasl`, on by default): SASL GSS-SPNEGO as Active Directory runs it: no
@@ -21,6 +24,7 @@
 //! negotiate) come with their own Kerberos and NTLM, and the point here is to drive this
 //! project's sealers; the DER is RustCrypto's `der`.
 
+mod acceptor;
 mod initiator;
 mod layer;
 pub mod oid;
@@ -28,5 +32,6 @@ pub mod oid;
 pub mod sasl;
 pub mod token;
 
+pub use acceptor::{AcceptStep, Acceptor, AcceptorOptions};
 pub use initiator::{Initiator, InitiatorOptions, Mechanism, Step};
 pub use layer::{Negotiated, SpnegoUnwrap, SpnegoWrap};

@@ -6,6 +6,9 @@
 //! [`RECEIVE_FRAME`] or the properties' `maxbuf`, whichever is larger (Samba sends NTLM frames
 //! of up to 131,072 bytes).
 //!
+//! [`SpnegoClient`] is the client; [`SpnegoServer`] the server, with NT hashes from an
+//! [`NtHashLookup`] and Kerberos keys from a keytab's acceptor.
+//!
 //! The exchange on LDAP: with Kerberos one round trip (the AP-REQ in the offer, the AP-REP in
 //! the successful BindResponse); with NTLM two (NEGOTIATE in the offer, CHALLENGE back,
 //! AUTHENTICATE and our mechListMIC, then the server's mechListMIC in the successful
@@ -13,11 +16,13 @@
 
 use std::time::SystemTime;
 
+use sealstream_ntlm::NtHash;
 use sealstream_sasl::{
     AuthError, AuthErrorKind, ClientMechanism, Layer, Outcome, SecurityLayer, SecurityProperties,
-    Step as SaslStep,
+    ServerMechanism, Step as SaslStep,
 };
 
+use crate::acceptor::{AcceptStep, Acceptor, AcceptorOptions};
 use crate::initiator::{Initiator, InitiatorOptions, Mechanism, Step};
 use crate::layer::{Negotiated, SpnegoWrap};
 
@@ -41,11 +46,53 @@ fn spnego_error(what: &str, e: sealstream::Error) -> AuthError {
     AuthError::new(kind, format!("{what}: {e}"))
 }
 
+/// What a context's layer is, within `props`.
+fn settle(props: &SecurityProperties, negotiated: &Negotiated) -> Result<Outcome, AuthError> {
+    let (layer, ssf) = match (negotiated.mechanism(), negotiated.confidential()) {
+        (_, false) => (Layer::Integrity, 1),
+        (Mechanism::Ntlm, true) => (Layer::Confidentiality { cipher: "rc4" }, 128),
+        (Mechanism::Kerberos, true) => {
+            let SpnegoWrap::Kerberos(wrap) = &negotiated.wrap else {
+                unreachable!("a Kerberos context has Kerberos halves");
+            };
+            let enctype = wrap.enctype();
+            let bits = u32::try_from(enctype.key_len() * 8).expect("small");
+            (
+                Layer::Confidentiality {
+                    cipher: enctype.name(),
+                },
+                bits,
+            )
+        }
+    };
+    if !props.accepts_layer(ssf) {
+        return Err(AuthError::policy(format!(
+            "the context gives {layer:?} (strength {ssf}); min_ssf {} and max_ssf {} do not \
+             allow it",
+            props.min_ssf, props.max_ssf
+        )));
+    }
+    Ok(Outcome {
+        mechanism: NAME,
+        authcid: negotiated.user().to_owned(),
+        authzid: negotiated.user().to_owned(),
+        layer,
+        ssf,
+        our_maxbuf: props.maxbuf.max(RECEIVE_FRAME),
+        peer_maxbuf: SEND_FRAME,
+    })
+}
+
+fn into_layer(negotiated: Negotiated, outcome: &Outcome) -> SecurityLayer {
+    let (wrap, unwrap) = negotiated.into_halves();
+    SecurityLayer::new(wrap, unwrap, outcome.our_maxbuf, outcome.peer_maxbuf)
+}
+
 enum State {
     Start(InitiatorOptions),
     InProgress(Initiator),
-    AwaitSuccess(Negotiated, Outcome),
-    Done(Negotiated, Outcome),
+    AwaitSuccess(Box<Negotiated>, Outcome),
+    Done(Box<Negotiated>, Outcome),
     Failed,
 }
 
@@ -118,7 +165,7 @@ impl SpnegoClient {
             .into_negotiated()
             .map_err(|e| spnego_error("SPNEGO", e))?;
         let outcome = self.settle(&negotiated)?;
-        self.state = State::AwaitSuccess(negotiated, outcome);
+        self.state = State::AwaitSuccess(Box::new(negotiated), outcome);
         Ok(())
     }
 }
@@ -226,12 +273,127 @@ impl ClientMechanism for SpnegoClient {
                 "the GSS-SPNEGO exchange has not succeeded",
             ));
         };
-        let (wrap, unwrap) = negotiated.into_halves();
-        Ok(Some(SecurityLayer::new(
-            wrap,
-            unwrap,
-            outcome.our_maxbuf,
-            outcome.peer_maxbuf,
-        )))
+        Ok(Some(into_layer(*negotiated, &outcome)))
+    }
+}
+
+/// Where a server finds a user's NT hash for NTLM.
+pub trait NtHashLookup: Send + Sync {
+    /// The NT hash of `user` in `domain` (as the client sent them), or `None` for an unknown
+    /// user (refused like a wrong password).
+    fn nt_hash(&self, domain: &str, user: &str) -> Option<NtHash>;
+}
+
+impl<F: Fn(&str, &str) -> Option<NtHash> + Send + Sync> NtHashLookup for F {
+    fn nt_hash(&self, domain: &str, user: &str) -> Option<NtHash> {
+        self(domain, user)
+    }
+}
+
+enum ServerState {
+    InProgress(Acceptor),
+    Done(Box<Negotiated>, Outcome),
+    Failed,
+}
+
+/// The server of SASL GSS-SPNEGO: Kerberos and NTLM as its [`AcceptorOptions`] allow, the
+/// layer the client's context negotiated if `props` accept it.
+pub struct SpnegoServer {
+    props: SecurityProperties,
+    lookup: std::sync::Arc<dyn NtHashLookup>,
+    state: ServerState,
+}
+
+impl std::fmt::Debug for SpnegoServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SpnegoServer")
+            .field("props", &self.props)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SpnegoServer {
+    /// A server accepting what `options` allow, with NT hashes from `lookup`.
+    pub fn new(
+        options: AcceptorOptions,
+        lookup: std::sync::Arc<dyn NtHashLookup>,
+        props: SecurityProperties,
+    ) -> Self {
+        Self {
+            props,
+            lookup,
+            state: ServerState::InProgress(Acceptor::new(options)),
+        }
+    }
+
+    fn advance(&mut self, token: &[u8]) -> Result<SaslStep, AuthError> {
+        let ServerState::InProgress(mut acceptor) =
+            std::mem::replace(&mut self.state, ServerState::Failed)
+        else {
+            return Err(AuthError::state("no GSS-SPNEGO response is expected now"));
+        };
+        let now = SystemTime::now();
+        let mut step = acceptor
+            .step(token, now)
+            .map_err(|e| spnego_error("the client's SPNEGO token", e))?;
+        if let AcceptStep::Verify { domain, user } = &step {
+            let hash = self
+                .lookup
+                .nt_hash(domain, user)
+                .ok_or_else(|| AuthError::denied(format!("NTLM: no such user {domain}\\{user}")))?;
+            step = acceptor
+                .verify(&hash, now)
+                .map_err(|e| spnego_error("NTLM", e))?;
+        }
+        match step {
+            AcceptStep::Continue(token) => {
+                self.state = ServerState::InProgress(acceptor);
+                Ok(SaslStep::Continue(token))
+            }
+            AcceptStep::Done(token) => {
+                let negotiated = acceptor
+                    .into_negotiated()
+                    .map_err(|e| spnego_error("SPNEGO", e))?;
+                let outcome = settle(&self.props, &negotiated)?;
+                self.state = ServerState::Done(Box::new(negotiated), outcome);
+                Ok(SaslStep::Done(Some(token)))
+            }
+            AcceptStep::Verify { .. } => unreachable!("answered above"),
+        }
+    }
+}
+
+impl ServerMechanism for SpnegoServer {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn start(&mut self, initial_response: Option<&[u8]>) -> Result<SaslStep, AuthError> {
+        match initial_response {
+            Some(token) if !token.is_empty() => self.advance(token),
+            _ => Err(AuthError::malformed(
+                "GSS-SPNEGO starts with the client's SPNEGO token",
+            )),
+        }
+    }
+
+    fn step(&mut self, response: &[u8]) -> Result<SaslStep, AuthError> {
+        self.advance(response)
+    }
+
+    fn outcome(&self) -> Option<&Outcome> {
+        match &self.state {
+            ServerState::Done(_, outcome) => Some(outcome),
+            _ => None,
+        }
+    }
+
+    fn into_layer(self: Box<Self>) -> Result<Option<SecurityLayer>, AuthError> {
+        match self.state {
+            ServerState::Done(negotiated, outcome) => Ok(Some(into_layer(*negotiated, &outcome))),
+            _ => Err(AuthError::state(
+                "the GSS-SPNEGO exchange has not succeeded",
+            )),
+        }
     }
 }

@@ -168,7 +168,7 @@ impl NegTokenInit {
         let inner = self
             .to_der()
             .map_err(|e| invalid(format!("encoding negTokenInit: {e}")))?;
-        let mut body = SPNEGO.to_der().map_err(|e| invalid(e))?;
+        let mut body = SPNEGO.to_der().map_err(invalid)?;
         body.extend_from_slice(&tlv(0xa0, &inner));
         Ok(tlv(0x60, &body))
     }
