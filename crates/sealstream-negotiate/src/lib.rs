@@ -25,6 +25,9 @@
 //! project's sealers; the DER is RustCrypto's `der`.
 
 mod acceptor;
+#[cfg(any(fuzzing, test))]
+#[doc(hidden)]
+pub mod fuzzing;
 mod initiator;
 mod layer;
 pub mod oid;

@@ -62,6 +62,9 @@ mod acceptor;
 mod credentials;
 mod crypto;
 mod flags;
+#[cfg(any(fuzzing, test))]
+#[doc(hidden)]
+pub mod fuzzing;
 mod initiator;
 pub mod messages;
 #[cfg(feature = "sasl")]
