@@ -156,3 +156,55 @@ fn missing_or_wrong_credentials_fail_with_one_line() {
     let out = common::run(&["listen", "127.0.0.1:0", "--sasl", "gssapi"]);
     assert_fails(&out, 2, "--keytab");
 }
+
+/// `--sasl gss-spnego` with no password is Kerberos inside SPNEGO: the ticket from `kinit`'s
+/// cache, accepted with the keytab, both layers.
+#[test]
+fn gss_spnego_uses_kerberos_with_a_credential_cache() {
+    let Some(kdc) = mitkdc::kdc() else { return };
+    let cache = kdc.dir.join("sealcat-spnego.ccache");
+    kdc.kinit("alice", "alice-password", &cache);
+    let keytab = kdc.dir.join("service.keytab");
+    for (qop, expected) in [
+        ("auth-int", "layer auth-int, SSF 1"),
+        (
+            "auth-conf",
+            "layer auth-conf (aes256-cts-hmac-sha384-192), SSF 256",
+        ),
+    ] {
+        let mut server = common::listen(
+            &["--sasl", "gss-spnego", "--keytab", keytab.to_str().unwrap()],
+            &["--echo", "--once", "-v"],
+            &[],
+        );
+        assert!(
+            server
+                .banner
+                .contains("SASL GSS-SPNEGO (Kerberos as host/localhost@"),
+            "{}",
+            server.banner
+        );
+        let krb5_conf = kdc.dir.join("krb5.conf");
+        let ccname = format!("FILE:{}", cache.display());
+        let data = pattern(9, 100_000);
+        let out = common::connect(
+            &server.addr,
+            &["--sasl", "gss-spnego", "--sasl-host", "localhost"],
+            &["--qop", qop, "-v"],
+            &[
+                ("KRB5_CONFIG", krb5_conf.to_str().unwrap()),
+                ("KRB5CCNAME", &ccname),
+            ],
+            data.clone(),
+        );
+        let err = stderr_of(&out);
+        assert!(out.status.success(), "{qop}: {err}");
+        assert!(out.stdout == data, "{qop}: echoed bytes differ");
+        assert!(
+            err.contains(&format!("GSS-SPNEGO as alice@{REALM}, {expected}")),
+            "{qop}: {err}"
+        );
+        assert!(server.next_line().contains(expected));
+        assert!(server.child.wait().unwrap().success());
+    }
+}

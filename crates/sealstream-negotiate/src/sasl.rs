@@ -16,7 +16,7 @@
 
 use std::time::SystemTime;
 
-use sealstream_ntlm::NtHash;
+pub use sealstream_ntlm::NtHashLookup;
 use sealstream_sasl::{
     AuthError, AuthErrorKind, ClientMechanism, Layer, Outcome, SecurityLayer, SecurityProperties,
     ServerMechanism, Step as SaslStep,
@@ -274,19 +274,6 @@ impl ClientMechanism for SpnegoClient {
             ));
         };
         Ok(Some(into_layer(*negotiated, &outcome)))
-    }
-}
-
-/// Where a server finds a user's NT hash for NTLM.
-pub trait NtHashLookup: Send + Sync {
-    /// The NT hash of `user` in `domain` (as the client sent them), or `None` for an unknown
-    /// user (refused like a wrong password).
-    fn nt_hash(&self, domain: &str, user: &str) -> Option<NtHash>;
-}
-
-impl<F: Fn(&str, &str) -> Option<NtHash> + Send + Sync> NtHashLookup for F {
-    fn nt_hash(&self, domain: &str, user: &str) -> Option<NtHash> {
-        self(domain, user)
     }
 }
 

@@ -39,6 +39,21 @@ use crate::target_info::{
 use crate::time::{distance, filetime};
 use crate::wire::{from_utf16le, invalid, utf16le};
 
+/// Where a server finds a user's NT hash, for mechanisms that look it up while they run (the
+/// SASL servers); an application driving [`Acceptor`] itself looks it up between
+/// [`Acceptor::authenticate`] and [`Claim::verify`] however it likes.
+pub trait NtHashLookup: Send + Sync {
+    /// The NT hash of `user` in `domain` (as the client sent them), or `None` for an unknown
+    /// user (refused like a wrong password).
+    fn nt_hash(&self, domain: &str, user: &str) -> Option<NtHash>;
+}
+
+impl<F: Fn(&str, &str) -> Option<NtHash> + Send + Sync> NtHashLookup for F {
+    fn nt_hash(&self, domain: &str, user: &str) -> Option<NtHash> {
+        self(domain, user)
+    }
+}
+
 /// The flags a server answers with, besides what the client offered of SIGN, SEAL and
 /// KEY_EXCH.
 const ANSWER: F = F::UNICODE

@@ -74,7 +74,7 @@ pub mod target_info;
 mod time;
 mod wire;
 
-pub use acceptor::{Accepted, Acceptor, AcceptorOptions, Claim};
+pub use acceptor::{Accepted, Acceptor, AcceptorOptions, Claim, NtHashLookup};
 pub use credentials::Credentials;
 pub use crypto::{NtHash, channel_bindings_hash};
 pub use flags::NegotiateFlags;

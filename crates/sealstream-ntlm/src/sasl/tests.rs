@@ -4,6 +4,7 @@ use sealstream::sasl::{Unwrap, Wrap};
 use sealstream::{Qop, RecordMut, Unseal, Unsealed, seal_message};
 use sealstream_sasl::{AuthErrorKind, ClientMechanism, Layer, SecurityProperties, Step};
 
+use super::NtlmServer;
 use super::*;
 use crate::{Acceptor, AcceptorOptions, NtHash};
 
@@ -125,5 +126,89 @@ fn a_client_that_needs_a_layer_refuses_a_server_that_settles_none() {
     let options = AcceptorOptions::new("D", "DC1");
     let (_, challenge) = Acceptor::new(options, &flags.to_bytes(), SystemTime::now()).unwrap();
     let e = client.step(&challenge).unwrap_err();
+    assert_eq!(e.kind(), AuthErrorKind::Policy, "{e}");
+}
+
+/// Our client and our server, through sealstream-sasl's traits; the layers' sealers.
+fn client_and_server(
+    client_props: SecurityProperties,
+    server_props: SecurityProperties,
+    seal_when_signing: bool,
+    password: &str,
+) -> Result<(sealstream_sasl::SaslSealer, sealstream_sasl::SaslSealer), sealstream_sasl::AuthError>
+{
+    use sealstream_sasl::ServerMechanism;
+    let credentials = Credentials::with_password(r"SEALSTREAM\alice", password).unwrap();
+    let mut client =
+        Box::new(NtlmClient::new(credentials, client_props).seal_when_signing(seal_when_signing));
+    let lookup = |domain: &str, user: &str| {
+        (domain == "SEALSTREAM" && user == "alice").then(|| NtHash::from_password(PASSWORD))
+    };
+    let options = AcceptorOptions::new("SEALSTREAM", "DC1");
+    let mut server = Box::new(
+        NtlmServer::new(options, std::sync::Arc::new(lookup), server_props)
+            .seal_when_signing(seal_when_signing),
+    );
+    let negotiate = client.start()?;
+    let Step::Continue(challenge) = server.start(negotiate.as_deref())? else {
+        panic!("the server answers with its CHALLENGE");
+    };
+    let Step::Done(Some(authenticate)) = client.step(&challenge)? else {
+        panic!("the AUTHENTICATE is the client's last message");
+    };
+    assert_eq!(server.step(&authenticate)?, Step::Done(None));
+    client.success(None)?;
+    assert_eq!(
+        ClientMechanism::outcome(&*client).unwrap().layer,
+        server.outcome().unwrap().layer
+    );
+    let into =
+        |layer: Option<sealstream_sasl::SecurityLayer>| layer.unwrap().into_sealer().unwrap();
+    Ok((into(client.into_layer()?), into(server.into_layer()?)))
+}
+
+/// One message from `from` to `to`; whether it crossed in clear.
+fn send(
+    from: &mut sealstream_sasl::SaslSealer,
+    to: &mut sealstream_sasl::SaslSealer,
+    message: &[u8],
+) -> bool {
+    let mut frame = vec![0; 64 + message.len()];
+    let n = seal_message(&mut from.0, Qop::Default, message, &mut frame).unwrap();
+    frame.truncate(n);
+    let clear = frame.windows(message.len()).any(|w| w == message);
+    let Unsealed::Data { plaintext, .. } = to.1.unseal(&mut frame).unwrap() else {
+        panic!("a data frame");
+    };
+    assert_eq!(&frame[plaintext], message);
+    clear
+}
+
+#[test]
+fn our_client_and_server_agree_and_sign_only_wires_are_opt_in() {
+    let message = b"a message long enough to be seen in clear";
+    for (props, seal_when_signing, clear) in [
+        (props(0, 256), true, false),
+        (props(1, 1), true, false),
+        (props(1, 1), false, true),
+        (props(0, 256), false, false),
+    ] {
+        let (mut client, mut server) =
+            client_and_server(props.clone(), props.clone(), seal_when_signing, PASSWORD).unwrap();
+        assert_eq!(
+            send(&mut client, &mut server, message),
+            clear,
+            "{props:?} {seal_when_signing}"
+        );
+        assert_eq!(send(&mut server, &mut client, message), clear);
+    }
+}
+
+#[test]
+fn the_server_refuses_wrong_passwords_unknown_users_and_weak_layers() {
+    let e = client_and_server(props(0, 256), props(0, 256), true, "wrong").unwrap_err();
+    assert_eq!(e.kind(), AuthErrorKind::Denied, "{e}");
+    // The server insists on confidentiality; the client only signs.
+    let e = client_and_server(props(1, 1), props(56, 256), true, PASSWORD).unwrap_err();
     assert_eq!(e.kind(), AuthErrorKind::Policy, "{e}");
 }

@@ -57,7 +57,8 @@ impl ClientCredentials<'_> {
         Ok(Box::new(GssapiClient::new(ticket, props, authzid)))
     }
 
-    async fn service_ticket(&self, host: &str) -> Result<Credentials, String> {
+    /// A ticket for `sealcat/HOST`, from the cache or the KDCs.
+    pub(crate) async fn service_ticket(&self, host: &str) -> Result<Credentials, String> {
         if self.ccache.is_some() && (self.password.is_some() || self.keytab.is_some()) {
             return Err("--ccache, --password and --keytab exclude each other".into());
         }
@@ -185,6 +186,11 @@ impl ServerSettings {
             keytab: keytab.to_path_buf(),
             services: services.join(", "),
         })
+    }
+
+    /// The acceptor, for GSS-SPNEGO's Kerberos.
+    pub(crate) fn acceptor(&self) -> Arc<Acceptor> {
+        self.acceptor.clone()
     }
 
     /// A fresh mechanism for one connection.

@@ -1,10 +1,11 @@
-//! `--sasl digest-md5` and `--sasl gssapi`: authenticate with SASL and seal the connection
+//! `--sasl digest-md5`, `gssapi`, `ntlm` and `gss-spnego`: authenticate with SASL and seal the connection
 //! with the negotiated layer instead of TLS, over sealcat's line protocol
 //! (`crates/sealcat/PROTOCOL.md`).
 
 pub(crate) mod exchange;
 mod gssapi;
 pub(crate) mod lines;
+mod ntlm;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -19,13 +20,13 @@ use sealstream_sasl::{ClientMechanism, CredentialLookup, Layer, Outcome, Secret,
 pub(crate) const SERVICE: &str = "sealcat";
 
 /// The mechanisms `--sasl` takes.
-pub(crate) const MECHANISMS: [&str; 2] = ["digest-md5", "gssapi"];
+pub(crate) const MECHANISMS: [&str; 4] = ["digest-md5", "gssapi", "ntlm", "gss-spnego"];
 
 /// SASL options of `sealcat connect`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct ClientArgs {
     /// The SASL user name (authentication identity); with gssapi a Kerberos principal, needed
-    /// only with --password or --keytab.
+    /// only with --password or --keytab; with ntlm and gss-spnego DOMAIN\\name or name@domain.
     #[arg(long, conflicts_with = "tls", required_if_eq("sasl", "digest-md5"))]
     user: Option<String>,
     /// The password. Prefer the SEALCAT_PASSWORD environment variable: a command line is visible
@@ -72,7 +73,8 @@ pub(crate) struct ClientArgs {
     /// Allow DIGEST-MD5's weak ciphers des, rc4-56 and rc4-40.
     #[arg(long, conflicts_with = "tls")]
     legacy_ciphers: bool,
-    /// The largest frame we accept, announced to the peer as maxbuf.
+    /// The largest frame we accept, announced to the peer as maxbuf. NTLM and GSS-SPNEGO
+    /// announce none: they send frames of up to 64 KiB and accept up to 256 KiB or this.
     #[arg(long, conflicts_with = "tls", default_value_t = 65536)]
     maxbuf: u32,
     /// The server's host name for SASL (DIGEST-MD5's digest-uri, the Kerberos service
@@ -84,7 +86,8 @@ pub(crate) struct ClientArgs {
 /// SASL options of `sealcat listen`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct ServerArgs {
-    /// digest-md5: the one user accepted.
+    /// digest-md5: the one user accepted; ntlm and gss-spnego: the one NTLM account,
+    /// DOMAIN\\name (or name, in the domain of --realm, else SEALCAT).
     #[arg(long, conflicts_with = "tls", required_if_eq("sasl", "digest-md5"))]
     user: Option<String>,
     /// The user's password. Prefer the SEALCAT_PASSWORD environment variable: a command line is
@@ -112,8 +115,8 @@ pub(crate) struct ServerArgs {
     /// Offer DIGEST-MD5's weak ciphers des, rc4-56 and rc4-40 too.
     #[arg(long, conflicts_with = "tls")]
     legacy_ciphers: bool,
-    /// gssapi: the keytab with the service's keys (sealcat/HOST@REALM, or any service it
-    /// holds).
+    /// gssapi and gss-spnego: the keytab with the service's keys (sealcat/HOST@REALM, or any
+    /// service it holds).
     #[arg(
         long,
         conflicts_with = "tls",
@@ -166,6 +169,31 @@ impl ClientArgs {
         host: &str,
     ) -> Result<Box<dyn ClientMechanism>, String> {
         let host = self.sasl_host.as_deref().unwrap_or(host);
+        if mech == "ntlm" || mech == "gss-spnego" {
+            if self.cipher.is_some() || self.legacy_ciphers || self.authzid.is_some() {
+                return Err(format!(
+                    "--cipher, --legacy-ciphers and --authzid are not for --sasl {mech}"
+                ));
+            }
+            let props = gssapi::properties(self.qop.as_deref(), self.maxbuf);
+            if mech == "ntlm" {
+                if self.keytab.is_some() || self.ccache.is_some() || self.krb5_config.is_some() {
+                    return Err("--keytab, --ccache and --krb5-config are for Kerberos".into());
+                }
+                let user = required(&self.user, "--user")?;
+                let password = required(&self.password, "--password")?;
+                return ntlm::ntlm_client(user, password, host, props);
+            }
+            let credentials = gssapi::ClientCredentials {
+                user: self.user.as_deref(),
+                password: self.password.as_deref(),
+                keytab: self.keytab.as_deref(),
+                ccache: self.ccache.as_deref(),
+                krb5_config: self.krb5_config.as_deref(),
+                realm: self.realm.as_deref(),
+            };
+            return ntlm::spnego_client(&credentials, host, props).await;
+        }
         if mech == "gssapi" {
             if self.cipher.is_some() || self.legacy_ciphers {
                 return Err(
@@ -218,6 +246,8 @@ pub(crate) enum ServerSettings {
     },
     /// GSSAPI with the keys of `--keytab`.
     Gssapi(gssapi::ServerSettings),
+    /// NTLM for the one user of `--user`, or GSS-SPNEGO with it and/or `--keytab`.
+    Ntlm(Box<ntlm::ServerSettings>),
 }
 
 impl ServerArgs {
@@ -228,6 +258,28 @@ impl ServerArgs {
         mech: &str,
         host: Option<&str>,
     ) -> Result<ServerSettings, String> {
+        if mech == "ntlm" || mech == "gss-spnego" {
+            if self.cipher.is_some() || self.legacy_ciphers || !self.authzids.is_empty() {
+                return Err(format!(
+                    "--cipher, --legacy-ciphers and --authzid are not for --sasl {mech}"
+                ));
+            }
+            let props = gssapi::properties(self.qop.as_deref(), self.maxbuf);
+            let kerberos = match (&self.keytab, mech) {
+                (Some(_), "ntlm") => return Err("--keytab is for Kerberos".into()),
+                (Some(keytab), _) => Some(gssapi::ServerSettings::new(keytab, props.clone())?),
+                (None, _) => None,
+            };
+            return ntlm::ServerSettings::new(
+                mech == "gss-spnego",
+                self.user.as_deref(),
+                self.password.as_deref(),
+                self.realm.as_deref(),
+                kerberos,
+                props,
+            )
+            .map(|settings| ServerSettings::Ntlm(Box::new(settings)));
+        }
         if mech == "gssapi" {
             if self.user.is_some() || self.cipher.is_some() || self.legacy_ciphers {
                 return Err(
@@ -291,6 +343,7 @@ impl ServerSettings {
                 credentials,
             } => Box::new(DigestServer::new(config.clone(), credentials.clone())),
             ServerSettings::Gssapi(settings) => settings.mechanism(),
+            ServerSettings::Ntlm(settings) => settings.mechanism(),
         }
     }
 
@@ -302,6 +355,7 @@ impl ServerSettings {
                 format!("DIGEST-MD5 as {SERVICE}/{}", config.host)
             }
             ServerSettings::Gssapi(settings) => format!("GSSAPI as {}", settings.describe()),
+            ServerSettings::Ntlm(settings) => settings.describe(),
         }
     }
 }
