@@ -59,10 +59,12 @@ pub(crate) struct Options {
     connections: usize,
     /// The sealer under test: tls (sealstream-tls); a DIGEST-MD5 layer: digest-md5-int,
     /// digest-md5-conf-rc4, digest-md5-conf-3des; or a Kerberos layer (SASL GSSAPI with
-    /// aes256-cts-hmac-sha1-96, tickets made in process): krb5-aes256-int, krb5-aes256-conf.
+    /// aes256-cts-hmac-sha1-96, tickets made in process): krb5-aes256-int, krb5-aes256-conf;
+    /// or an NTLM layer (SASL NTLM): ntlm-seal (RC4 and HMAC-MD5, what a directory gets), ntlm-sign
+    /// (signatures only, data in clear).
     #[arg(long, default_value = "tls", value_parser = [
         "tls", "digest-md5-int", "digest-md5-conf-rc4", "digest-md5-conf-3des",
-        "krb5-aes256-int", "krb5-aes256-conf"
+        "krb5-aes256-int", "krb5-aes256-conf", "ntlm-seal", "ntlm-sign"
     ])]
     sealer: String,
     /// Implementations to measure, ours first (default: sealstream-tls,tokio-rustls,plain for

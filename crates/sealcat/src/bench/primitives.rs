@@ -7,6 +7,9 @@
 //!   and AES-256-CBC-CTS over confounder, payload and token header (32 bytes more than the
 //!   payload); a signed token is HMAC-SHA1-96 over payload and header. The keyed HMAC state is
 //!   made once and cloned per frame, as the layer does.
+//! - NTLM (MS-NLMP §3.4.4.2): HMAC-MD5 over the sequence number and the payload, keyed per
+//!   frame as the layer does; sealed, RC4 over payload and the 8-byte checksum, one keystream
+//!   continuing; signed, RC4 over the checksum alone (counted with the MAC).
 
 use std::time::{Duration, Instant};
 
@@ -67,6 +70,10 @@ enum Primitives {
         aes: Box<Aes256>,
         hmac: Hmac<Sha1>,
     },
+    Ntlm {
+        rc4: Box<Rc4>,
+        seq: u32,
+    },
 }
 
 /// Times the primitives of a layer on full frames of pattern bytes, a slice at a time.
@@ -99,6 +106,10 @@ impl PrimitiveMeter {
                 hmac: <Hmac<Sha1> as KeyInit>::new_from_slice(&KEY[..32])
                     .expect("HMAC takes any key"),
             },
+            SaslLayer::NtlmSeal | SaslLayer::NtlmSign => Primitives::Ntlm {
+                rc4: Box::new(Rc4::new_from_slice(&KEY[..16]).expect("a 16-byte key")),
+                seq: 0,
+            },
             _ => Primitives::Digest {
                 rc4: Box::new(Rc4::new_from_slice(&KEY[..16]).expect("a 16-byte key")),
                 tdes: Box::new(
@@ -126,6 +137,8 @@ impl PrimitiveMeter {
             SaslLayer::DigestConf3des => ("HMAC-MD5", Some("3DES-CBC")),
             SaslLayer::Krb5Int => ("HMAC-SHA1-96", None),
             SaslLayer::Krb5Conf => ("HMAC-SHA1-96", Some("AES-256-CTS")),
+            SaslLayer::NtlmSeal => ("HMAC-MD5", Some("RC4")),
+            SaslLayer::NtlmSign => ("HMAC-MD5", None),
         }
     }
 
@@ -203,6 +216,19 @@ impl PrimitiveMeter {
                 let mac = h.finalize().into_bytes();
                 self.frame[len..len + 12].copy_from_slice(&mac[..12]);
             }
+            Primitives::Ntlm { rc4, seq } => {
+                let mut h =
+                    <Hmac<Md5> as KeyInit>::new_from_slice(&KEY[..16]).expect("any key length");
+                h.update(&seq.to_le_bytes());
+                h.update(&self.frame[..len]);
+                let mac = h.finalize().into_bytes();
+                self.frame[len..len + 8].copy_from_slice(&mac[..8]);
+                if self.layer == SaslLayer::NtlmSign {
+                    // Signing alone still seals the checksum with the keystream.
+                    rc4.apply_keystream(&mut self.frame[len..len + 8]);
+                }
+                *seq = seq.wrapping_add(1);
+            }
         }
     }
 
@@ -218,6 +244,8 @@ impl PrimitiveMeter {
                     tdes.encrypt_blocks(blocks);
                 }
             },
+            // RC4 over payload and checksum, the one keystream of the direction.
+            Primitives::Ntlm { rc4, .. } => rc4.apply_keystream(&mut self.frame[..len + 8]),
             // CBC with ciphertext stealing and a zero IV over confounder, payload and header.
             Primitives::Krb5 { aes, .. } => {
                 let iv = [0u8; 16].into();

@@ -1,4 +1,4 @@
-//! `sealcat bench --sealer digest-md5-*|krb5-aes256-*`: a SASL security layer as the sealer
+//! `sealcat bench --sealer digest-md5-*|krb5-aes256-*|ntlm-*`: a SASL security layer as the sealer
 //! under test, beside the raw rate of its primitives (`primitives.rs`), so the layer's cost
 //! beyond its crypto is visible.
 //!
@@ -10,6 +10,11 @@
 //! Their tickets are made in process by a `TicketIssuer` holding a service key the bench draws
 //! at random, so the bench needs no KDC; the AP-REQ, the AP-REP, the layer negotiation and the
 //! layer are the same code a KDC's ticket goes through.
+//!
+//! The NTLM layers run SASL NTLM (as Samba's directory offers it) with a password. `ntlm-seal`
+//! is the layer a directory gets whether it negotiated signing or sealing (RC4 and
+//! HMAC-MD5); `ntlm-sign` leaves the data in clear behind a signature, which only two ends of
+//! this project agree to (`seal_when_signing(false)` on both).
 
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
@@ -20,6 +25,7 @@ use sealstream_krb5::gss::{Acceptor, AcceptorOptions};
 use sealstream_krb5::kdc::TicketIssuer;
 use sealstream_krb5::sasl::{GssapiClient, GssapiServer};
 use sealstream_krb5::{Enctype, Key, LayerOptions, Principal, Protection, Role, SecurityContext};
+use sealstream_ntlm::sasl::{NtlmClient, NtlmServer};
 use sealstream_sasl::digest::{
     Cipher, DigestClient, DigestClientConfig, DigestServer, DigestServerConfig, LayerChoice,
 };
@@ -52,15 +58,21 @@ pub(crate) enum SaslLayer {
     Krb5Int,
     /// SASL GSSAPI confidentiality: sealed Wrap tokens (AES-256-CTS and HMAC-SHA1-96).
     Krb5Conf,
+    /// SASL NTLM, sealed: RC4 over data and checksum, HMAC-MD5.
+    NtlmSeal,
+    /// SASL NTLM, signed only: HMAC-MD5, RC4 over the 8-byte checksum.
+    NtlmSign,
 }
 
 impl SaslLayer {
-    pub(crate) const ALL: [SaslLayer; 5] = [
+    pub(crate) const ALL: [SaslLayer; 7] = [
         SaslLayer::DigestInt,
         SaslLayer::DigestConfRc4,
         SaslLayer::DigestConf3des,
         SaslLayer::Krb5Int,
         SaslLayer::Krb5Conf,
+        SaslLayer::NtlmSeal,
+        SaslLayer::NtlmSign,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -70,6 +82,8 @@ impl SaslLayer {
             SaslLayer::DigestConf3des => "digest-md5-conf-3des",
             SaslLayer::Krb5Int => "krb5-aes256-int",
             SaslLayer::Krb5Conf => "krb5-aes256-conf",
+            SaslLayer::NtlmSeal => "ntlm-seal",
+            SaslLayer::NtlmSign => "ntlm-sign",
         }
     }
 
@@ -83,6 +97,7 @@ impl SaslLayer {
             SaslLayer::Krb5Int | SaslLayer::Krb5Conf => {
                 "Kerberos (SASL GSSAPI, aes256-cts-hmac-sha1-96)"
             }
+            SaslLayer::NtlmSeal | SaslLayer::NtlmSign => "NTLM (SASL NTLM)",
             _ => "DIGEST-MD5",
         }
     }
@@ -96,6 +111,10 @@ impl SaslLayer {
             // What the layer itself reports for a peer maxbuf of MAXBUF.
             SaslLayer::Krb5Int => krb5_frame_payload(Protection::Integrity),
             SaslLayer::Krb5Conf => krb5_frame_payload(Protection::Confidentiality),
+            // The NTLM client sends frames of at most 64 KiB: length and signature before data.
+            SaslLayer::NtlmSeal | SaslLayer::NtlmSign => {
+                sealstream_ntlm::sasl::SEND_FRAME as usize - 4 - sealstream_ntlm::SIGNATURE_LEN
+            }
         }
     }
 
@@ -107,8 +126,30 @@ impl SaslLayer {
             SaslLayer::DigestConf3des => digest(LayerChoice::AuthConf(Some(Cipher::TripleDes))),
             SaslLayer::Krb5Int => gssapi(1, 1),
             SaslLayer::Krb5Conf => gssapi(2, 256),
+            SaslLayer::NtlmSeal => ntlm(true),
+            SaslLayer::NtlmSign => ntlm(false),
         }
     }
+}
+
+/// An NTLM client and server that settle sealing (`seal`) or signing with data in clear.
+fn ntlm(seal: bool) -> Result<MechanismPair, String> {
+    let (min_ssf, max_ssf) = if seal { (2, 256) } else { (1, 1) };
+    let props = SecurityProperties {
+        min_ssf,
+        max_ssf,
+        maxbuf: MAXBUF,
+        ..SecurityProperties::default()
+    };
+    let credentials = sealstream_ntlm::Credentials::with_password(r"BENCH\bench", "bench password")
+        .map_err(|e| e.to_string())?;
+    let hash = sealstream_ntlm::NtHash::from_password("bench password");
+    let lookup = move |_: &str, _: &str| Some(hash.clone());
+    let options = sealstream_ntlm::AcceptorOptions::new("BENCH", "SEALCAT");
+    Ok((
+        Box::new(NtlmClient::new(credentials, props.clone()).seal_when_signing(seal)),
+        Box::new(NtlmServer::new(options, Arc::new(lookup), props).seal_when_signing(seal)),
+    ))
 }
 
 /// A DIGEST-MD5 client and server that can only agree on `choice`.
