@@ -1,6 +1,10 @@
 //! `ldap_search`: a SASL bind (DIGEST-MD5, GSSAPI with Kerberos V5, NTLM, or GSS-SPNEGO), the negotiated security
 //! layer installed as a `SealedStream` over the TCP connection, then one search printed as LDIF.
 //!
+//! With `ldaps://`, the connection is TLS first (sealstream-tls); the SASL mechanism is bound
+//! to it with the `tls-server-end-point` channel binding of the server's certificate (what
+//! Active Directory checks as "LDAP channel binding"), and any SASL layer runs inside TLS.
+//!
 //! The bind (RFC 4513 §5.2.2): BindRequests with SaslCredentials; a BindResponse with result
 //! 14 (saslBindInProgress) carries the server's challenge, and the final one with result 0
 //! ends the exchange (with DIGEST-MD5's `rspauth`, which the client checks before trusting the
@@ -10,12 +14,14 @@
 use std::fmt;
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
 use rasn_ldap::{LdapMessage, ProtocolOp, ResultCode, SearchRequestScope};
 use sealstream::{EofPolicy, StreamBuilder};
-use sealstream_sasl::{AsyncClientMechanism, Layer, Step};
+use sealstream_sasl::{AsyncClientMechanism, ChannelBindingData, Layer, Step};
+use sealstream_tls::ChannelBinding;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -31,9 +37,13 @@ pub use crate::mechanism::{gssapi_properties, properties};
              printing LDIF"
 )]
 pub struct Args {
-    /// The server: ldap://HOST:PORT, or ldap://HOST for port 389.
+    /// The server: ldap://HOST[:PORT] (port 389), or ldaps://HOST[:PORT] for LDAP over TLS
+    /// (port 636).
     #[arg(long)]
     pub url: String,
+    /// ldaps: the CA certificates to trust, a PEM file (default: the system's).
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
     /// The SASL mechanism: digest-md5; gssapi (Kerberos V5; the service is ldap/HOST with
     /// HOST as written in --url, or --server-name); or ntlm (NTLMv2, as Samba's directory
     /// offers it: --user DOMAIN\\name or name@domain, and a password); or gss-spnego (as
@@ -160,12 +170,29 @@ fn io_failure(what: &str) -> impl FnOnce(std::io::Error) -> Failure + '_ {
     move |e| Failure::other(format!("{what}: {e}"))
 }
 
-/// `ldap://HOST[:PORT][/]` as host and port.
-pub fn parse_url(url: &str) -> Result<(String, u16), Failure> {
+/// Where `--url` points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Url {
+    /// `ldaps://`: TLS from the first byte.
+    pub tls: bool,
+    /// The host, as written.
+    pub host: String,
+    /// The port (389 or 636 when not written).
+    pub port: u16,
+}
+
+/// `ldap://HOST[:PORT][/]` or `ldaps://HOST[:PORT][/]`.
+pub fn parse_url(url: &str) -> Result<Url, Failure> {
     let bad = |why: &str| Failure::usage(format!("--url {url:?}: {why}"));
-    let rest = url
-        .strip_prefix("ldap://")
-        .ok_or_else(|| bad("only ldap://HOST[:PORT] is supported"))?;
+    let (tls, rest) = match (url.strip_prefix("ldap://"), url.strip_prefix("ldaps://")) {
+        (Some(rest), _) => (false, rest),
+        (None, Some(rest)) => (true, rest),
+        _ => {
+            return Err(bad(
+                "only ldap://HOST[:PORT] and ldaps://HOST[:PORT] are supported",
+            ));
+        }
+    };
     let rest = rest.strip_suffix('/').unwrap_or(rest);
     let (host, port) = if let Some(v6) = rest.strip_prefix('[') {
         let (host, after) = v6.split_once(']').ok_or_else(|| bad("unclosed ["))?;
@@ -180,6 +207,7 @@ pub fn parse_url(url: &str) -> Result<(String, u16), Failure> {
         return Err(bad("expected a host name"));
     }
     let port = match port {
+        None if tls => 636,
         None => 389,
         Some(p) => p
             .parse::<u16>()
@@ -187,7 +215,47 @@ pub fn parse_url(url: &str) -> Result<(String, u16), Failure> {
             .filter(|&p| p != 0)
             .ok_or_else(|| bad("bad port"))?,
     };
-    Ok((host.to_owned(), port))
+    Ok(Url {
+        tls,
+        host: host.to_owned(),
+        port,
+    })
+}
+
+/// The client configuration of an `ldaps://` connection: `--ca`'s roots, else the system's.
+fn tls_config(args: &Args) -> Result<Arc<rustls::ClientConfig>, Failure> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    match &args.ca {
+        Some(path) => {
+            let certs = CertificateDer::pem_file_iter(path)
+                .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| Failure::usage(format!("--ca {}: {e}", path.display())))?;
+            for cert in certs {
+                roots.add(cert).map_err(|e| {
+                    Failure::usage(format!(
+                        "--ca {}: unusable certificate: {e}",
+                        path.display()
+                    ))
+                })?;
+            }
+        }
+        None => {
+            let (added, _) =
+                roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+            if added == 0 {
+                return Err(Failure::usage(
+                    "no system CA certificates found; pass --ca FILE",
+                ));
+            }
+        }
+    }
+    Ok(Arc::new(
+        rustls::ClientConfig::builder()
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+    ))
 }
 
 /// Run the command: bind, search, write the entries to `out` as LDIF and, with `--verbose`, the
@@ -204,23 +272,58 @@ pub async fn run(args: &Args, out: &mut impl Write, log: &mut impl Write) -> Res
 }
 
 async fn session(args: &Args, out: &mut impl Write, log: &mut impl Write) -> Result<(), Failure> {
-    let (host, port) = parse_url(&args.url)?;
+    let Url { tls, host, port } = parse_url(&args.url)?;
+    // The name the server is known by to SASL (DIGEST-MD5's digest-uri, GSSAPI's ldap/HOST)
+    // and to TLS (the certificate's name).
+    let server_name = args.server_name.as_deref().unwrap_or(&host);
+    if !tls {
+        // Everything that can fail without the server fails before connecting.
+        let mechanism = crate::mechanism::client(args, server_name, None).await?;
+        let tcp = connect(&host, port).await?;
+        return over(tcp, mechanism, args, out, log).await;
+    }
+    let config = tls_config(args)?;
+    let name = rustls::pki_types::ServerName::try_from(server_name.to_owned())
+        .map_err(|e| Failure::usage(format!("{server_name:?} is not a server name: {e}")))?;
+    let tcp = connect(&host, port).await?;
+    let tls = sealstream_tls::TlsConnector::new(config)
+        .connect(name, tcp)
+        .await
+        .map_err(io_failure(&format!("TLS with {host}:{port}")))?;
+    let bindings = tls
+        .seal_half()
+        .info()
+        .channel_binding(ChannelBinding::TlsServerEndPoint)
+        .ok()
+        .map(|data| ChannelBindingData::new(ChannelBinding::TlsServerEndPoint.name(), data));
+    let mechanism = crate::mechanism::client(args, server_name, bindings.as_ref()).await?;
+    over(tls, mechanism, args, out, log).await
+}
+
+async fn connect(host: &str, port: u16) -> Result<TcpStream, Failure> {
+    let tcp = TcpStream::connect((host, port))
+        .await
+        .map_err(io_failure(&format!("cannot connect to {host}:{port}")))?;
+    tcp.set_nodelay(true).ok();
+    Ok(tcp)
+}
+
+/// The bind and the search over `io` (TCP, or TLS).
+async fn over<T: AsyncRead + AsyncWrite + Unpin>(
+    mut io: T,
+    mechanism: Box<dyn AsyncClientMechanism>,
+    args: &Args,
+    out: &mut impl Write,
+    log: &mut impl Write,
+) -> Result<(), Failure> {
     let filter = ldap::parse_filter(&args.filter).map_err(Failure::usage)?;
     let scope = match args.scope.as_str() {
         "base" => SearchRequestScope::BaseObject,
         "one" => SearchRequestScope::SingleLevel,
         _ => SearchRequestScope::WholeSubtree,
     };
-    // The name the server is known by to SASL (DIGEST-MD5's digest-uri, GSSAPI's ldap/HOST).
-    let server_name = args.server_name.as_deref().unwrap_or(&host);
-    let mechanism = crate::mechanism::client(args, server_name).await?;
-
-    let mut tcp = TcpStream::connect((host.as_str(), port))
-        .await
-        .map_err(io_failure(&format!("cannot connect to {host}:{port}")))?;
-    tcp.set_nodelay(true).ok();
     let mut reader = MessageReader::new();
-    let client = bind(&mut tcp, &mut reader, mechanism).await?;
+    let client = bind(&mut io, &mut reader, mechanism).await?;
 
     let outcome = client
         .outcome()
@@ -248,7 +351,7 @@ async fn session(args: &Args, out: &mut impl Write, log: &mut impl Write) -> Res
         .map_err(|e| Failure::other(e.to_string()))?;
     let search = ldap::search(2, &args.base, scope, filter, &args.attributes);
     match layer {
-        None => run_search(&mut tcp, &mut reader, &search, out).await,
+        None => run_search(&mut io, &mut reader, &search, out).await,
         Some(layer) => {
             let sealer = layer
                 .into_sealer()
@@ -257,7 +360,7 @@ async fn session(args: &Args, out: &mut impl Write, log: &mut impl Write) -> Res
             let mut stream = StreamBuilder::new()
                 .eof_policy(EofPolicy::CleanEnd)
                 .leftover_ciphertext(reader.take_buffered())
-                .build(tcp, sealer);
+                .build(io, sealer);
             run_search(&mut stream, &mut reader, &search, out).await
         }
     }
@@ -274,8 +377,8 @@ fn layer_name(layer: Layer) -> String {
 
 /// Run the SASL exchange in BindRequests; the client once the server reported success and the
 /// client verified it.
-async fn bind(
-    tcp: &mut TcpStream,
+async fn bind<T: AsyncRead + AsyncWrite + Unpin>(
+    tcp: &mut T,
     reader: &mut MessageReader,
     mut client: Box<dyn AsyncClientMechanism>,
 ) -> Result<Box<dyn AsyncClientMechanism>, Failure> {
@@ -410,14 +513,21 @@ mod tests {
 
     #[test]
     fn urls() {
-        assert_eq!(parse_url("ldap://h").unwrap(), ("h".into(), 389));
+        let url = |tls, host: &str, port| Url {
+            tls,
+            host: host.into(),
+            port,
+        };
+        assert_eq!(parse_url("ldap://h").unwrap(), url(false, "h", 389));
         assert_eq!(
             parse_url("ldap://127.0.0.1:20389/").unwrap(),
-            ("127.0.0.1".into(), 20389)
+            url(false, "127.0.0.1", 20389)
         );
-        assert_eq!(parse_url("ldap://[::1]:1").unwrap(), ("::1".into(), 1));
+        assert_eq!(parse_url("ldap://[::1]:1").unwrap(), url(false, "::1", 1));
+        assert_eq!(parse_url("ldaps://h").unwrap(), url(true, "h", 636));
+        assert_eq!(parse_url("ldaps://h:3269").unwrap(), url(true, "h", 3269));
         for bad in [
-            "ldaps://h",
+            "ldapi://h",
             "h:389",
             "ldap://",
             "ldap://h:0",
@@ -479,7 +589,7 @@ mod tests {
     }
 
     async fn refused(extra: &[&str]) -> Failure {
-        match crate::mechanism::client(&args(extra), "h").await {
+        match crate::mechanism::client(&args(extra), "h", None).await {
             Ok(_) => panic!("{extra:?} was accepted"),
             Err(f) => f,
         }
@@ -523,7 +633,7 @@ mod tests {
         let err = password(&with(&["--password-env", "PATH", "--password", "p"])).unwrap_err();
         assert!(err.message.contains("not both"), "{err}");
         // DIGEST-MD5 needs a user and a password.
-        let err = crate::mechanism::client(&with(&[]), "h")
+        let err = crate::mechanism::client(&with(&[]), "h", None)
             .await
             .err()
             .unwrap();

@@ -24,7 +24,6 @@ use rasn_ldap::{
 use sealstream::StreamBuilder;
 use sealstream_sasl::{AuthError, AuthErrorKind, Outcome, ServerMechanism, Step};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpStream;
 
 use crate::ldap::{self, MessageReader};
 
@@ -47,10 +46,11 @@ pub struct Session {
     pub who_am_i: usize,
 }
 
-/// Serve one connection: a SASL bind with `mechanism`, then requests through its layer, until
-/// the client unbinds or closes. An error is what ended it otherwise.
-pub async fn serve(
-    mut tcp: TcpStream,
+/// Serve one connection (TCP, or TLS over it for LDAPS): a SASL bind with `mechanism`, then
+/// requests through its layer, until the client unbinds or closes. An error is what ended it
+/// otherwise.
+pub async fn serve<T: AsyncRead + AsyncWrite + Unpin>(
+    mut tcp: T,
     mut mechanism: Box<dyn ServerMechanism>,
 ) -> Result<Session, String> {
     let mut reader = MessageReader::new();

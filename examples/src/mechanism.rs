@@ -9,6 +9,7 @@ use std::path::Path;
 use std::time::SystemTime;
 
 use sealstream_krb5::ccache::CredentialCache;
+use sealstream_krb5::gss::ChannelBindings;
 use sealstream_krb5::kdc::{ClientSecret, InitCredsOptions, KdcConfig};
 use sealstream_krb5::sasl::{GssapiClient, GssapiKdcClient};
 use sealstream_krb5::{Keytab, Principal};
@@ -17,15 +18,20 @@ use sealstream_negotiate::sasl::SpnegoClient;
 use sealstream_ntlm::sasl::NtlmClient;
 use sealstream_ntlm::{Credentials, InitiatorOptions};
 use sealstream_sasl::digest::{DigestClient, DigestClientConfig, LayerChoice};
-use sealstream_sasl::{AsyncClientMechanism, Ready, SecurityProperties};
+use sealstream_sasl::{AsyncClientMechanism, ChannelBindingData, Ready, SecurityProperties};
 use zeroize::Zeroizing;
 
 use crate::ldap_search::{Args, Failure};
 
-/// The mechanism of `--mech`, ready to start, for the server `host`. GSSAPI's start may wait
-/// for the KDC (its service ticket); everything that can be checked without the server (usage,
-/// files, a ticket-granting ticket) is checked here.
-pub async fn client(args: &Args, host: &str) -> Result<Box<dyn AsyncClientMechanism>, Failure> {
+/// The mechanism of `--mech`, ready to start, for the server `host`, bound to the TLS channel
+/// under it when `bindings` are given (GSSAPI, NTLM and GSS-SPNEGO; DIGEST-MD5 has no channel
+/// bindings). GSSAPI's start may wait for the KDC (its service ticket); everything that can be
+/// checked without the server (usage, files, a ticket-granting ticket) is checked here.
+pub async fn client(
+    args: &Args,
+    host: &str,
+    bindings: Option<&ChannelBindingData>,
+) -> Result<Box<dyn AsyncClientMechanism>, Failure> {
     match args.mech.to_ascii_lowercase().as_str() {
         "digest-md5" => {
             let (Some(user), Some(password)) = (&args.user, password(args)?) else {
@@ -46,7 +52,7 @@ pub async fn client(args: &Args, host: &str) -> Result<Box<dyn AsyncClientMechan
         }
         "gssapi" => {
             let props = gssapi_properties(args)?;
-            gssapi_client(args, host, props).await
+            gssapi_client(args, host, props, bindings).await
         }
         "ntlm" => {
             let props = gssapi_properties(args)?;
@@ -63,11 +69,14 @@ pub async fn client(args: &Args, host: &str) -> Result<Box<dyn AsyncClientMechan
             }
             let credentials = Credentials::with_password(user, &password)
                 .map_err(|e| Failure::usage(format!("--user {user}: {}", e.detail())))?;
-            let options = InitiatorOptions::default().target_name(format!("ldap/{host}"));
+            let mut options = InitiatorOptions::default().target_name(format!("ldap/{host}"));
+            if let Some(bindings) = bindings {
+                options = options.channel_bindings(bindings.prefixed());
+            }
             let client = NtlmClient::with_options(credentials, props, options);
             Ok(Box::new(Ready::new(Box::new(client))))
         }
-        "gss-spnego" => spnego_client(args, host, gssapi_properties(args)?).await,
+        "gss-spnego" => spnego_client(args, host, gssapi_properties(args)?, bindings).await,
         other => Err(Failure::usage(format!(
             "--mech {other}: digest-md5, gssapi, ntlm or gss-spnego"
         ))),
@@ -134,13 +143,16 @@ async fn gssapi_client(
     args: &Args,
     host: &str,
     props: SecurityProperties,
+    bindings: Option<&ChannelBindingData>,
 ) -> Result<Box<dyn AsyncClientMechanism>, Failure> {
     // Usage errors before any file or network access.
     let password = password(args)?;
     let proof = match (password, &args.keytab, &args.ccache) {
         (Some(password), None, None) => Proof::Password(password),
         (None, Some(keytab), None) => Proof::Keytab(keytab),
-        (None, None, ccache) => return cached_client(args, host, ccache.as_deref(), props),
+        (None, None, ccache) => {
+            return cached_client(args, host, ccache.as_deref(), props, bindings);
+        }
         _ => {
             return Err(Failure::usage(
                 "--mech gssapi takes at most one of a password, --keytab and --ccache",
@@ -158,9 +170,11 @@ async fn gssapi_client(
         .await
         .map_err(kerberos(&format!("a ticket-granting ticket for {me}")))?;
     let service = Principal::service("ldap", host, me.realm());
-    Ok(Box::new(GssapiKdcClient::new(
-        kdcs, tgt, service, props, None,
-    )))
+    let client = GssapiKdcClient::new(kdcs, tgt, service, props, None);
+    Ok(Box::new(match bindings {
+        Some(b) => client.with_channel_bindings(ChannelBindings::new(&b.prefixed())),
+        None => client,
+    }))
 }
 
 /// The GSSAPI client from a credential cache: with the ticket for `ldap/HOST` it holds (as
@@ -170,6 +184,7 @@ fn cached_client(
     host: &str,
     path: Option<&Path>,
     props: SecurityProperties,
+    bindings: Option<&ChannelBindingData>,
 ) -> Result<Box<dyn AsyncClientMechanism>, Failure> {
     let cache = match path {
         Some(path) => CredentialCache::read(path),
@@ -187,21 +202,24 @@ fn cached_client(
     }
     let now = SystemTime::now();
     let service = Principal::service("ldap", host, me.realm());
+    let bind = |b: &ChannelBindingData| ChannelBindings::new(&b.prefixed());
     if let Some(ticket) = cache.ticket_for(&service, now) {
         let client = GssapiClient::new(ticket.clone(), props, None);
+        let client = match bindings {
+            Some(b) => client.with_channel_bindings(bind(b)),
+            None => client,
+        };
         return Ok(Box::new(Ready::new(Box::new(client))));
     }
     let tgt = cache
         .tgt(now)
         .map_err(kerberos(&format!("a ticket for {service}")))?;
     let kdcs = kdc_config(args)?;
-    Ok(Box::new(GssapiKdcClient::new(
-        kdcs,
-        tgt.clone(),
-        service,
-        props,
-        None,
-    )))
+    let client = GssapiKdcClient::new(kdcs, tgt.clone(), service, props, None);
+    Ok(Box::new(match bindings {
+        Some(b) => client.with_channel_bindings(bind(b)),
+        None => client,
+    }))
 }
 
 /// The GSS-SPNEGO client: NTLM with `--user` and a password, else Kerberos with a ticket for
@@ -210,6 +228,7 @@ async fn spnego_client(
     args: &Args,
     host: &str,
     props: SecurityProperties,
+    bindings: Option<&ChannelBindingData>,
 ) -> Result<Box<dyn AsyncClientMechanism>, Failure> {
     if args.keytab.is_some() {
         return Err(Failure::usage(
@@ -248,6 +267,10 @@ async fn spnego_client(
             };
             SpnegoOptions::new(true).kerberos(ticket)
         }
+    };
+    let options = match bindings {
+        Some(bindings) => options.channel_bindings(bindings.prefixed()),
+        None => options,
     };
     let client = SpnegoClient::new(options, props);
     Ok(Box::new(Ready::new(Box::new(client))))

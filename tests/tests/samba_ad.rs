@@ -170,7 +170,9 @@ async fn signing_and_sealing_where_weaker_binds_are_refused() {
     let failure = search(dc, &no_layer).await.unwrap_err();
     assert_eq!(failure.exit_code, 8, "{failure}");
     assert!(
-        failure.message.contains("Sign or Seal are required"),
+        // Samba 4.17 in AD's mode (SASL without a layer allowed over TLS only) words it so.
+        failure.message.contains("strongerAuthRequired")
+            && failure.message.contains("not allowed if TLS is used"),
         "{failure}"
     );
 
@@ -258,7 +260,9 @@ async fn ntlm_signing_and_sealing_where_no_layer_is_refused() {
     .unwrap_err();
     assert_eq!(failure.exit_code, 8, "{failure}");
     assert!(
-        failure.message.contains("Sign or Seal are required"),
+        // Samba 4.17 in AD's mode (SASL without a layer allowed over TLS only) words it so.
+        failure.message.contains("strongerAuthRequired")
+            && failure.message.contains("not allowed if TLS is used"),
         "{failure}"
     );
     let failure = ntlm_search(
@@ -429,4 +433,69 @@ async fn gss_spnego_with_ntlm_and_with_kerberos() {
     .await
     .unwrap_err();
     assert_eq!(wrong.exit_code, 49, "{wrong}");
+}
+
+/// LDAPS, as Active Directory's clients use it: GSS-SPNEGO binds without a layer (NTLM with a
+/// password and Kerberos with a `kinit` cache), carrying the `tls-server-end-point` channel
+/// binding of the DC's certificate, read alice's entry; a layer inside TLS is refused with
+/// result 53. (Samba 4.17 does not check the binding; `ldaps_channel_binding.rs` has an
+/// acceptor that does.)
+#[tokio::test(flavor = "current_thread")]
+async fn ldaps_binds_without_a_layer_and_refuses_one_inside_tls() {
+    let Some(dc) = samba::dc() else { return };
+    let ca = dc.dir.join("ca.pem");
+    let ccache = kinit_alice(dc);
+    let krb5_conf = dc.dir.join("krb5.conf");
+    let (ca, ccache, krb5_conf) = (
+        ca.to_str().unwrap(),
+        ccache.to_str().unwrap(),
+        krb5_conf.to_str().unwrap(),
+    );
+    let ldaps = [
+        "ldap_search",
+        "--url",
+        "ldaps://127.0.0.1",
+        "--server-name",
+        DC_NAME,
+        "--ca",
+        ca,
+        "--mech",
+        "gss-spnego",
+        "-v",
+        "--base",
+        "CN=Users,DC=sealstream,DC=test",
+        "--filter",
+        "(sAMAccountName=alice)",
+    ];
+    let ntlm = ["--user", r"SEALSTREAM\alice", "--password", ALICE_PASSWORD];
+    let kerberos = ["--ccache", ccache, "--krb5-config", krb5_conf];
+    let expected = format!("dn: {ALICE_DN}\nsAMAccountName: alice\n\n");
+    for (credentials, who) in [
+        (&ntlm[..], r"SEALSTREAM\alice".to_owned()),
+        (&kerberos[..], format!("alice@{REALM}")),
+    ] {
+        let argv = [
+            &ldaps[..],
+            credentials,
+            &["--qop", "auth", "sAMAccountName"],
+        ]
+        .concat();
+        let out = ldap_search(&argv)
+            .await
+            .unwrap_or_else(|f| panic!("{who}: {f}"));
+        assert_eq!(out.ldif, expected, "{who}");
+        assert!(
+            out.log
+                .starts_with(&format!("ldap_search: bound as {who}; layer auth, ssf 0;")),
+            "{who}: {}",
+            out.log
+        );
+        let argv = [&ldaps[..], credentials, &["--qop", "auth-int", "cn"]].concat();
+        let failure = ldap_search(&argv).await.unwrap_err();
+        assert_eq!(failure.exit_code, 53, "{who}: {failure}");
+        assert!(
+            failure.message.contains("not allowed if TLS is used"),
+            "{failure}"
+        );
+    }
 }

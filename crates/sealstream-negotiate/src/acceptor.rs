@@ -160,22 +160,30 @@ impl Acceptor {
             domain => format!("{domain}\\{}", accepted.user()),
         };
         let context = accepted.into_context();
-        let sealed = context
-            .flags()
-            .contains(sealstream_ntlm::NegotiateFlags::SEAL);
+        let flags = context.flags();
+        let sealed = flags.contains(sealstream_ntlm::NegotiateFlags::SEAL);
+        let signed = sealed || flags.contains(sealstream_ntlm::NegotiateFlags::SIGN);
         let (mut wrap, mut unwrap) = context.into_halves(NtlmProtection::Seal);
         let mech_list = mech_list_bytes(&self.mech_types)?;
-        let mic = mic.ok_or_else(|| {
-            Error::new(
-                Status::LogonDenied,
-                "the initiator sent no mechListMIC, which NTLM inside SPNEGO requires",
-            )
-        })?;
-        unwrap.verify(&mech_list, &mic)?;
-        let ours = wrap.sign(&mech_list)?;
+        match mic {
+            Some(mic) => unwrap.verify(&mech_list, &mic)?,
+            // RFC 4178 §5: no MIC when the mechanism gives no integrity.
+            None if !signed => {}
+            None => {
+                return Err(Error::new(
+                    Status::LogonDenied,
+                    "the initiator sent no mechListMIC, which NTLM inside SPNEGO requires",
+                ));
+            }
+        }
+        let ours = match signed {
+            true => Some(octets(wrap.sign(&mech_list)?.to_vec())?),
+            false => None,
+        };
         rewind(&mut wrap, &mut unwrap);
         self.state = State::Done(Box::new(Negotiated {
             mechanism: Mechanism::Ntlm,
+            signed,
             confidential: sealed,
             user,
             wrap: SpnegoWrap::Ntlm(wrap),
@@ -185,7 +193,7 @@ impl Acceptor {
             neg_state: Some(NegState::AcceptCompleted),
             supported_mech: None,
             response_token: None,
-            mech_list_mic: Some(octets(ours.to_vec())?),
+            mech_list_mic: ours,
         };
         Ok(AcceptStep::Done(token.to_token()?))
     }
@@ -255,6 +263,7 @@ impl Acceptor {
             .expect("chosen only when configured");
         let accepted = acceptor.accept(ap_req, now)?;
         let conf = accepted.flags.0 & sealstream_krb5::gss::GssFlags::CONF != 0;
+        let signed = conf || accepted.flags.0 & sealstream_krb5::gss::GssFlags::INTEG != 0;
         let protection = if conf {
             Krb5Protection::Confidentiality
         } else {
@@ -263,6 +272,7 @@ impl Acceptor {
         let (wrap, unwrap) = accepted.context.into_halves(LayerOptions::new(protection));
         self.state = State::Done(Box::new(Negotiated {
             mechanism: Mechanism::Kerberos,
+            signed,
             confidential: conf,
             user: accepted.client.to_string(),
             wrap: SpnegoWrap::Kerberos(wrap),

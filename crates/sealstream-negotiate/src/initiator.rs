@@ -41,6 +41,7 @@ pub enum Mechanism {
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct InitiatorOptions {
+    integrity: bool,
     confidentiality: bool,
     kerberos: Option<Ticket>,
     ntlm: Option<(NtlmCredentials, sealstream_ntlm::InitiatorOptions)>,
@@ -52,11 +53,21 @@ impl InitiatorOptions {
     /// layer seals on the wire either way, as Windows and Samba do on LDAP).
     pub fn new(confidentiality: bool) -> Self {
         Self {
+            integrity: true,
             confidentiality,
             kerberos: None,
             ntlm: None,
             channel_bindings: None,
         }
+    }
+
+    /// Whether to ask for integrity at all (the default): without it neither Kerberos's
+    /// `GSS_C_INTEG_FLAG` nor NTLM's SIGN is asked for, so the context protects nothing after
+    /// authenticating (what Active Directory requires of a bind over TLS, where it refuses
+    /// layers with LDAP result 53). Off, it turns confidentiality off too.
+    pub fn integrity(mut self, integrity: bool) -> Self {
+        self.integrity = integrity;
+        self
     }
 
     /// Whether the layer is to seal: Kerberos asks for `GSS_C_CONF_FLAG`, NTLM offers
@@ -110,10 +121,11 @@ enum State {
     /// NTLM's NEGOTIATE is out, its CHALLENGE awaited.
     AwaitChallenge(sealstream_ntlm::Initiator, String),
     /// NTLM's AUTHENTICATE and our MIC are out; the acceptor's MIC awaited.
+    /// With whether signing and sealing were settled.
     AwaitMic(
         Box<(sealstream_ntlm::NtlmWrap, sealstream_ntlm::NtlmUnwrap)>,
         String,
-        bool,
+        (bool, bool),
     ),
     Done(Box<Negotiated>),
     Failed,
@@ -128,6 +140,7 @@ enum NtlmStart {
 /// The initiator's side of one SPNEGO exchange.
 pub struct Initiator {
     mech_types: Vec<ObjectIdentifier>,
+    integrity: bool,
     confidentiality: bool,
     kerberos_user: String,
     state: State,
@@ -137,6 +150,7 @@ impl std::fmt::Debug for Initiator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Initiator")
             .field("mech_types", &self.mech_types)
+            .field("integrity", &self.integrity)
             .field("confidentiality", &self.confidentiality)
             .finish_non_exhaustive()
     }
@@ -150,7 +164,12 @@ impl Initiator {
     /// Start: the initiator and its first token (a GSS-API initial context token). Fails when
     /// nothing is offered.
     pub fn new(options: InitiatorOptions, now: SystemTime) -> Result<(Self, Vec<u8>), Error> {
+        let options = InitiatorOptions {
+            confidentiality: options.confidentiality && options.integrity,
+            ..options
+        };
         let InitiatorOptions {
+            integrity,
             confidentiality,
             kerberos,
             ntlm,
@@ -162,8 +181,10 @@ impl Initiator {
         let kerberos = match kerberos {
             Some(ticket) => {
                 kerberos_user = ticket.client().to_string();
-                let mut flags =
-                    GssFlags::MUTUAL | GssFlags::REPLAY | GssFlags::SEQUENCE | GssFlags::INTEG;
+                let mut flags = GssFlags::MUTUAL | GssFlags::REPLAY | GssFlags::SEQUENCE;
+                if integrity {
+                    flags |= GssFlags::INTEG;
+                }
                 if confidentiality {
                     flags |= GssFlags::CONF;
                 }
@@ -181,7 +202,7 @@ impl Initiator {
         };
         let ntlm = match ntlm {
             Some((credentials, mut ntlm_options)) => {
-                ntlm_options = ntlm_options.session_security(true, confidentiality);
+                ntlm_options = ntlm_options.session_security(integrity, confidentiality);
                 if let Some(data) = &channel_bindings {
                     ntlm_options = ntlm_options.channel_bindings(data.clone());
                 }
@@ -214,6 +235,7 @@ impl Initiator {
         Ok((
             Self {
                 mech_types,
+                integrity,
                 confidentiality,
                 kerberos_user,
                 state: State::Offered { kerberos, ntlm },
@@ -234,19 +256,26 @@ impl Initiator {
         match std::mem::replace(&mut self.state, State::Failed) {
             State::Offered { kerberos, ntlm } => self.chosen(resp, kerberos, ntlm),
             State::AwaitChallenge(initiator, user) => self.challenge(&resp, initiator, user),
-            State::AwaitMic(halves, user, sealed) => {
+            State::AwaitMic(halves, user, (signed, sealed)) => {
                 let (wrap, mut unwrap) = *halves;
-                let mic = resp.mic().ok_or_else(|| {
-                    refuse("the acceptor completed NTLM without the mechListMIC MS-SPNG requires")
-                })?;
                 if resp.neg_state != Some(NegState::AcceptCompleted) {
                     return Err(invalid(format!(
                         "expected accept-completed, got {:?}",
                         resp.neg_state
                     )));
                 }
-                unwrap.verify(&mech_list_bytes(&self.mech_types)?, mic)?;
-                self.ntlm_done(wrap, unwrap, user, sealed);
+                match resp.mic() {
+                    Some(mic) => unwrap.verify(&mech_list_bytes(&self.mech_types)?, mic)?,
+                    // RFC 4178 §5: no MIC when the mechanism gives no integrity (Samba sends
+                    // none then); with integrity MS-SPNG requires it.
+                    None if !signed => {}
+                    None => {
+                        return Err(refuse(
+                            "the acceptor completed NTLM without the mechListMIC MS-SPNG requires",
+                        ));
+                    }
+                }
+                self.ntlm_done(wrap, unwrap, user, (signed, sealed));
                 Ok(Step::Done)
             }
             State::Done(_) | State::Failed => Err(Error::new(
@@ -326,6 +355,7 @@ impl Initiator {
         }
         self.state = State::Done(Box::new(Negotiated {
             mechanism: Mechanism::Kerberos,
+            signed: self.integrity,
             confidential: self.confidentiality,
             user,
             wrap: SpnegoWrap::Kerberos(wrap),
@@ -345,18 +375,24 @@ impl Initiator {
             .response()
             .ok_or_else(|| invalid("the acceptor chose NTLM but sent no CHALLENGE"))?;
         let (authenticate, context) = initiator.finish(challenge, SystemTime::now())?;
-        let sealed = context
-            .flags()
-            .contains(sealstream_ntlm::NegotiateFlags::SEAL);
+        let flags = context.flags();
+        let sealed = flags.contains(sealstream_ntlm::NegotiateFlags::SEAL);
+        let signed = sealed || flags.contains(sealstream_ntlm::NegotiateFlags::SIGN);
         let (mut wrap, unwrap) = context.into_halves(NtlmProtection::Seal);
-        let mic = wrap.sign(&mech_list_bytes(&self.mech_types)?)?;
+        // RFC 4178 §5: a mechanism without integrity sends no mechListMIC.
+        let mic = match signed {
+            true => Some(octets(
+                wrap.sign(&mech_list_bytes(&self.mech_types)?)?.to_vec(),
+            )?),
+            false => None,
+        };
         let token = NegTokenResp {
             neg_state: Some(NegState::AcceptIncomplete),
             supported_mech: None,
             response_token: Some(octets(authenticate)?),
-            mech_list_mic: Some(octets(mic.to_vec())?),
+            mech_list_mic: mic,
         };
-        self.state = State::AwaitMic(Box::new((wrap, unwrap)), user, sealed);
+        self.state = State::AwaitMic(Box::new((wrap, unwrap)), user, (signed, sealed));
         Ok(Step::Continue(token.to_token()?))
     }
 
@@ -365,12 +401,13 @@ impl Initiator {
         mut wrap: sealstream_ntlm::NtlmWrap,
         mut unwrap: sealstream_ntlm::NtlmUnwrap,
         user: String,
-        sealed: bool,
+        (signed, sealed): (bool, bool),
     ) {
         wrap.rewind_keystream();
         unwrap.rewind_keystream();
         self.state = State::Done(Box::new(Negotiated {
             mechanism: Mechanism::Ntlm,
+            signed,
             confidential: sealed,
             user,
             wrap: SpnegoWrap::Ntlm(wrap),

@@ -86,6 +86,7 @@ impl Unwrap for SpnegoUnwrap {
 #[derive(Debug)]
 pub struct Negotiated {
     pub(crate) mechanism: Mechanism,
+    pub(crate) signed: bool,
     pub(crate) confidential: bool,
     pub(crate) user: String,
     pub(crate) wrap: SpnegoWrap,
@@ -96,6 +97,13 @@ impl Negotiated {
     /// The mechanism the acceptor chose.
     pub fn mechanism(&self) -> Mechanism {
         self.mechanism
+    }
+
+    /// Whether integrity was negotiated at all (Kerberos's `GSS_C_INTEG_FLAG` or
+    /// `GSS_C_CONF_FLAG`, NTLM's SIGN or SEAL): without it the context authenticated the peer
+    /// and protects nothing, which is what Active Directory requires over TLS.
+    pub fn signed(&self) -> bool {
+        self.signed
     }
 
     /// Whether confidentiality was negotiated (Kerberos's `GSS_C_CONF_FLAG`, NTLM's

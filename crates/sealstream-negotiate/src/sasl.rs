@@ -49,6 +49,7 @@ fn spnego_error(what: &str, e: sealstream::Error) -> AuthError {
 /// What a context's layer is, within `props`.
 fn settle(props: &SecurityProperties, negotiated: &Negotiated) -> Result<Outcome, AuthError> {
     let (layer, ssf) = match (negotiated.mechanism(), negotiated.confidential()) {
+        _ if !negotiated.signed() => (Layer::None, 0),
         (_, false) => (Layer::Integrity, 1),
         (Mechanism::Ntlm, true) => (Layer::Confidentiality { cipher: "rc4" }, 128),
         (Mechanism::Kerberos, true) => {
@@ -72,14 +73,18 @@ fn settle(props: &SecurityProperties, negotiated: &Negotiated) -> Result<Outcome
             props.min_ssf, props.max_ssf
         )));
     }
+    let (our_maxbuf, peer_maxbuf) = match layer {
+        Layer::None => (0, 0),
+        _ => (props.maxbuf.max(RECEIVE_FRAME), SEND_FRAME),
+    };
     Ok(Outcome {
         mechanism: NAME,
         authcid: negotiated.user().to_owned(),
         authzid: negotiated.user().to_owned(),
         layer,
         ssf,
-        our_maxbuf: props.maxbuf.max(RECEIVE_FRAME),
-        peer_maxbuf: SEND_FRAME,
+        our_maxbuf,
+        peer_maxbuf,
     })
 }
 
@@ -112,51 +117,16 @@ impl std::fmt::Debug for SpnegoClient {
 
 impl SpnegoClient {
     /// A client offering what `options` offers; it asks for confidentiality when `props`
-    /// allow a layer of 56 bits or more, else for integrity. A layer is always negotiated:
-    /// GSS-SPNEGO has no way to ask for none, and directories that require signing refuse
-    /// binds without one.
+    /// allow a layer of 56 bits or more, for integrity when they allow 1, and for neither when
+    /// `max_ssf` is 0 (a bind over TLS, where Active Directory refuses layers).
     pub fn new(options: InitiatorOptions, props: SecurityProperties) -> Self {
-        let confidentiality = props.max_ssf >= SSF_CONFIDENTIAL;
+        let options = options
+            .integrity(props.max_ssf >= 1)
+            .confidentiality(props.max_ssf >= SSF_CONFIDENTIAL);
         Self {
-            state: State::Start(options.confidentiality(confidentiality)),
+            state: State::Start(options),
             props,
         }
-    }
-
-    fn settle(&self, negotiated: &Negotiated) -> Result<Outcome, AuthError> {
-        let (layer, ssf) = match (negotiated.mechanism(), negotiated.confidential()) {
-            (_, false) => (Layer::Integrity, 1),
-            (Mechanism::Ntlm, true) => (Layer::Confidentiality { cipher: "rc4" }, 128),
-            (Mechanism::Kerberos, true) => {
-                let SpnegoWrap::Kerberos(wrap) = &negotiated.wrap else {
-                    unreachable!("a Kerberos context has Kerberos halves");
-                };
-                let enctype = wrap.enctype();
-                let bits = u32::try_from(enctype.key_len() * 8).expect("small");
-                (
-                    Layer::Confidentiality {
-                        cipher: enctype.name(),
-                    },
-                    bits,
-                )
-            }
-        };
-        if !self.props.accepts_layer(ssf) {
-            return Err(AuthError::policy(format!(
-                "the context gives {layer:?} (strength {ssf}); min_ssf {} and max_ssf {} do not \
-                 allow it",
-                self.props.min_ssf, self.props.max_ssf
-            )));
-        }
-        Ok(Outcome {
-            mechanism: NAME,
-            authcid: negotiated.user().to_owned(),
-            authzid: negotiated.user().to_owned(),
-            layer,
-            ssf,
-            our_maxbuf: self.props.maxbuf.max(RECEIVE_FRAME),
-            peer_maxbuf: SEND_FRAME,
-        })
     }
 
     /// The exchange completed on a token from the server: settle the outcome.
@@ -164,7 +134,7 @@ impl SpnegoClient {
         let negotiated = initiator
             .into_negotiated()
             .map_err(|e| spnego_error("SPNEGO", e))?;
-        let outcome = self.settle(&negotiated)?;
+        let outcome = settle(&self.props, &negotiated)?;
         self.state = State::AwaitSuccess(Box::new(negotiated), outcome);
         Ok(())
     }
@@ -273,6 +243,9 @@ impl ClientMechanism for SpnegoClient {
                 "the GSS-SPNEGO exchange has not succeeded",
             ));
         };
+        if outcome.layer == Layer::None {
+            return Ok(None);
+        }
         Ok(Some(into_layer(*negotiated, &outcome)))
     }
 }
@@ -377,6 +350,7 @@ impl ServerMechanism for SpnegoServer {
 
     fn into_layer(self: Box<Self>) -> Result<Option<SecurityLayer>, AuthError> {
         match self.state {
+            ServerState::Done(_, outcome) if outcome.layer == Layer::None => Ok(None),
             ServerState::Done(negotiated, outcome) => Ok(Some(into_layer(*negotiated, &outcome))),
             _ => Err(AuthError::state(
                 "the GSS-SPNEGO exchange has not succeeded",

@@ -249,3 +249,54 @@ fn malformed_tokens_are_invalid_and_late_calls_are_refused() {
     let e = initiator.step(b"\xa1\x05\x30\x03\x0a\x01").unwrap_err();
     assert_eq!(e.status(), Status::InvalidToken, "{e}");
 }
+
+#[test]
+fn without_integrity_the_context_protects_nothing() {
+    let (ticket, krb5) = kerberos();
+    for kerberos_first in [true, false] {
+        let mut client = InitiatorOptions::new(true).integrity(false);
+        client = if kerberos_first {
+            client.kerberos(ticket.clone())
+        } else {
+            client.ntlm(ntlm_credentials(), Default::default())
+        };
+        let server = AcceptorOptions::new()
+            .kerberos(krb5.clone())
+            .ntlm(ntlm_acceptor());
+        let (c, s) = run(client, server, &NtHash::from_password(PASSWORD)).unwrap();
+        assert!(
+            !c.signed() && !s.signed(),
+            "kerberos first: {kerberos_first}"
+        );
+        assert!(!c.confidential() && !s.confidential());
+    }
+}
+
+#[test]
+fn a_sasl_client_asking_for_no_layer_gets_none() {
+    use sealstream_negotiate::sasl::{SpnegoClient, SpnegoServer};
+    use sealstream_sasl::{ClientMechanism, Layer, SecurityProperties, ServerMechanism, Step as S};
+    let (ticket, krb5) = kerberos();
+    let none = SecurityProperties {
+        min_ssf: 0,
+        max_ssf: 0,
+        ..Default::default()
+    };
+    let mut client = SpnegoClient::new(InitiatorOptions::new(true).kerberos(ticket), none.clone());
+    let lookup = |_: &str, _: &str| None;
+    let mut server = SpnegoServer::new(
+        AcceptorOptions::new().kerberos(krb5),
+        Arc::new(lookup),
+        none,
+    );
+    let first = client.start().unwrap();
+    let S::Done(Some(last)) = server.start(first.as_deref()).unwrap() else {
+        panic!()
+    };
+    client.success(Some(&last)).unwrap();
+    assert_eq!(
+        ClientMechanism::outcome(&client).unwrap().layer,
+        Layer::None
+    );
+    assert_eq!(server.outcome().unwrap().layer, Layer::None);
+}
