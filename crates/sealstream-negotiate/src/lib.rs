@@ -8,6 +8,47 @@
 //! list of mechanisms (mechListMIC) so that nobody on the path could have removed the strong
 //! ones from it.
 //!
+//! Both ends of an exchange with NTLM, as a client with a password and a server that looks
+//! users up meet (with Kerberos, add `.kerberos(ticket)` to the client's options and
+//! `.kerberos(acceptor)` to the server's; it is then offered first and takes one round trip):
+//!
+//! ```
+//! use std::time::SystemTime;
+//! use sealstream_negotiate::{AcceptStep, Acceptor, AcceptorOptions, Initiator, InitiatorOptions, Step};
+//! use sealstream_ntlm::{AcceptorOptions as NtlmOptions, Credentials, NtHash};
+//!
+//! # fn main() -> Result<(), sealstream::Error> {
+//! let now = SystemTime::now();
+//! let alice = Credentials::with_password(r"EXAMPLE\alice", "alice's password")?;
+//! let client_options = InitiatorOptions::new(true).ntlm(alice, Default::default());
+//! let (mut client, mut token) = Initiator::new(client_options, now)?;
+//! let mut server = Acceptor::new(AcceptorOptions::new().ntlm(NtlmOptions::new("EXAMPLE", "DC1")));
+//! loop {
+//!     let mut step = server.step(&token, now)?;
+//!     if let AcceptStep::Verify { domain, user } = &step {
+//!         // Look the user's NT hash up (a directory, a database...).
+//!         assert_eq!((domain.as_str(), user.as_str()), ("EXAMPLE", "alice"));
+//!         step = server.verify(&NtHash::from_password("alice's password"), now)?;
+//!     }
+//!     match step {
+//!         AcceptStep::Continue(answer) => match client.step(&answer)? {
+//!             Step::Continue(next) => token = next,
+//!             Step::Done => unreachable!("NTLM takes two round trips"),
+//!         },
+//!         AcceptStep::Done(last) => {
+//!             client.step(&last)?;
+//!             break;
+//!         }
+//!         AcceptStep::Verify { .. } => unreachable!("answered above"),
+//!     }
+//! }
+//! // Each side's halves, for `FramedSeal`/`FramedUnseal` or a SASL layer.
+//! let (client_wrap, client_unwrap) = client.into_negotiated()?.into_halves();
+//! let (server_wrap, server_unwrap) = server.into_negotiated()?.into_halves();
+//! # let _ = (client_wrap, client_unwrap, server_wrap, server_unwrap);
+//! # Ok(()) }
+//! ```
+//!
 //! - [`token`]: `NegTokenInit` and `NegTokenResp` in DER, and the GSS-API framing of the first.
 //! - [`Initiator`]: offers Kerberos (with a service ticket, as an optimistic AP-REQ) before
 //!   NTLM, follows the acceptor's choice, checks and sends the mechListMIC, and for NTLM rewinds

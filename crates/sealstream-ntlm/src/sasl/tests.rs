@@ -212,3 +212,26 @@ fn the_server_refuses_wrong_passwords_unknown_users_and_weak_layers() {
     let e = client_and_server(props(1, 1), props(56, 256), true, PASSWORD).unwrap_err();
     assert_eq!(e.kind(), AuthErrorKind::Policy, "{e}");
 }
+
+#[test]
+fn a_registered_ntlm_is_chosen_and_carries_the_channel_bindings() {
+    use sealstream_sasl::{ChannelBindingData, ClientConfig};
+    let credentials = Credentials::with_password(r"SEALSTREAM\alice", PASSWORD).unwrap();
+    let mut config = ClientConfig::new("alice", PASSWORD, "ldap", "dc1");
+    config.register(std::sync::Arc::new(NtlmMechanism::new(credentials)));
+    config.channel_bindings = Some(ChannelBindingData::new("tls-server-end-point", vec![7; 32]));
+    // Stronger than PLAIN, and the only one with a layer here.
+    let mut client = config.choose(&["PLAIN", "NTLM"]).unwrap();
+    assert_eq!(client.name(), NAME);
+    let negotiate = client.start().unwrap().unwrap();
+    let now = SystemTime::now();
+    let server = |data: Vec<u8>| AcceptorOptions::new("SEALSTREAM", "DC1").channel_bindings(data);
+    let mut expected = b"tls-server-end-point:".to_vec();
+    expected.extend_from_slice(&[7; 32]);
+    let (acceptor, challenge) = Acceptor::new(server(expected), &negotiate, now).unwrap();
+    let Step::Done(Some(authenticate)) = client.step(&challenge).unwrap() else {
+        panic!()
+    };
+    let claim = acceptor.authenticate(&authenticate).unwrap();
+    claim.verify(&NtHash::from_password(PASSWORD), now).unwrap();
+}
