@@ -37,7 +37,7 @@ pub use crate::mechanism::{gssapi_properties, properties};
              printing LDIF"
 )]
 pub struct Args {
-    /// The server: ldap://HOST[:PORT] (port 389), or ldaps://HOST[:PORT] for LDAP over TLS
+    /// The server: `ldap://HOST[:PORT]` (port 389), or `ldaps://HOST[:PORT]` for LDAP over TLS
     /// (port 636).
     #[arg(long)]
     pub url: String,
