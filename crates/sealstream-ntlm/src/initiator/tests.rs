@@ -247,3 +247,51 @@ fn without_a_server_timestamp_the_client_sends_lmv2_and_no_mic() {
     // the channel-bindings pair this client adds, so only the exported key is the spec's.
     assert_eq!(context.session_key(), &[0x55; 16]);
 }
+
+#[test]
+fn a_challenge_without_target_information_is_refused() {
+    // The spec's CHALLENGE with its TargetInfo field emptied: an NTLMv1-only server.
+    let mut challenge = spec_challenge();
+    challenge[40..42].copy_from_slice(&[0, 0]);
+    let (initiator, _) = Initiator::new(alice(), InitiatorOptions::default());
+    let e = initiator.finish(&challenge, SystemTime::now()).unwrap_err();
+    assert_eq!(e.status(), Status::InvalidToken);
+    assert!(e.detail().contains("target information"), "{e}");
+}
+
+#[test]
+fn a_response_made_at_another_time_is_time_skew() {
+    // A client whose clock is ten minutes off and that sees no MsvAvTimestamp (taken out of
+    // the CHALLENGE on its way) puts its own time into the response; without the server's
+    // timestamp it sends no MIC either, so this server does not require one.
+    let now = SystemTime::now();
+    let (initiator, negotiate) = Initiator::new(alice(), InitiatorOptions::default());
+    let (acceptor, challenge) = Acceptor::new(
+        AcceptorOptions::new("D", "SERVER").require_mic(false),
+        &negotiate,
+        now,
+    )
+    .unwrap();
+    let mut parsed = crate::messages::Challenge::parse(&challenge).unwrap();
+    parsed.target_info = {
+        let mut info = crate::target_info::TargetInfo::new();
+        for (id, value) in parsed
+            .target_info
+            .iter()
+            .filter(|(id, _)| *id != crate::target_info::AV_TIMESTAMP)
+        {
+            info.set(id, value);
+        }
+        info
+    };
+    let without_timestamp = parsed.to_bytes().unwrap();
+    let (authenticate, _) = initiator
+        .finish(&without_timestamp, now - Duration::from_secs(600))
+        .unwrap();
+    let claim = acceptor.authenticate(&authenticate).unwrap();
+    let e = claim
+        .verify(&NtHash::from_password(PASSWORD), now)
+        .unwrap_err();
+    assert_eq!(e.status(), Status::TimeSkew, "{e}");
+    assert!(e.detail().contains("response's time"), "{e}");
+}

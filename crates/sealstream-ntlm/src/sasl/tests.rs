@@ -235,3 +235,32 @@ fn a_registered_ntlm_is_chosen_and_carries_the_channel_bindings() {
     let claim = acceptor.authenticate(&authenticate).unwrap();
     claim.verify(&NtHash::from_password(PASSWORD), now).unwrap();
 }
+
+#[test]
+fn an_unknown_user_is_denied_and_an_oversized_frame_refused_from_its_header() {
+    use sealstream_sasl::ServerMechanism;
+    let credentials = Credentials::with_password(r"SEALSTREAM\mallory", PASSWORD).unwrap();
+    let mut client = NtlmClient::new(credentials, props(0, 256));
+    let lookup = |_: &str, user: &str| (user == "alice").then(|| NtHash::from_password(PASSWORD));
+    let options = AcceptorOptions::new("SEALSTREAM", "DC1");
+    let mut server = NtlmServer::new(options, std::sync::Arc::new(lookup), props(0, 256));
+    let Step::Continue(challenge) = server.start(client.start().unwrap().as_deref()).unwrap()
+    else {
+        panic!()
+    };
+    let Step::Done(Some(authenticate)) = client.step(&challenge).unwrap() else {
+        panic!()
+    };
+    let e = server.step(&authenticate).unwrap_err();
+    assert_eq!(e.kind(), AuthErrorKind::Denied);
+    assert!(e.detail().contains("mallory"), "{e}");
+
+    // A layer receives frames of at most RECEIVE_FRAME bytes: a larger length is refused
+    // before anything is read or allocated for it.
+    let (_, mut server_layer) =
+        client_and_server(props(0, 256), props(0, 256), true, PASSWORD).unwrap();
+    let mut frame = (RECEIVE_FRAME + 1).to_be_bytes().to_vec();
+    frame.extend_from_slice(&[0; 16]);
+    let e = server_layer.1.unseal(&mut frame).unwrap_err();
+    assert!(e.detail().contains(&(RECEIVE_FRAME + 1).to_string()), "{e}");
+}
