@@ -290,12 +290,28 @@ async fn session(args: &Args, out: &mut impl Write, log: &mut impl Write) -> Res
         .connect(name, tcp)
         .await
         .map_err(io_failure(&format!("TLS with {host}:{port}")))?;
-    let bindings = tls
+    // RFC 5929 leaves tls-server-end-point undefined for a certificate signed with neither
+    // MD5, SHA-1 nor a SHA-2 hash (Ed25519): the bind then goes without channel bindings, and
+    // says so, since a directory that enforces them will refuse it.
+    let bindings = match tls
         .seal_half()
         .info()
         .channel_binding(ChannelBinding::TlsServerEndPoint)
-        .ok()
-        .map(|data| ChannelBindingData::new(ChannelBinding::TlsServerEndPoint.name(), data));
+    {
+        Ok(data) => Some(ChannelBindingData::new(
+            ChannelBinding::TlsServerEndPoint.name(),
+            data,
+        )),
+        Err(e) => {
+            writeln!(
+                log,
+                "ldap_search: warning: binding without channel bindings: {}",
+                e.detail()
+            )
+            .ok();
+            None
+        }
+    };
     let mechanism = crate::mechanism::client(args, server_name, bindings.as_ref()).await?;
     over(tls, mechanism, args, out, log).await
 }

@@ -174,7 +174,7 @@ async fn our_spnego_initiator_with_gss_ntlmssp_server() {
         sample::send(&mut s, sample::CONTEXT, &token);
         let (kind, answer) = sample::recv(&mut s);
         assert_eq!(kind, sample::CONTEXT);
-        match spnego.step(&answer).unwrap() {
+        match spnego.step(&answer, SystemTime::now()).unwrap() {
             Step::Continue(next) => token = next,
             Step::Done => break,
         }

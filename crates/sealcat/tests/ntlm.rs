@@ -82,6 +82,22 @@ fn both_layers_echo_through_ntlm_and_gss_spnego() {
 }
 
 #[test]
+fn a_upn_names_the_same_account() {
+    let mut server = listen("ntlm", &["--echo", "--once", "-v"]);
+    let out = common::connect(
+        &server.addr,
+        &["--sasl", "ntlm", "--user", "alice@sealcat"],
+        &["--qop", "auth-conf", "-v"],
+        &[("SEALCAT_PASSWORD", PASSWORD)],
+        b"hello\n".to_vec(),
+    );
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(out.stdout, b"hello\n");
+    assert!(server.next_line().contains("NTLM as alice@sealcat"));
+    assert!(server.child.wait().unwrap().success());
+}
+
+#[test]
 fn wrong_passwords_and_missing_options_fail_with_one_line() {
     for mech in ["ntlm", "gss-spnego"] {
         let server = listen(mech, &["--echo"]);

@@ -52,7 +52,7 @@ pub fn spnego_tokens(data: &[u8]) {
     let options = InitiatorOptions::new(true).ntlm(alice, Default::default());
     let (mut initiator, _) = Initiator::new(options, now).expect("NTLM is offered");
     for chunk in &chunks {
-        match initiator.step(chunk) {
+        match initiator.step(chunk, now) {
             Ok(Step::Continue(_)) => {}
             Ok(Step::Done) | Err(_) => break,
         }

@@ -14,6 +14,14 @@
 //! keystreams over (MS-SPNG §3.3.5.1; seen on the wire with Samba and gss-ntlmssp: the first
 //! data token after the MICs has sequence number 1 and the keystream's first bytes). With
 //! Kerberos chosen as offered, an acceptor's MIC is checked if it sends one.
+//!
+//! Without integrity (a bind over TLS) NTLM settles neither SIGN nor SEAL. The initiator still
+//! sends its mechListMIC when its AUTHENTICATE carried a MIC (MS-SPNG asks Windows for it);
+//! Samba answers with none then, so the acceptor's is required only with integrity, and a
+//! MIC made without a signing key (MS-NLMP's dummy signature, version 1 and zeros) is taken as
+//! such. The choice of mechanism is then protected by the TLS channel and its channel
+//! bindings, not by a MIC. An initiator that asked for integrity refuses an acceptor that
+//! settles none.
 
 use std::time::SystemTime;
 
@@ -156,6 +164,11 @@ impl std::fmt::Debug for Initiator {
     }
 }
 
+/// MS-NLMP §3.4.4: the signature of a context without a signing key, version 1 then zeros.
+pub(crate) fn is_dummy_signature(mic: &[u8]) -> bool {
+    mic.len() == 16 && mic[..4] == [1, 0, 0, 0] && mic[4..].iter().all(|&b| b == 0)
+}
+
 fn refuse(detail: impl Into<std::borrow::Cow<'static, str>>) -> Error {
     Error::new(Status::LogonDenied, detail)
 }
@@ -245,7 +258,9 @@ impl Initiator {
     }
 
     /// Take the acceptor's next token.
-    pub fn step(&mut self, token: &[u8]) -> Result<Step, Error> {
+    ///
+    /// `now` is the time an NTLM response carries when the acceptor's CHALLENGE has none.
+    pub fn step(&mut self, token: &[u8], now: SystemTime) -> Result<Step, Error> {
         let resp = NegTokenResp::from_token(token)?;
         if resp.neg_state == Some(NegState::Reject) {
             self.state = State::Failed;
@@ -254,8 +269,8 @@ impl Initiator {
             ));
         }
         match std::mem::replace(&mut self.state, State::Failed) {
-            State::Offered { kerberos, ntlm } => self.chosen(resp, kerberos, ntlm),
-            State::AwaitChallenge(initiator, user) => self.challenge(&resp, initiator, user),
+            State::Offered { kerberos, ntlm } => self.chosen(resp, kerberos, ntlm, now),
+            State::AwaitChallenge(initiator, user) => self.challenge(&resp, initiator, user, now),
             State::AwaitMic(halves, user, (signed, sealed)) => {
                 let (wrap, mut unwrap) = *halves;
                 if resp.neg_state != Some(NegState::AcceptCompleted) {
@@ -265,6 +280,7 @@ impl Initiator {
                     )));
                 }
                 match resp.mic() {
+                    Some(mic) if !signed && is_dummy_signature(mic) => {}
                     Some(mic) => unwrap.verify(&mech_list_bytes(&self.mech_types)?, mic)?,
                     // RFC 4178 §5: no MIC when the mechanism gives no integrity (Samba sends
                     // none then); with integrity MS-SPNG requires it.
@@ -302,6 +318,7 @@ impl Initiator {
         resp: NegTokenResp,
         kerberos: Option<Box<sealstream_krb5::gss::Initiator>>,
         ntlm: Option<NtlmStart>,
+        now: SystemTime,
     ) -> Result<Step, Error> {
         // RFC 4178 §4.2.2: supportedMech "SHALL only be present in the first reply"; absent,
         // the first mechanism offered was taken.
@@ -328,7 +345,7 @@ impl Initiator {
                 }
                 None => unreachable!("NTLMSSP is offered only with credentials"),
             };
-            return self.challenge(&resp, initiator, user);
+            return self.challenge(&resp, initiator, user, now);
         }
         let initiator = kerberos.ok_or_else(|| invalid("Kerberos chosen but not offered"))?;
         let ap_rep = resp
@@ -370,17 +387,25 @@ impl Initiator {
         resp: &NegTokenResp,
         initiator: sealstream_ntlm::Initiator,
         user: String,
+        now: SystemTime,
     ) -> Result<Step, Error> {
         let challenge = resp
             .response()
             .ok_or_else(|| invalid("the acceptor chose NTLM but sent no CHALLENGE"))?;
-        let (authenticate, context) = initiator.finish(challenge, SystemTime::now())?;
+        let (authenticate, context) = initiator.finish(challenge, now)?;
         let flags = context.flags();
         let sealed = flags.contains(sealstream_ntlm::NegotiateFlags::SEAL);
         let signed = sealed || flags.contains(sealstream_ntlm::NegotiateFlags::SIGN);
+        if self.integrity && !signed {
+            return Err(Error::new(
+                Status::UnsupportedFunction,
+                "the acceptor settled NTLM without signing although integrity was asked for",
+            ));
+        }
+        let had_mic = context.authenticate_had_mic();
         let (mut wrap, unwrap) = context.into_halves(NtlmProtection::Seal);
         // RFC 4178 §5: a mechanism without integrity sends no mechListMIC.
-        let mic = match signed {
+        let mic = match signed || had_mic {
             true => Some(octets(
                 wrap.sign(&mech_list_bytes(&self.mech_types)?)?.to_vec(),
             )?),

@@ -31,12 +31,12 @@
 //!         step = server.verify(&NtHash::from_password("alice's password"), now)?;
 //!     }
 //!     match step {
-//!         AcceptStep::Continue(answer) => match client.step(&answer)? {
+//!         AcceptStep::Continue(answer) => match client.step(&answer, now)? {
 //!             Step::Continue(next) => token = next,
 //!             Step::Done => unreachable!("NTLM takes two round trips"),
 //!         },
 //!         AcceptStep::Done(last) => {
-//!             client.step(&last)?;
+//!             client.step(&last, now)?;
 //!             break;
 //!         }
 //!         AcceptStep::Verify { .. } => unreachable!("answered above"),

@@ -166,7 +166,7 @@ impl ClientMechanism for SpnegoClient {
         match std::mem::replace(&mut self.state, State::Failed) {
             State::InProgress(mut initiator) => {
                 match initiator
-                    .step(challenge)
+                    .step(challenge, SystemTime::now())
                     .map_err(|e| spnego_error("the server's SPNEGO token", e))?
                 {
                     Step::Continue(token) => {
@@ -191,7 +191,7 @@ impl ClientMechanism for SpnegoClient {
         match (std::mem::replace(&mut self.state, State::Failed), data) {
             (State::InProgress(mut initiator), Some(token)) => {
                 match initiator
-                    .step(token)
+                    .step(token, SystemTime::now())
                     .map_err(|e| spnego_error("the server's last SPNEGO token", e))?
                 {
                     Step::Done => self.completed(initiator)?,

@@ -61,12 +61,12 @@ fn run(
             step = acceptor.verify(hash, now)?;
         }
         match step {
-            AcceptStep::Continue(answer) => match initiator.step(&answer)? {
+            AcceptStep::Continue(answer) => match initiator.step(&answer, now)? {
                 Step::Continue(next) => token = next,
                 Step::Done => panic!("the initiator finished before the acceptor"),
             },
             AcceptStep::Done(last) => {
-                assert!(matches!(initiator.step(&last)?, Step::Done));
+                assert!(matches!(initiator.step(&last, now)?, Step::Done));
                 return Ok((initiator.into_negotiated()?, acceptor.into_negotiated()?));
             }
             AcceptStep::Verify { .. } => unreachable!("answered above"),
@@ -172,7 +172,9 @@ fn failures_carry_their_status() {
     assert_eq!(e.status(), Status::NoCredentials, "{e}");
     // A reject from the acceptor.
     let (mut initiator, _) = Initiator::new(client, SystemTime::now()).unwrap();
-    let e = initiator.step(&Acceptor::reject()).unwrap_err();
+    let e = initiator
+        .step(&Acceptor::reject(), SystemTime::now())
+        .unwrap_err();
     assert_eq!(e.status(), Status::LogonDenied, "{e}");
 }
 
@@ -189,7 +191,7 @@ fn a_mech_list_mic_that_does_not_verify_is_refused_both_ways() {
     let AcceptStep::Continue(challenge) = acceptor.step(&first, now).unwrap() else {
         panic!()
     };
-    let Step::Continue(second) = initiator.step(&challenge).unwrap() else {
+    let Step::Continue(second) = initiator.step(&challenge, SystemTime::now()).unwrap() else {
         panic!()
     };
     let mut resp = NegTokenResp::from_token(&second).unwrap();
@@ -207,7 +209,7 @@ fn a_mech_list_mic_that_does_not_verify_is_refused_both_ways() {
         let AcceptStep::Continue(challenge) = acceptor.step(&first, now).unwrap() else {
             panic!()
         };
-        let Step::Continue(second) = initiator.step(&challenge).unwrap() else {
+        let Step::Continue(second) = initiator.step(&challenge, SystemTime::now()).unwrap() else {
             panic!()
         };
         acceptor.step(&second, now).unwrap();
@@ -223,7 +225,9 @@ fn a_mech_list_mic_that_does_not_verify_is_refused_both_ways() {
         } else {
             None
         };
-        let e = initiator.step(&resp.to_token().unwrap()).unwrap_err();
+        let e = initiator
+            .step(&resp.to_token().unwrap(), SystemTime::now())
+            .unwrap_err();
         let expected = if tamper {
             Status::MessageAltered
         } else {
@@ -246,7 +250,9 @@ fn malformed_tokens_are_invalid_and_late_calls_are_refused() {
     assert_eq!(e.status(), Status::InvalidHandle, "{e}");
     let client = InitiatorOptions::new(true).ntlm(ntlm_credentials(), Default::default());
     let (mut initiator, _) = Initiator::new(client, SystemTime::now()).unwrap();
-    let e = initiator.step(b"\xa1\x05\x30\x03\x0a\x01").unwrap_err();
+    let e = initiator
+        .step(b"\xa1\x05\x30\x03\x0a\x01", SystemTime::now())
+        .unwrap_err();
     assert_eq!(e.status(), Status::InvalidToken, "{e}");
 }
 
@@ -299,4 +305,26 @@ fn a_sasl_client_asking_for_no_layer_gets_none() {
         Layer::None
     );
     assert_eq!(server.outcome().unwrap().layer, Layer::None);
+}
+
+#[test]
+fn an_initiator_that_asked_for_integrity_refuses_an_acceptor_that_settles_none() {
+    // An acceptor (or someone on the path) answering with a CHALLENGE without SIGN or SEAL.
+    let now = SystemTime::now();
+    let client = InitiatorOptions::new(true).ntlm(ntlm_credentials(), Default::default());
+    let (mut initiator, _) = Initiator::new(client, now).unwrap();
+    let bare = sealstream_ntlm::messages::Negotiate {
+        flags: sealstream_ntlm::NegotiateFlags::from_bits(0x6208_8205),
+    }
+    .to_bytes();
+    let (_, challenge) = sealstream_ntlm::Acceptor::new(ntlm_acceptor(), &bare, now).unwrap();
+    let resp = NegTokenResp {
+        neg_state: Some(NegState::AcceptIncomplete),
+        supported_mech: Some(sealstream_negotiate::oid::NTLMSSP),
+        response_token: Some(der::asn1::OctetString::new(challenge).unwrap()),
+        mech_list_mic: None,
+    };
+    let e = initiator.step(&resp.to_token().unwrap(), now).unwrap_err();
+    assert_eq!(e.status(), Status::UnsupportedFunction, "{e}");
+    assert!(e.detail().contains("integrity"), "{e}");
 }

@@ -7,16 +7,17 @@
 //! with that user's hash. A claim whose user is unknown is simply dropped (answer the client
 //! as for a wrong password, so it learns nothing).
 //!
-//! What [`Claim::verify`] checks, in order, each failure with its own message:
+//! [`Acceptor::authenticate`] refuses LM, NTLMv1 and anonymous logons (`SEC_E_LOGON_DENIED`)
+//! and malformed messages (`SEC_E_INVALID_TOKEN`). What [`Claim::verify`] checks, in order, each
+//! failure with its own message:
 //!
-//! 1. an NTLMv2 response (`SEC_E_LOGON_DENIED` for LM, NTLMv1 and anonymous logons);
-//! 2. the NTProofStr, made with the hash, the user and domain as sent, and our challenge
+//! 1. the NTProofStr, made with the hash, the user and domain as sent, and our challenge
 //!    (`SEC_E_LOGON_DENIED`: wrong password, or unknown user);
-//! 3. the response's time, within the allowed skew of the timestamp we sent
+//! 2. the response's time, within the allowed skew of the timestamp we sent
 //!    (`SEC_E_TIME_SKEW`);
-//! 4. the MIC over the three messages, required by default (`SEC_E_MESSAGE_ALTERED` when it
+//! 3. the MIC over the three messages, required by default (`SEC_E_MESSAGE_ALTERED` when it
 //!    does not verify, `SEC_E_LOGON_DENIED` when it is missing);
-//! 5. the channel bindings, when the server has them (`SEC_E_LOGON_DENIED` when missing or
+//! 4. the channel bindings, when the server has them (`SEC_E_LOGON_DENIED` when missing or
 //!    different), and the SPN the client meant, when the server names its own
 //!    (`SEC_E_WRONG_PRINCIPAL`).
 
@@ -172,13 +173,13 @@ impl Acceptor {
         let flags = ANSWER.union(offered.intersection(F::SIGN.union(F::SEAL).union(F::KEY_EXCH)));
         let timestamp = filetime(now);
         let mut info = TargetInfo::new();
-        info.set_str(AV_NB_DOMAIN_NAME, &options.domain);
-        info.set_str(AV_NB_COMPUTER_NAME, &options.computer);
+        info.set_str(AV_NB_DOMAIN_NAME, &options.domain)?;
+        info.set_str(AV_NB_COMPUTER_NAME, &options.computer)?;
         if let (Some(domain), Some(computer)) = (&options.dns_domain, &options.dns_computer) {
-            info.set_str(AV_DNS_DOMAIN_NAME, domain);
-            info.set_str(AV_DNS_COMPUTER_NAME, computer);
+            info.set_str(AV_DNS_DOMAIN_NAME, domain)?;
+            info.set_str(AV_DNS_COMPUTER_NAME, computer)?;
         }
-        info.set(AV_TIMESTAMP, &timestamp.to_le_bytes());
+        info.set(AV_TIMESTAMP, &timestamp.to_le_bytes())?;
         let challenge = Challenge {
             flags,
             server_challenge,
@@ -324,6 +325,7 @@ impl Claim {
         } else {
             base
         };
+        let had_mic = a.mic.is_some();
         match a.mic {
             Some(received) => {
                 let mut zeroed = message;
@@ -364,7 +366,7 @@ impl Claim {
         Ok(Accepted {
             user: a.user,
             domain: a.domain,
-            context: SessionContext::new(Role::Acceptor, flags, exported),
+            context: SessionContext::new(Role::Acceptor, flags, exported).with_mic(had_mic),
         })
     }
 }

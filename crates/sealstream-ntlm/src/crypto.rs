@@ -77,8 +77,23 @@ fn hmac_md5(key: &[u8], parts: &[&[u8]]) -> Key16 {
 /// `NTOWFv2(Passwd, User, UserDom) = HMAC_MD5(MD4(UNICODE(Passwd)),
 /// UNICODE(ConcatenationOf(Uppercase(User), UserDom)))`, the NTLMv2 response key.
 pub(crate) fn ntowfv2(hash: &NtHash, user: &str, domain: &str) -> Key16 {
-    let identity = Zeroizing::new(utf16le(&format!("{}{domain}", user.to_uppercase())));
+    let identity = Zeroizing::new(utf16le(&format!("{}{domain}", upcase(user))));
     hmac_md5(hash.bytes(), &[&identity])
+}
+
+/// Upper case as Windows does it for names: character by character, a character whose upper
+/// case is not a single character left as it is ('ß' stays 'ß', where Unicode's full mapping
+/// makes it "SS").
+fn upcase(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            let mut upper = c.to_uppercase();
+            match (upper.next(), upper.next()) {
+                (Some(u), None) => u,
+                _ => c,
+            }
+        })
+        .collect()
 }
 
 /// `NTProofStr = HMAC_MD5(ResponseKeyNT, ConcatenationOf(CHALLENGE_MESSAGE.ServerChallenge,
@@ -213,6 +228,8 @@ mod tests {
             ntowfv2(&hash, "User", "domain"),
             ntowfv2(&hash, "User", "Domain")
         );
+        // One character for one, as Windows upper-cases names.
+        assert_eq!(upcase("straße-émile"), "STRAßE-ÉMILE");
         assert_eq!(format!("{hash:?}"), "NtHash(..)");
     }
 

@@ -18,7 +18,21 @@ use crate::crypto::{
 use crate::flags::NegotiateFlags as F;
 use crate::messages::{Authenticate, Challenge, MIC_AT, MIC_LEN, Negotiate};
 use crate::session::{Role, SessionContext};
-use crate::target_info::{AV_CHANNEL_BINDINGS, AV_FLAG_MIC, AV_FLAGS, AV_TARGET_NAME, TargetInfo};
+use crate::target_info::{
+    AV_CHANNEL_BINDINGS, AV_DNS_COMPUTER_NAME, AV_DNS_DOMAIN_NAME, AV_DNS_TREE_NAME, AV_FLAG_MIC,
+    AV_FLAGS, AV_NB_COMPUTER_NAME, AV_NB_DOMAIN_NAME, AV_TARGET_NAME, AV_TIMESTAMP, TargetInfo,
+};
+
+/// The target information pairs a client copies from the server's CHALLENGE into its
+/// response (MS-NLMP §3.1.5.1.2): the server's names and its timestamp.
+const SERVER_PAIRS: [u16; 6] = [
+    AV_NB_COMPUTER_NAME,
+    AV_NB_DOMAIN_NAME,
+    AV_DNS_COMPUTER_NAME,
+    AV_DNS_DOMAIN_NAME,
+    AV_DNS_TREE_NAME,
+    AV_TIMESTAMP,
+];
 use crate::time::filetime;
 
 /// What the initiator offers: NTLMv2 with extended session security, 128-bit keys, key
@@ -192,22 +206,30 @@ impl Initiator {
         let challenge = Challenge::parse(challenge_bytes)?;
         require(challenge.flags, "server")?;
         let flags = challenge.flags.intersection(self.options.offer);
-        let mut info = challenge.target_info.clone();
+        // The pairs the client vouches for: the server's names and timestamp (the first of
+        // each), then what the client itself says. A pair the server made up for the client to
+        // sign (a target name, flags claiming a MIC, a single-host token) is not echoed.
+        let mut info = TargetInfo::new();
+        for (id, value) in challenge.target_info.iter() {
+            if SERVER_PAIRS.contains(&id) && info.get(id).is_none() {
+                info.set(id, value)?;
+            }
+        }
         // §3.1.5.1.2: with the server's timestamp, use it, send a MIC and no LMv2 response.
         let server_time = info.timestamp();
         let time = server_time.unwrap_or_else(|| filetime(now));
         if server_time.is_some() {
-            info.set(AV_FLAGS, &(info.flags() | AV_FLAG_MIC).to_le_bytes());
+            info.set(AV_FLAGS, &AV_FLAG_MIC.to_le_bytes())?;
         }
         if let Some(spn) = &self.options.target_name {
-            info.set_str(AV_TARGET_NAME, spn);
+            info.set_str(AV_TARGET_NAME, spn)?;
         }
         let bindings = self
             .options
             .channel_bindings
             .as_deref()
             .map_or([0; 16], channel_bindings_hash);
-        info.set(AV_CHANNEL_BINDINGS, &bindings);
+        info.set(AV_CHANNEL_BINDINGS, &bindings)?;
 
         let key = ntowfv2(
             self.credentials.hash(),
@@ -246,7 +268,8 @@ impl Initiator {
             let code = mic(&exported, &self.negotiate, challenge_bytes, &bytes);
             bytes[MIC_AT..MIC_AT + MIC_LEN].copy_from_slice(&code);
         }
-        Ok((bytes, SessionContext::new(Role::Initiator, flags, exported)))
+        let context = SessionContext::new(Role::Initiator, flags, exported);
+        Ok((bytes, context.with_mic(server_time.is_some())))
     }
 }
 

@@ -78,7 +78,10 @@ impl ClientMechanismFactory for NtlmMechanism {
     }
 
     fn client(&self, config: &ClientConfig) -> Result<Box<dyn ClientMechanism>, AuthError> {
-        let mut options = InitiatorOptions::default();
+        // The service the configuration names, as MsvAvTargetName: a server can tell an
+        // exchange relayed from another service.
+        let mut options =
+            InitiatorOptions::default().target_name(format!("{}/{}", config.service, config.host));
         if let Some(bindings) = &config.channel_bindings {
             options = options.channel_bindings(bindings.prefixed());
         }

@@ -63,6 +63,7 @@ pub struct SessionContext {
     role: Role,
     flags: NegotiateFlags,
     exported_session_key: Key16,
+    mic: bool,
 }
 
 impl std::fmt::Debug for SessionContext {
@@ -80,7 +81,18 @@ impl SessionContext {
             role,
             flags,
             exported_session_key,
+            mic: false,
         }
+    }
+
+    pub(crate) fn with_mic(mut self, mic: bool) -> Self {
+        self.mic = mic;
+        self
+    }
+
+    /// Whether the AUTHENTICATE carried a MIC (which SPNEGO answers with a mechListMIC).
+    pub fn authenticate_had_mic(&self) -> bool {
+        self.mic
     }
 
     /// This side's role.
@@ -222,7 +234,8 @@ impl NtlmWrap {
     }
 
     /// Start the RC4 state over from the sealing key, keeping the sequence number: what
-    /// MS-SPNG §3.3.5.1 has both ends do after the mechListMIC when NTLM sent a MIC of its own.
+    /// MS-SPNG §3.3.5.1 has both ends do after the mechListMIC exchange when NTLM was
+    /// negotiated.
     pub fn rewind_keystream(&mut self) {
         self.0.rewind();
     }

@@ -92,24 +92,28 @@ impl TargetInfo {
             .map(|(_, v)| v.as_slice())
     }
 
-    /// Set pair `id` to `value`, replacing the first one there or appending it.
-    ///
-    /// # Panics
-    /// If `value` is over 65535 bytes (no AV_PAIR can hold it).
-    pub fn set(&mut self, id: u16, value: &[u8]) {
-        assert!(
-            value.len() <= usize::from(u16::MAX),
-            "an AV_PAIR holds at most 65535 bytes"
-        );
+    /// Set pair `id` to `value`, replacing the first one there or appending it. A value over
+    /// 65535 bytes (more than an AV_PAIR holds) is `SEC_E_INVALID_PARAMETER`.
+    pub fn set(&mut self, id: u16, value: &[u8]) -> Result<(), Error> {
+        if value.len() > usize::from(u16::MAX) {
+            return Err(Error::new(
+                sealstream::Status::InvalidParameter,
+                format!(
+                    "an AV_PAIR holds at most 65535 bytes, not {} (pair {id})",
+                    value.len()
+                ),
+            ));
+        }
         match self.pairs.iter_mut().find(|(i, _)| *i == id) {
             Some((_, v)) => *v = value.to_vec(),
             None => self.pairs.push((id, value.to_vec())),
         }
+        Ok(())
     }
 
     /// Set a UTF-16LE string pair.
-    pub fn set_str(&mut self, id: u16, value: &str) {
-        self.set(id, &utf16le(value));
+    pub fn set_str(&mut self, id: u16, value: &str) -> Result<(), Error> {
+        self.set(id, &utf16le(value))
     }
 
     /// `MsvAvTimestamp`, if present and 8 bytes long.
@@ -160,9 +164,11 @@ mod tests {
         let mut info = TargetInfo::parse(&hex(SPEC)).unwrap();
         assert_eq!(info.flags(), 0);
         assert_eq!(info.timestamp(), None);
-        info.set(AV_FLAGS, &AV_FLAG_MIC.to_le_bytes());
-        info.set(AV_TIMESTAMP, &7u64.to_le_bytes());
-        info.set(AV_FLAGS, &(AV_FLAG_MIC | 1).to_le_bytes());
+        info.set(AV_FLAGS, &AV_FLAG_MIC.to_le_bytes()).unwrap();
+        info.set(AV_TIMESTAMP, &7u64.to_le_bytes()).unwrap();
+        info.set(AV_FLAGS, &(AV_FLAG_MIC | 1).to_le_bytes())
+            .unwrap();
+        assert!(info.set(AV_TARGET_NAME, &vec![0; 65536]).is_err());
         let back = TargetInfo::parse(&info.to_bytes()).unwrap();
         assert_eq!(back.flags(), 3);
         assert_eq!(back.timestamp(), Some(7));

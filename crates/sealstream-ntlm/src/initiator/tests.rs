@@ -280,7 +280,7 @@ fn a_response_made_at_another_time_is_time_skew() {
             .iter()
             .filter(|(id, _)| *id != crate::target_info::AV_TIMESTAMP)
         {
-            info.set(id, value);
+            info.set(id, value).unwrap();
         }
         info
     };
@@ -294,4 +294,33 @@ fn a_response_made_at_another_time_is_time_skew() {
         .unwrap_err();
     assert_eq!(e.status(), Status::TimeSkew, "{e}");
     assert!(e.detail().contains("response's time"), "{e}");
+}
+
+#[test]
+fn the_client_vouches_only_for_the_servers_names_and_timestamp() {
+    // A CHALLENGE whose target information also carries pairs a client must not sign for the
+    // server: a target name, flags claiming a MIC, a single-host token, and a duplicate name.
+    let mut challenge = crate::messages::Challenge::parse(&spec_challenge()).unwrap();
+    let mut info = challenge.target_info.clone();
+    info.set_str(crate::target_info::AV_TARGET_NAME, "cifs/elsewhere")
+        .unwrap();
+    info.set(crate::target_info::AV_FLAGS, &2u32.to_le_bytes())
+        .unwrap();
+    info.set(crate::target_info::AV_SINGLE_HOST, &[1; 48])
+        .unwrap();
+    let mut bytes = info.to_bytes();
+    let eol = bytes.len() - 4;
+    bytes.splice(eol..eol, [2, 0, 4, 0, b'X', 0, b'Y', 0]);
+    challenge.target_info = crate::target_info::TargetInfo::parse(&bytes).unwrap();
+    let (initiator, _) = Initiator::new(alice(), InitiatorOptions::default());
+    let (authenticate, _) = initiator
+        .finish(&challenge.to_bytes().unwrap(), SystemTime::now())
+        .unwrap();
+    let a = crate::messages::Authenticate::parse(&authenticate, false).unwrap();
+    let signed = crate::target_info::TargetInfo::parse(&a.nt_response[16 + 28..]).unwrap();
+    let ids: Vec<u16> = signed.iter().map(|(id, _)| id).collect();
+    // NbDomainName and NbComputerName once, then the client's channel bindings; no timestamp
+    // came, so no MIC is claimed.
+    assert_eq!(ids, [2, 1, 10], "{signed:?}");
+    assert_eq!(signed.get(2), Some(&crate::wire::utf16le("Domain")[..]));
 }

@@ -67,7 +67,12 @@ struct OneNtlmUser {
 
 impl NtHashLookup for OneNtlmUser {
     fn nt_hash(&self, domain: &str, user: &str) -> Option<NtHash> {
-        // A client may name the domain or leave it empty (a UPN or a bare name).
+        // A client may name the domain, leave it empty with a bare name, or send a UPN
+        // (user@domain) with an empty domain, as Windows does.
+        let (user, domain) = match (domain, user.rsplit_once('@')) {
+            ("", Some((user, domain))) => (user, domain),
+            _ => (user, domain),
+        };
         let domain_matches = domain.is_empty() || domain.eq_ignore_ascii_case(&self.domain);
         (domain_matches && user.eq_ignore_ascii_case(&self.user)).then(|| self.hash.clone())
     }
