@@ -190,6 +190,28 @@ pub mod gss_sample {
         s.write_all(&out).unwrap();
     }
 
+    /// Start `gss-server` with `args` (which should include `-port 0` and `-once`) and `env`:
+    /// the process, its stdout and stderr piped, and the port it listens on.
+    pub async fn gss_server(
+        args: &[&std::ffi::OsStr],
+        env: &[(&str, &std::ffi::OsStr)],
+    ) -> (std::process::Child, u16) {
+        use std::io::Read;
+        let mut server = std::process::Command::new("gss-server")
+            .args(args)
+            .envs(env.iter().copied())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("gss-server runs");
+        let Some(port) = crate::peer::listening_port(server.id()).await else {
+            let mut err = String::new();
+            let _ = server.stderr.take().map(|mut e| e.read_to_string(&mut err));
+            panic!("gss-server exited before it listened: {err}");
+        };
+        (server, port)
+    }
+
     /// Receive one token: its flags and bytes.
     pub fn recv(s: &mut impl std::io::Read) -> (u8, Vec<u8>) {
         let mut header = [0u8; 5];

@@ -7,15 +7,16 @@
 //! One KDC serves the whole test binary (`sealstream_interop::mitkdc`: started on first use,
 //! stopped when the process ends).
 
-use std::io::{Read, Write};
+use std::ffi::OsStr;
+use std::io::Write;
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::SystemTime;
 
 use sealstream::{Qop, Status};
+use sealstream_interop::gss_sample as sample;
 use sealstream_interop::mitkdc::{Kdc, REALM, kdc};
-use sealstream_interop::{gss_sample as sample, peer};
 use sealstream_krb5::ccache::CredentialCache;
 use sealstream_krb5::gss::{Acceptor, AcceptorOptions, Initiator, InitiatorOptions};
 use sealstream_krb5::kdc::{
@@ -133,27 +134,21 @@ async fn mit_refusals_come_back_as_statuses_a_person_can_act_on() {
 /// own choosing.
 async fn gss_server(kdc: &Kdc) -> (Child, u16) {
     let dir: &Path = &kdc.dir;
-    let mut server = Command::new("gss-server")
-        .args(["-port", "0", "-once", "-keytab"])
-        .arg(dir.join("service.keytab"))
-        .arg("host@localhost")
-        .env("KRB5_CONFIG", dir.join("krb5.conf"))
-        .env("KRB5RCACHEDIR", dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("gss-server runs");
-    let Some(port) = peer::listening_port(server.id()).await else {
-        let mut err = String::new();
-        server
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut err)
-            .unwrap();
-        panic!("gss-server exited before it listened: {err}");
-    };
-    (server, port)
+    let keytab = dir.join("service.keytab");
+    let args = [
+        OsStr::new("-port"),
+        OsStr::new("0"),
+        OsStr::new("-once"),
+        OsStr::new("-keytab"),
+        keytab.as_os_str(),
+        OsStr::new("host@localhost"),
+    ];
+    let krb5_conf = dir.join("krb5.conf");
+    let env = [
+        ("KRB5_CONFIG", krb5_conf.as_os_str()),
+        ("KRB5RCACHEDIR", dir.as_os_str()),
+    ];
+    sample::gss_server(&args, &env).await
 }
 
 /// A ticket for `service` whose session key is of type `enctype`: a TGS exchange asking for

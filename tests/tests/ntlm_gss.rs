@@ -80,24 +80,9 @@ fn unwrap_message(unwrap: &mut NtlmUnwrap, mut token: Vec<u8>) -> Vec<u8> {
 
 /// `gss-server -once` with gss-ntlmssp's user file, on a port of its own choosing.
 async fn gss_server() -> (Child, u16) {
-    let mut server = Command::new("gss-server")
-        .args(["-port", "0", "-once", "host@localhost"])
-        .env("NTLM_USER_FILE", user_file())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("gss-server runs");
-    let Some(port) = peer::listening_port(server.id()).await else {
-        let mut err = String::new();
-        server
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut err)
-            .unwrap();
-        panic!("gss-server exited before it listened: {err}");
-    };
-    (server, port)
+    let users = user_file();
+    let args = ["-port", "0", "-once", "host@localhost"].map(std::ffi::OsStr::new);
+    sample::gss_server(&args, &[("NTLM_USER_FILE", users.as_os_str())]).await
 }
 
 fn output(child: Child) -> (bool, String) {

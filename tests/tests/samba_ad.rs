@@ -70,26 +70,14 @@ async fn password_search(
 /// SASL as dc1.sealstream.test, with `args` after those.
 async fn search(dc: &samba::SambaDc, args: &[&str]) -> Result<Output, Failure> {
     let krb5_conf = dc.dir.join("krb5.conf");
-    let mut argv = vec![
-        "ldap_search",
-        "--url",
-        LDAP_URL,
-        "--server-name",
-        DC_NAME,
-        "--mech",
+    let krb5 = ["--krb5-config", krb5_conf.to_str().unwrap()];
+    password_search(
         "gssapi",
-        "--user",
         "alice",
-        "--password",
         ALICE_PASSWORD,
-        "--krb5-config",
-        krb5_conf.to_str().unwrap(),
-        "--timeout",
-        "30",
-        "-v",
-    ];
-    argv.extend_from_slice(args);
-    ldap_search(&argv).await
+        &[&krb5[..], args].concat(),
+    )
+    .await
 }
 
 #[tokio::test]

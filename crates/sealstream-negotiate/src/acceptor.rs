@@ -15,7 +15,7 @@ use std::time::SystemTime;
 use der::asn1::ObjectIdentifier;
 use sealstream::{Error, Status};
 use sealstream_krb5::{LayerOptions, Protection as Krb5Protection};
-use sealstream_ntlm::{NtHash, NtlmUnwrap, NtlmWrap, Protection as NtlmProtection};
+use sealstream_ntlm::{NtHash, Protection as NtlmProtection};
 
 use crate::initiator::Mechanism;
 use crate::layer::{Negotiated, SpnegoUnwrap, SpnegoWrap};
@@ -181,15 +181,8 @@ impl Acceptor {
             true => Some(octets(wrap.sign(&mech_list)?.to_vec())?),
             false => None,
         };
-        rewind(&mut wrap, &mut unwrap);
-        self.state = State::Done(Box::new(Negotiated {
-            mechanism: Mechanism::Ntlm,
-            signed,
-            confidential: sealed,
-            user,
-            wrap: SpnegoWrap::Ntlm(wrap),
-            unwrap: SpnegoUnwrap::Ntlm(unwrap),
-        }));
+        let negotiated = Negotiated::ntlm(wrap, unwrap, user, (signed, sealed));
+        self.state = State::Done(Box::new(negotiated));
         let token = NegTokenResp {
             neg_state: Some(NegState::AcceptCompleted),
             supported_mech: None,
@@ -310,10 +303,4 @@ impl Acceptor {
         };
         Ok(AcceptStep::Continue(token.to_token()?))
     }
-}
-
-/// MS-SPNG §3.3.5.1: after the mechListMICs, both NTLM keystreams start over.
-fn rewind(wrap: &mut NtlmWrap, unwrap: &mut NtlmUnwrap) {
-    wrap.rewind_keystream();
-    unwrap.rewind_keystream();
 }

@@ -423,20 +423,11 @@ impl Initiator {
 
     fn ntlm_done(
         &mut self,
-        mut wrap: sealstream_ntlm::NtlmWrap,
-        mut unwrap: sealstream_ntlm::NtlmUnwrap,
+        wrap: sealstream_ntlm::NtlmWrap,
+        unwrap: sealstream_ntlm::NtlmUnwrap,
         user: String,
-        (signed, sealed): (bool, bool),
+        settled: (bool, bool),
     ) {
-        wrap.rewind_keystream();
-        unwrap.rewind_keystream();
-        self.state = State::Done(Box::new(Negotiated {
-            mechanism: Mechanism::Ntlm,
-            signed,
-            confidential: sealed,
-            user,
-            wrap: SpnegoWrap::Ntlm(wrap),
-            unwrap: SpnegoUnwrap::Ntlm(unwrap),
-        }));
+        self.state = State::Done(Box::new(Negotiated::ntlm(wrap, unwrap, user, settled)));
     }
 }

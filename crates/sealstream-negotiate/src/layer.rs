@@ -94,6 +94,26 @@ pub struct Negotiated {
 }
 
 impl Negotiated {
+    /// An NTLM context after the mechListMIC exchange: MS-SPNG §3.3.5.1 has both ends start
+    /// their RC4 keystreams over from the sealing keys here, the sequence numbers going on.
+    pub(crate) fn ntlm(
+        mut wrap: NtlmWrap,
+        mut unwrap: NtlmUnwrap,
+        user: String,
+        (signed, sealed): (bool, bool),
+    ) -> Self {
+        wrap.rewind_keystream();
+        unwrap.rewind_keystream();
+        Self {
+            mechanism: Mechanism::Ntlm,
+            signed,
+            confidential: sealed,
+            user,
+            wrap: SpnegoWrap::Ntlm(wrap),
+            unwrap: SpnegoUnwrap::Ntlm(unwrap),
+        }
+    }
+
     /// The mechanism the acceptor chose.
     pub fn mechanism(&self) -> Mechanism {
         self.mechanism

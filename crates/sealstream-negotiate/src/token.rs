@@ -33,7 +33,7 @@
 //! written here.
 
 use der::asn1::{BitString, ObjectIdentifier, OctetString};
-use der::{Decode, Encode, Enumerated, Sequence};
+use der::{Decode, Encode, Enumerated, Length, Reader, Sequence, SliceReader};
 use sealstream::{Error, Status};
 
 use crate::oid::SPNEGO;
@@ -104,28 +104,19 @@ pub fn mech_list_bytes(mech_types: &[ObjectIdentifier]) -> Result<Vec<u8>, Error
         .map_err(|e| invalid(format!("encoding mechTypes: {e}")))
 }
 
-/// Append a DER length.
-fn push_len(out: &mut Vec<u8>, len: usize) {
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = (len as u64).to_be_bytes();
-        let skip = bytes.iter().take_while(|b| **b == 0).count();
-        out.push(0x80 | (8 - skip) as u8);
-        out.extend_from_slice(&bytes[skip..]);
-    }
-}
-
-/// `tag`, a length, `value`.
-fn tlv(tag: u8, value: &[u8]) -> Vec<u8> {
+/// `tag`, its DER length, `value`.
+fn tlv(tag: u8, value: &[u8]) -> Result<Vec<u8>, Error> {
+    let len = Length::try_from(value.len())
+        .map_err(|e| invalid(format!("a token of {} bytes: {e}", value.len())))?;
     let mut out = Vec::with_capacity(value.len() + 6);
     out.push(tag);
-    push_len(&mut out, value.len());
+    len.encode_to_vec(&mut out).map_err(invalid)?;
     out.extend_from_slice(value);
-    out
+    Ok(out)
 }
 
-/// The value of the TLV that is all of `bytes`, if its tag is `tag`.
+/// The value of the TLV that is all of `bytes`, if its tag is `tag`; the length is read as
+/// DER (`der`'s decoder: the shortest form, checked against what follows).
 fn untlv<'a>(tag: u8, bytes: &'a [u8], what: &str) -> Result<&'a [u8], Error> {
     let (&found, rest) = bytes
         .split_first()
@@ -135,31 +126,16 @@ fn untlv<'a>(tag: u8, bytes: &'a [u8], what: &str) -> Result<&'a [u8], Error> {
             "{what} has tag {found:#04x}, not {tag:#04x}"
         )));
     }
-    let (&first, rest) = rest
-        .split_first()
-        .ok_or_else(|| invalid(format!("{what} has no length")))?;
-    let (len, rest) = if first < 0x80 {
-        (usize::from(first), rest)
-    } else {
-        let count = usize::from(first & 0x7f);
-        if count == 0 || count > 4 || rest.len() < count {
-            return Err(invalid(format!("{what} has a length of the wrong form")));
-        }
-        let (len_bytes, rest) = rest.split_at(count);
-        (
-            len_bytes
-                .iter()
-                .fold(0usize, |n, b| n << 8 | usize::from(*b)),
-            rest,
-        )
-    };
-    if len != rest.len() {
+    let mut reader = SliceReader::new(rest).map_err(|e| invalid(format!("{what}: {e}")))?;
+    let len = Length::decode(&mut reader).map_err(|e| invalid(format!("{what}'s length: {e}")))?;
+    let value = &rest[usize::try_from(reader.position()).expect("a few bytes")..];
+    if usize::try_from(len).ok() != Some(value.len()) {
         return Err(invalid(format!(
             "{what} says {len} bytes and {} follow",
-            rest.len()
+            value.len()
         )));
     }
-    Ok(rest)
+    Ok(value)
 }
 
 impl NegTokenInit {
@@ -169,8 +145,8 @@ impl NegTokenInit {
             .to_der()
             .map_err(|e| invalid(format!("encoding negTokenInit: {e}")))?;
         let mut body = SPNEGO.to_der().map_err(invalid)?;
-        body.extend_from_slice(&tlv(0xa0, &inner));
-        Ok(tlv(0x60, &body))
+        body.extend_from_slice(&tlv(0xa0, &inner)?);
+        tlv(0x60, &body)
     }
 
     /// Read an initiator's first token (the GSS-API framing, or a bare `[0]` choice).
@@ -201,7 +177,7 @@ impl NegTokenResp {
         let inner = self
             .to_der()
             .map_err(|e| invalid(format!("encoding negTokenResp: {e}")))?;
-        Ok(tlv(0xa1, &inner))
+        tlv(0xa1, &inner)
     }
 
     /// Read a `[1] NegTokenResp`.

@@ -196,13 +196,7 @@ pub fn channel_bindings_hash(application_data: &[u8]) -> [u8; 16] {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::hex;
 
     // MS-NLMP §4.2.4: User "User", UserDom "Domain", Passwd "Password".
     #[test]

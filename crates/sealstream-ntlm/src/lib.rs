@@ -74,6 +74,16 @@ pub mod target_info;
 mod time;
 mod wire;
 
+/// Bytes written in hexadecimal, whitespace ignored: how the tests write MS-NLMP's vectors.
+#[cfg(test)]
+pub(crate) fn hex(s: &str) -> Vec<u8> {
+    let s: String = s.split_whitespace().collect();
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex digits"))
+        .collect()
+}
+
 pub use acceptor::{Accepted, Acceptor, AcceptorOptions, Claim, NtHashLookup};
 pub use credentials::Credentials;
 pub use crypto::{NtHash, channel_bindings_hash};

@@ -138,17 +138,11 @@ impl TargetInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hex;
 
     // MS-NLMP §4.2.4.3's CHALLENGE target information: NbDomainName "Domain", NbComputerName
     // "Server", MsvAvEOL.
     const SPEC: &str = "02000c0044006f006d00610069006e0001000c0053006500720076006500720000000000";
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
 
     #[test]
     fn the_spec_list_parses_and_reencodes_byte_for_byte() {

@@ -1,14 +1,7 @@
 use super::*;
+use crate::hex;
 use crate::target_info::{AV_NB_COMPUTER_NAME, AV_NB_DOMAIN_NAME};
 use crate::wire::utf16le;
-
-fn hex(s: &str) -> Vec<u8> {
-    let s: String = s.split_whitespace().collect();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
 
 /// MS-NLMP §4.2.4.3's CHALLENGE_MESSAGE.
 pub(crate) fn spec_challenge() -> Vec<u8> {

@@ -3,14 +3,8 @@ use sealstream::{Qop, RecordMut, Status};
 use zeroize::Zeroizing;
 
 use super::*;
+use crate::hex;
 use crate::wire::utf16le;
-
-fn hex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
 
 /// Both ends of a context on MS-NLMP §4.2.4's session key (16 bytes of 0x55, key exchange).
 fn pair(protection: Protection) -> ((NtlmWrap, NtlmUnwrap), (NtlmWrap, NtlmUnwrap)) {
