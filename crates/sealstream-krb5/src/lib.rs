@@ -89,6 +89,9 @@ pub mod ccache;
 pub mod crypto;
 mod enctype;
 mod file_reader;
+// The cargo-fuzz targets' entry points: built for them (`--cfg fuzzing`) and for this crate's
+// tests, never as public API.
+#[cfg(any(fuzzing, test))]
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod gss;

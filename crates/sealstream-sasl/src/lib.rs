@@ -47,6 +47,9 @@ mod credentials;
 pub mod digest;
 mod error;
 pub mod external;
+// The cargo-fuzz targets' entry points: built for them (`--cfg fuzzing`) and for this crate's
+// tests, never as public API.
+#[cfg(any(fuzzing, test))]
 #[doc(hidden)]
 pub mod fuzzing;
 mod layer;

@@ -210,6 +210,7 @@ impl DirectionKeys {
 
     /// Keys from a fixed secret (TLS 1.3) or the fixed traffic keys `tls12` (TLS 1.2), for
     /// the fuzzing entry point.
+    #[cfg(any(fuzzing, test))]
     pub(crate) fn fixed(
         suite: SupportedCipherSuite,
         tls12: &ConnectionTrafficSecrets,

@@ -57,6 +57,9 @@ pub mod alert;
 mod capture;
 mod channel_binding;
 mod cipher;
+// The cargo-fuzz targets' entry points: built for them (`--cfg fuzzing`) and for this crate's
+// tests, never as public API.
+#[cfg(any(fuzzing, test))]
 #[doc(hidden)]
 pub mod fuzzing;
 mod handshake;

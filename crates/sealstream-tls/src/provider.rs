@@ -18,9 +18,11 @@ pub(crate) use aws_lc_rs::aead;
 #[cfg(all(feature = "ring", not(feature = "aws-lc-rs")))]
 pub(crate) use ring::aead;
 
-/// rustls's provider module for the same backend (its cipher suite definitions).
-#[cfg(feature = "aws-lc-rs")]
+/// rustls's provider module for the same backend (its cipher suite definitions), for the
+/// fuzzing entry points and the tests.
+#[cfg(all(feature = "aws-lc-rs", any(fuzzing, test)))]
 pub(crate) use rustls::crypto::aws_lc_rs as rustls_crypto;
-/// rustls's provider module for the same backend (its cipher suite definitions).
-#[cfg(all(feature = "ring", not(feature = "aws-lc-rs")))]
+/// rustls's provider module for the same backend (its cipher suite definitions), for the
+/// fuzzing entry points and the tests.
+#[cfg(all(feature = "ring", not(feature = "aws-lc-rs"), any(fuzzing, test)))]
 pub(crate) use rustls::crypto::ring as rustls_crypto;
