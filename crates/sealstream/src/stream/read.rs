@@ -141,6 +141,7 @@ impl<U: Unseal> ReadState<U> {
         loop {
             self.hand_out(out);
             if out.remaining() == 0 {
+                self.release_if_drained();
                 return Poll::Ready(Ok(()));
             }
             let copied = out.filled().len() > filled_before;
@@ -157,6 +158,7 @@ impl<U: Unseal> ReadState<U> {
             };
             if copied {
                 // Don't wait on the transport while holding plaintext for the caller.
+                self.release_if_drained();
                 return Poll::Ready(Ok(()));
             }
             ready!(self.poll_fill(io, cx, missing));
@@ -210,6 +212,7 @@ impl<U: Unseal> ReadState<U> {
             return;
         }
         self.plain.start += amt.min(self.plain.len());
+        self.release_if_drained();
     }
 
     /// Copy leftover and unsealed plaintext into `out`.
@@ -384,6 +387,21 @@ impl<U: Unseal> ReadState<U> {
         self.phase = Phase::Failed(Box::new(failure));
         self.plain = 0..0;
         self.release();
+    }
+
+    /// Give the buffer back as soon as it holds nothing unread: no plaintext left to hand out
+    /// and no bytes of a next record. A connection held by a pool, or a server busy with the
+    /// request it just read, then costs no read buffer, whether or not it reads again; a busy
+    /// connection takes the same buffer back from this thread's pool on its next read (a move,
+    /// not an allocation).
+    fn release_if_drained(&mut self) {
+        if self.release_idle
+            && self.plain.is_empty()
+            && self.start == self.end
+            && !self.buf.is_empty()
+        {
+            self.release();
+        }
     }
 
     fn release(&mut self) {
