@@ -132,7 +132,10 @@ impl SessionContext {
 
 /// One direction's keys and state.
 struct Half {
-    sign_key: Key16,
+    /// HMAC-MD5 keyed with the direction's signing key, once: each message clones it (the
+    /// key's inner and outer blocks are not hashed again per message). Wiped on drop (`hmac`'s
+    /// `zeroize`).
+    keyed: Hmac<Md5>,
     seal_key: Key16,
     rc4: Box<Rc4>,
     key_exch: bool,
@@ -144,8 +147,9 @@ struct Half {
 impl Half {
     fn new(sign_key: Key16, seal_key: Key16, key_exch: bool, protection: Protection) -> Self {
         let rc4 = Box::new(Rc4::new_from_slice(&seal_key[..]).expect("RC4 takes a 16-byte key"));
+        let keyed = <Hmac<Md5> as KeyInit>::new_from_slice(&sign_key[..]).expect("any key length");
         Self {
-            sign_key,
+            keyed,
             seal_key,
             rc4,
             key_exch,
@@ -155,8 +159,7 @@ impl Half {
     }
 
     fn mac(&self, seq: u32) -> Hmac<Md5> {
-        let mut mac =
-            <Hmac<Md5> as KeyInit>::new_from_slice(&self.sign_key[..]).expect("any key length");
+        let mut mac = self.keyed.clone();
         mac.update(&seq.to_le_bytes());
         mac
     }

@@ -7,8 +7,8 @@
 //!   and AES-256-CBC-CTS over confounder, payload and token header (32 bytes more than the
 //!   payload); a signed token is HMAC-SHA1-96 over payload and header. The keyed HMAC state is
 //!   made once and cloned per frame, as the layer does.
-//! - NTLM (MS-NLMP §3.4.4.2): HMAC-MD5 over the sequence number and the payload, keyed per
-//!   frame as the layer does; sealed, RC4 over payload and the 8-byte checksum, one keystream
+//! - NTLM (MS-NLMP §3.4.4.2): HMAC-MD5 over the sequence number and the payload, the keyed
+//!   state made once and cloned per frame as the layer does; sealed, RC4 over payload and the 8-byte checksum, one keystream
 //!   continuing; signed, RC4 over the checksum alone (counted with the MAC).
 
 use std::time::{Duration, Instant};
@@ -72,6 +72,7 @@ enum Primitives {
     },
     Ntlm {
         rc4: Box<Rc4>,
+        hmac: Hmac<Md5>,
         seq: u32,
     },
 }
@@ -108,6 +109,8 @@ impl PrimitiveMeter {
             },
             SaslLayer::NtlmSeal | SaslLayer::NtlmSign => Primitives::Ntlm {
                 rc4: Box::new(Rc4::new_from_slice(&KEY[..16]).expect("a 16-byte key")),
+                hmac: <Hmac<Md5> as KeyInit>::new_from_slice(&KEY[..16])
+                    .expect("HMAC takes any key"),
                 seq: 0,
             },
             _ => Primitives::Digest {
@@ -216,9 +219,8 @@ impl PrimitiveMeter {
                 let mac = h.finalize().into_bytes();
                 self.frame[len..len + 12].copy_from_slice(&mac[..12]);
             }
-            Primitives::Ntlm { rc4, seq } => {
-                let mut h =
-                    <Hmac<Md5> as KeyInit>::new_from_slice(&KEY[..16]).expect("any key length");
+            Primitives::Ntlm { rc4, hmac, seq } => {
+                let mut h = hmac.clone();
                 h.update(&seq.to_le_bytes());
                 h.update(&self.frame[..len]);
                 let mac = h.finalize().into_bytes();
