@@ -93,10 +93,14 @@ impl<T: AsyncRead + Unpin> AsyncRead for ChunkedIo<T> {
         }
         this.read_calls += 1;
         let limit = Self::next_size(&this.read_sizes, &mut this.reads).min(buf.remaining());
-        let mut tmp = vec![0u8; limit];
-        let mut small = ReadBuf::new(&mut tmp);
-        ready!(Pin::new(&mut this.inner).poll_read(cx, &mut small))?;
-        buf.put_slice(small.filled());
+        // The inner transport reads into the first `limit` bytes of the caller's room, in
+        // place: no buffer of its own, so allocation counts see only the stream's.
+        let n = {
+            let mut small = ReadBuf::new(buf.initialize_unfilled_to(limit));
+            ready!(Pin::new(&mut this.inner).poll_read(cx, &mut small))?;
+            small.filled().len()
+        };
+        buf.advance(n);
         Poll::Ready(Ok(()))
     }
 }

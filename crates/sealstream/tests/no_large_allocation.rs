@@ -3,6 +3,9 @@
 //! maxbuf, up to `MAX_RECORD_SIZED_READ_BUFFER`), and neither does a frame within our maxbuf
 //! whose bytes never come: the buffer grows only as they arrive.
 //!
+//! A flood of the smallest frames, each draining the read buffer, costs no allocation per
+//! frame: the buffer goes back to the thread's pool and comes back for the next one.
+//!
 //! This test binary counts allocations with an instrumented global allocator, so its tests run
 //! one after the other under one lock.
 
@@ -108,4 +111,60 @@ fn oversized_frame_is_refused_before_allocation() {
             "allocated {total} bytes in all for a frame announcing {announced}"
         );
     }
+}
+
+/// A flood of the smallest frames, each arriving in a read of its own and read on its own, so
+/// that every record drains the read buffer: the buffer goes back to the thread's pool and is
+/// taken again for the next record, a move and never an allocation. 10,000 records cost a
+/// bounded number of allocations, not one per record.
+#[test]
+fn a_flood_of_tiny_frames_costs_no_allocation_per_frame() {
+    let _one = ONE_AT_A_TIME.lock().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    const FRAMES: usize = 10_000;
+    let (wrap, unwrap) = direction(b"k");
+    let mut seal = sealstream::sasl::FramedSeal::new(wrap, 65536).unwrap();
+    let mut wire = Vec::new();
+    let mut frame = [0u8; 256];
+    let mut frame_len = 0;
+    for _ in 0..FRAMES {
+        frame_len = sealstream::seal_message(&mut seal, sealstream::Qop::Default, b"x", &mut frame)
+            .unwrap();
+        wire.extend_from_slice(&frame[..frame_len]);
+    }
+    let io = sealstream_testkit::mock_io::ChunkedIo::new(
+        sealstream_testkit::mock_io::scripted(wire),
+        vec![frame_len],
+        vec![],
+        vec![],
+    );
+    let (wrap, _) = direction(b"k");
+    let seal = sealstream::sasl::FramedSeal::new(wrap, 65536).unwrap();
+    let layer = FramedUnseal::new(unwrap, 65536).unwrap();
+    let mut stream = StreamBuilder::new()
+        .eof_policy(sealstream::EofPolicy::CleanEnd)
+        .build(io, (seal, layer));
+    // The first record takes the buffer (from the pool or the allocator).
+    let mut one = [0u8; 1];
+    assert_eq!(rt.block_on(stream.read(&mut one)).unwrap(), 1);
+    let region = Region::new(GLOBAL);
+    rt.block_on(async {
+        for _ in 1..FRAMES {
+            assert_eq!(stream.read(&mut one).await.unwrap(), 1);
+            assert_eq!(&one, b"x");
+            assert_eq!(
+                stream.buffered_capacity().0,
+                0,
+                "drained: the buffer went back"
+            );
+        }
+    });
+    let stats = region.change();
+    assert!(
+        stats.allocations + stats.reallocations < 50,
+        "{stats:?} over {FRAMES} records"
+    );
+    assert_eq!(rt.block_on(stream.read(&mut one)).unwrap(), 0);
 }

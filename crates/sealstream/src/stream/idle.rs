@@ -56,6 +56,14 @@ impl IdleGaps {
         }
     }
 
+    /// The direction has work again, now: reads the clock only if it had gone idle, since a
+    /// busy direction takes its buffer back once per record.
+    pub(crate) fn wake(&mut self) {
+        if self.idle_since.is_some() {
+            self.woke(Instant::now());
+        }
+    }
+
     /// The direction goes idle at `now`; returns whether its sealer should release what it can
     /// rebuild.
     pub(crate) fn went_idle(&mut self, now: Instant) -> bool {

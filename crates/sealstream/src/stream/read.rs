@@ -345,7 +345,7 @@ impl<U: Unseal> ReadState<U> {
         }
         if self.buf.is_empty() {
             self.buf = pool::take(self.capacity, pool::Direction::Read);
-            self.idle.woke(Instant::now());
+            self.idle.wake();
             return;
         }
         let tail = self.buf.len() - self.end;

@@ -379,7 +379,7 @@ impl<S: Seal> WriteState<S> {
             if self.buf.is_empty() {
                 self.buf = pool::take(self.capacity, pool::Direction::Write);
                 self.used = 0;
-                self.idle.woke(Instant::now());
+                self.idle.wake();
             }
             if self.written == self.filled {
                 self.written = 0;
