@@ -28,10 +28,9 @@ use crate::layer::{Negotiated, SpnegoWrap};
 
 /// The mechanism's name.
 pub const NAME: &str = "GSS-SPNEGO";
-/// The largest frame the client sends.
-pub const SEND_FRAME: u32 = 65536;
-/// The least the client accepts, whatever `maxbuf` says.
-pub const RECEIVE_FRAME: u32 = 262_144;
+/// The frame sizes of a directory's layers that announce no maxbuf: the same for SASL NTLM and
+/// GSS-SPNEGO (the largest frame sent, the least accepted whatever `maxbuf` says).
+pub use sealstream_ntlm::sasl::{RECEIVE_FRAME, SEND_FRAME};
 /// The strength that asks for confidentiality: a 56-bit layer or more.
 const SSF_CONFIDENTIAL: u32 = 56;
 
