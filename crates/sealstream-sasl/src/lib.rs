@@ -30,8 +30,10 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Mechanisms: [`plain`] (RFC 4616), [`external`] (RFC 4422 appendix A) and [`digest`]
-//! (DIGEST-MD5, RFC 2831, with its `auth-int` and `auth-conf` layers). Other crates' mechanisms
+//! Mechanisms: [`plain`] (RFC 4616), [`external`] (RFC 4422 appendix A), [`digest`]
+//! (DIGEST-MD5, RFC 2831, with its `auth-int` and `auth-conf` layers) and [`scram`]'s client
+//! (SCRAM-SHA-256 and SCRAM-SHA-1, RFC 5802 and RFC 7677, with their `-PLUS` channel-bound
+//! variants; no layer, for use inside TLS). Other crates' mechanisms
 //! plug in through the same traits and [`SecurityLayer::new`], and take part in
 //! [`ClientConfig::choose`] once registered ([`ClientConfig::register`], a
 //! [`ClientMechanismFactory`]): `sealstream-krb5` provides GSSAPI so. Channel bindings of the
@@ -58,6 +60,7 @@ mod one_message;
 pub mod plain;
 mod props;
 mod registry;
+pub mod scram;
 mod select;
 
 pub use async_client::{AsyncClientMechanism, Ready, StepFuture};

@@ -72,6 +72,18 @@ impl MechanismInfo {
         max_ssf: 0,
         plaintext: false,
     };
+    /// SCRAM-SHA-256 (RFC 7677): no layer, the password never sent.
+    pub const SCRAM_SHA_256: MechanismInfo = MechanismInfo {
+        name: "SCRAM-SHA-256",
+        max_ssf: 0,
+        plaintext: false,
+    };
+    /// SCRAM-SHA-256-PLUS (RFC 7677): SCRAM-SHA-256 bound to the TLS channel.
+    pub const SCRAM_SHA_256_PLUS: MechanismInfo = MechanismInfo {
+        name: "SCRAM-SHA-256-PLUS",
+        max_ssf: 0,
+        plaintext: false,
+    };
     /// DIGEST-MD5 (RFC 2831): up to `rc4`, 128.
     pub const DIGEST_MD5: MechanismInfo = MechanismInfo {
         name: "DIGEST-MD5",

@@ -13,6 +13,7 @@ use crate::digest::{DigestClient, DigestClientConfig};
 use crate::external::ExternalClient;
 use crate::plain::PlainClient;
 use crate::props::{MechanismInfo, choose_mechanism};
+use crate::scram::{ScramClient, ScramHash};
 use crate::{
     AuthError, ChannelBindingData, ClientMechanism, ClientMechanismFactory, SecurityProperties,
 };
@@ -102,13 +103,18 @@ impl ClientConfig {
     /// The mechanisms this configuration can run, most preferred first for equal strength.
     pub fn available(&self) -> Vec<MechanismInfo> {
         let mut out: Vec<MechanismInfo> = self.registered.iter().map(|f| f.info()).collect();
-        if self.authcid.is_some() {
-            out.push(MechanismInfo::DIGEST_MD5);
-        }
+        // An identity the lower layer proved is what the application set up to use.
         if self.external {
             out.push(MechanismInfo::EXTERNAL);
         }
         if self.authcid.is_some() {
+            // Without a layer to gain, SCRAM (bound to the channel when it can be) comes
+            // before DIGEST-MD5, which only a layer recommends, and PLAIN last.
+            if self.channel_bindings.is_some() {
+                out.push(MechanismInfo::SCRAM_SHA_256_PLUS);
+            }
+            out.push(MechanismInfo::SCRAM_SHA_256);
+            out.push(MechanismInfo::DIGEST_MD5);
             out.push(MechanismInfo::PLAIN);
         }
         out
@@ -136,8 +142,29 @@ impl ClientConfig {
             return factory.client(self);
         }
         let authcid = self.authcid.clone().unwrap_or_default();
+        let scram = || {
+            ScramClient::new(
+                ScramHash::Sha256,
+                authcid.clone(),
+                self.password.as_str(),
+                self.authzid.clone(),
+            )
+        };
         Ok(match chosen.name {
             "EXTERNAL" => Box::new(ExternalClient::new(self.authzid.clone())),
+            "SCRAM-SHA-256-PLUS" => match &self.channel_bindings {
+                Some(bindings) => Box::new(scram().channel_binding(bindings.clone())),
+                None => {
+                    return Err(AuthError::state(
+                        "SCRAM-SHA-256-PLUS without channel bindings",
+                    ));
+                }
+            },
+            // We could bind, so the server offered no -PLUS mechanism: say so (RFC 5802 §6).
+            "SCRAM-SHA-256" if self.channel_bindings.is_some() => {
+                Box::new(scram().server_offers_no_binding())
+            }
+            "SCRAM-SHA-256" => Box::new(scram()),
             "PLAIN" => Box::new(PlainClient::new(
                 authcid,
                 self.password.as_str(),
@@ -174,6 +201,30 @@ mod tests {
         );
         config.authcid = None;
         assert!(config.choose(&["DIGEST-MD5"]).is_err());
+    }
+
+    #[test]
+    fn scram_comes_before_plain_and_binds_when_it_can() {
+        let mut config = ClientConfig::new("u", "p", "imap", "h");
+        let offered = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-256-PLUS"];
+        assert_eq!(config.choose(&offered).unwrap().name(), "SCRAM-SHA-256");
+        // A layer wanted: DIGEST-MD5 can give one, SCRAM cannot.
+        let with_digest = ["SCRAM-SHA-256", "DIGEST-MD5"];
+        assert_eq!(config.choose(&with_digest).unwrap().name(), "DIGEST-MD5");
+        config.props.max_ssf = 0;
+        assert_eq!(config.choose(&with_digest).unwrap().name(), "SCRAM-SHA-256");
+        config.channel_bindings = Some(ChannelBindingData::new("tls-exporter", vec![7; 32]));
+        let mut plus = config.choose(&offered).unwrap();
+        assert_eq!(plus.name(), "SCRAM-SHA-256-PLUS");
+        assert!(
+            plus.start()
+                .unwrap()
+                .unwrap()
+                .starts_with(b"p=tls-exporter,,n=u,")
+        );
+        // Bindings but no -PLUS offered: the client says it could have bound ("y").
+        let mut unbound = config.choose(&["SCRAM-SHA-256"]).unwrap();
+        assert!(unbound.start().unwrap().unwrap().starts_with(b"y,,n=u,"));
     }
 
     /// A mechanism of another crate: a client that remembers the channel bindings it was made
@@ -239,7 +290,8 @@ mod tests {
         // Registering the name again replaces it; now the stronger, it is chosen.
         config.register(Arc::new(Bound { max_ssf: 256 }));
         assert_eq!(config.available()[0].max_ssf, 256);
-        assert_eq!(config.available().len(), 3); // X-BOUND, DIGEST-MD5, PLAIN
+        // X-BOUND, SCRAM-SHA-256-PLUS, SCRAM-SHA-256, DIGEST-MD5, PLAIN
+        assert_eq!(config.available().len(), 5);
         let mut chosen = config.choose(&offered).unwrap();
         assert_eq!(chosen.name(), "X-BOUND");
         assert_eq!(
