@@ -15,9 +15,14 @@ set -euo pipefail
 #   peers (tests/tests/ntlm_gss.rs).
 # samba, samba-ad-dc, samba-ad-provision, samba-dsdb-modules, winbind: the Active Directory
 #   domain controller tests/peers/samba-dc.sh provisions and runs on loopback.
+# cyrus-imapd cyrus-clients sasl2-bin: the Cyrus IMAP server tests/peers/cyrus-imapd.sh starts
+#   per test (cyrus-common comes with it; it pulls in exim4 as the MTA it wants, which the
+#   policy-rc.d below keeps from starting, as it does Debian's own Cyrus), imtest to try it by
+#   hand, and saslpasswd2 for its private sasldb.
 APT_PACKAGES=(openssl curl pkg-config libssl-dev default-jdk-headless slapd ldap-utils libsasl2-modules
     krb5-kdc krb5-admin-server krb5-user krb5-gss-samples libsasl2-modules-gssapi-mit gss-ntlmssp
-    samba samba-ad-dc samba-ad-provision samba-dsdb-modules winbind)
+    samba samba-ad-dc samba-ad-provision samba-dsdb-modules winbind
+    cyrus-imapd cyrus-clients sasl2-bin)
 
 # ---- cargo tools, pinned (both build with rustc 1.95 stable) ----
 CARGO_DENY_VERSION="0.20.2" # newest on crates.io at time of writing; rust-version 1.88
@@ -39,11 +44,12 @@ if ((${#missing[@]})); then
     as_root=()
     if [ "$(id -u)" -ne 0 ]; then as_root=(sudo); fi
     "${as_root[@]}" apt-get update -qq
-    # The packages of servers (slapd) would start a system daemon (slapd on port 389, with
-    # Debian's own directory) from their postinst. The tests start private instances and need no
-    # system one, so invoke-rc.d is told "action forbidden" (exit 101, see invoke-rc.d(8)) through
-    # /usr/sbin/policy-rc.d for the duration of the install, unless the image already has one
-    # (Docker images usually do). A file we created is removed again, even on failure.
+    # The packages of servers (slapd, cyrus-common, exim4) would start a system daemon (slapd on
+    # port 389 with Debian's own directory, Cyrus IMAP on 143, exim on 25) from their postinst.
+    # The tests start private instances and need no system one, so invoke-rc.d is told "action
+    # forbidden" (exit 101, see invoke-rc.d(8)) through /usr/sbin/policy-rc.d for the duration of
+    # the install, unless the image already has one (Docker images usually do). A file we created
+    # is removed again, even on failure.
     policy=/usr/sbin/policy-rc.d
     if [ ! -e "$policy" ]; then
         printf '#!/bin/sh\n# written by sealstream scripts/install-test-deps.sh during apt-get install\nexit 101\n' |
@@ -51,7 +57,7 @@ if ((${#missing[@]})); then
         "${as_root[@]}" chmod 755 "$policy"
         trap '"${as_root[@]}" rm -f "$policy"' EXIT
     fi
-    # noninteractive: slapd/krb5 would otherwise prompt via debconf
+    # noninteractive: slapd, krb5 and exim4-config would otherwise prompt via debconf
     "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
         apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else

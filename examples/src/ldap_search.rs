@@ -11,10 +11,8 @@
 //! server; GSSAPI's AP-REP proved the server two steps earlier). Every byte after that response
 //! is framed by the layer (RFC 4422 §3.7).
 
-use std::fmt;
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
@@ -23,10 +21,16 @@ use sealstream::{EofPolicy, StreamBuilder};
 use sealstream_sasl::{AsyncClientMechanism, ChannelBindingData, Layer, Step};
 use sealstream_tls::ChannelBinding;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpStream;
 
+use crate::connect::{Url, connect};
+pub use crate::failure::Failure;
+use crate::failure::io_failure;
 use crate::ldap::{self, MessageReader};
 use crate::ldif;
+use crate::sasl_args::SaslArgs;
+
+/// The SASL service name of LDAP (RFC 4513 §5.2.1.2; the `ldap/HOST` Kerberos principal).
+const SERVICE: &str = "ldap";
 pub use crate::mechanism::{gssapi_properties, properties};
 
 /// The command line.
@@ -44,60 +48,9 @@ pub struct Args {
     /// ldaps: the CA certificates to trust, a PEM file (default: the system's).
     #[arg(long, value_name = "FILE")]
     pub ca: Option<PathBuf>,
-    /// The SASL mechanism: digest-md5; gssapi (Kerberos V5; the service is ldap/HOST with
-    /// HOST as written in --url, or --server-name); or ntlm (NTLMv2, as Samba's directory
-    /// offers it: --user DOMAIN\\name or name@domain, and a password); or gss-spnego (as
-    /// Active Directory runs it: NTLM with --user and a password, else Kerberos with the
-    /// credential cache's tickets).
-    #[arg(long, default_value = "digest-md5", value_parser = ["digest-md5", "gssapi", "ntlm", "gss-spnego"])]
-    pub mech: String,
-    /// The server's name for SASL when it is not the host of --url (as when connecting to an
-    /// address): gssapi asks for a ticket to ldap/NAME, digest-md5 sends ldap/NAME as its
-    /// digest-uri.
-    #[arg(long, value_name = "NAME")]
-    pub server_name: Option<String>,
-    /// The user: a SASL user name for digest-md5, a Kerberos principal (alice or
-    /// alice@REALM) for gssapi (where it defaults to the credential cache's principal),
-    /// DOMAIN\\name or name@domain for ntlm.
-    #[arg(long)]
-    pub user: Option<String>,
-    /// The password (visible to other local users in the process list: for tests and labs;
-    /// prefer --password-env).
-    #[arg(long)]
-    pub password: Option<String>,
-    /// The password, from the environment variable of this name.
-    #[arg(long, value_name = "VAR")]
-    pub password_env: Option<String>,
-    /// gssapi: the user's keys from this keytab instead of a password.
-    #[arg(long)]
-    pub keytab: Option<PathBuf>,
-    /// gssapi: tickets from this MIT credential cache (a FILE: cache, as kinit writes it).
-    /// With no --password, --password-env, --keytab or --ccache, gssapi reads the cache
-    /// KRB5CCNAME names, else /tmp/krb5cc_UID.
-    #[arg(long)]
-    pub ccache: Option<PathBuf>,
-    /// gssapi: the krb5.conf naming the realm's KDCs (default: $KRB5_CONFIG, else
-    /// /etc/krb5.conf).
-    #[arg(long)]
-    pub krb5_config: Option<PathBuf>,
-    /// The realm: for digest-md5 the SASL realm, if not the server's first; for gssapi the
-    /// Kerberos realm of a --user without one, if not krb5.conf's default_realm.
-    #[arg(long)]
-    pub realm: Option<String>,
-    /// The quality of protection: auth (no layer), auth-int (integrity) or auth-conf
-    /// (confidentiality).
-    #[arg(long, value_parser = ["auth", "auth-int", "auth-conf"])]
-    pub qop: String,
-    /// The auth-conf cipher: rc4, 3des, or with --legacy-ciphers des, rc4-56, rc4-40. Without it,
-    /// the strongest one the server offers.
-    #[arg(long)]
-    pub cipher: Option<String>,
-    /// Allow the weak ciphers des, rc4-56 and rc4-40.
-    #[arg(long)]
-    pub legacy_ciphers: bool,
-    /// The largest frame we accept, announced to the server as maxbuf.
-    #[arg(long, default_value_t = 65536)]
-    pub maxbuf: u32,
+    /// The SASL mechanism and its credentials.
+    #[command(flatten)]
+    pub sasl: SaslArgs,
     /// The search base.
     #[arg(long)]
     pub base: String,
@@ -117,31 +70,8 @@ pub struct Args {
     pub attributes: Vec<String>,
 }
 
-/// Why the command failed: one line for the user and the process exit status.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
-    /// The exit status: 2 for bad arguments, the LDAP result code when the server refused
-    /// (49 for a wrong password), 1 otherwise.
-    pub exit_code: u8,
-    /// What went wrong, on one line.
-    pub message: String,
-}
-
+/// An LDAP refusal as a failure.
 impl Failure {
-    pub(crate) fn usage(message: impl Into<String>) -> Self {
-        Self {
-            exit_code: 2,
-            message: message.into(),
-        }
-    }
-
-    pub(crate) fn other(message: impl Into<String>) -> Self {
-        Self {
-            exit_code: 1,
-            message: message.into(),
-        }
-    }
-
     /// The server answered `what` with a result other than success.
     fn ldap(what: &str, code: ResultCode, diagnostic: &str) -> Self {
         let (number, name) = ldap::result_code(code);
@@ -157,105 +87,9 @@ impl Failure {
     }
 }
 
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // One line, whatever the server's diagnostic contains.
-        f.write_str(&self.message.replace(['\n', '\r'], " "))
-    }
-}
-
-impl std::error::Error for Failure {}
-
-fn io_failure(what: &str) -> impl FnOnce(std::io::Error) -> Failure + '_ {
-    move |e| Failure::other(format!("{what}: {e}"))
-}
-
-/// Where `--url` points.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Url {
-    /// `ldaps://`: TLS from the first byte.
-    pub tls: bool,
-    /// The host, as written.
-    pub host: String,
-    /// The port (389 or 636 when not written).
-    pub port: u16,
-}
-
-/// `ldap://HOST[:PORT][/]` or `ldaps://HOST[:PORT][/]`.
+/// `ldap://HOST[:PORT][/]` (port 389) or `ldaps://HOST[:PORT][/]` (port 636).
 pub fn parse_url(url: &str) -> Result<Url, Failure> {
-    let bad = |why: &str| Failure::usage(format!("--url {url:?}: {why}"));
-    let (tls, rest) = match (url.strip_prefix("ldap://"), url.strip_prefix("ldaps://")) {
-        (Some(rest), _) => (false, rest),
-        (None, Some(rest)) => (true, rest),
-        _ => {
-            return Err(bad(
-                "only ldap://HOST[:PORT] and ldaps://HOST[:PORT] are supported",
-            ));
-        }
-    };
-    let rest = rest.strip_suffix('/').unwrap_or(rest);
-    let (host, port) = if let Some(v6) = rest.strip_prefix('[') {
-        let (host, after) = v6.split_once(']').ok_or_else(|| bad("unclosed ["))?;
-        (host, after.strip_prefix(':'))
-    } else {
-        match rest.rsplit_once(':') {
-            Some((host, port)) => (host, Some(port)),
-            None => (rest, None),
-        }
-    };
-    if host.is_empty() || host.contains(['/', '?', '@']) {
-        return Err(bad("expected a host name"));
-    }
-    let port = match port {
-        None if tls => 636,
-        None => 389,
-        Some(p) => p
-            .parse::<u16>()
-            .ok()
-            .filter(|&p| p != 0)
-            .ok_or_else(|| bad("bad port"))?,
-    };
-    Ok(Url {
-        tls,
-        host: host.to_owned(),
-        port,
-    })
-}
-
-/// The client configuration of an `ldaps://` connection: `--ca`'s roots, else the system's.
-fn tls_config(args: &Args) -> Result<Arc<rustls::ClientConfig>, Failure> {
-    use rustls::pki_types::CertificateDer;
-    use rustls::pki_types::pem::PemObject;
-    let mut roots = rustls::RootCertStore::empty();
-    match &args.ca {
-        Some(path) => {
-            let certs = CertificateDer::pem_file_iter(path)
-                .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-                .map_err(|e| Failure::usage(format!("--ca {}: {e}", path.display())))?;
-            for cert in certs {
-                roots.add(cert).map_err(|e| {
-                    Failure::usage(format!(
-                        "--ca {}: unusable certificate: {e}",
-                        path.display()
-                    ))
-                })?;
-            }
-        }
-        None => {
-            let (added, _) =
-                roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
-            if added == 0 {
-                return Err(Failure::usage(
-                    "no system CA certificates found; pass --ca FILE",
-                ));
-            }
-        }
-    }
-    Ok(Arc::new(
-        rustls::ClientConfig::builder()
-            .with_root_certificates(roots)
-            .with_no_client_auth(),
-    ))
+    crate::connect::parse_url(url, ("ldap", 389), ("ldaps", 636))
 }
 
 /// Run the command: bind, search, write the entries to `out` as LDIF and, with `--verbose`, the
@@ -275,14 +109,14 @@ async fn session(args: &Args, out: &mut impl Write, log: &mut impl Write) -> Res
     let Url { tls, host, port } = parse_url(&args.url)?;
     // The name the server is known by to SASL (DIGEST-MD5's digest-uri, GSSAPI's ldap/HOST)
     // and to TLS (the certificate's name).
-    let server_name = args.server_name.as_deref().unwrap_or(&host);
+    let server_name = args.sasl.server_name.as_deref().unwrap_or(&host);
     if !tls {
         // Everything that can fail without the server fails before connecting.
-        let mechanism = crate::mechanism::client(args, server_name, None).await?;
+        let mechanism = crate::mechanism::client(&args.sasl, SERVICE, server_name, None).await?;
         let tcp = connect(&host, port).await?;
         return over(tcp, mechanism, args, out, log).await;
     }
-    let config = tls_config(args)?;
+    let config = crate::tls::client_config(args.ca.as_deref())?;
     let name = rustls::pki_types::ServerName::try_from(server_name.to_owned())
         .map_err(|e| Failure::usage(format!("{server_name:?} is not a server name: {e}")))?;
     let tcp = connect(&host, port).await?;
@@ -312,16 +146,9 @@ async fn session(args: &Args, out: &mut impl Write, log: &mut impl Write) -> Res
             None
         }
     };
-    let mechanism = crate::mechanism::client(args, server_name, bindings.as_ref()).await?;
+    let mechanism =
+        crate::mechanism::client(&args.sasl, SERVICE, server_name, bindings.as_ref()).await?;
     over(tls, mechanism, args, out, log).await
-}
-
-async fn connect(host: &str, port: u16) -> Result<TcpStream, Failure> {
-    let tcp = TcpStream::connect((host, port))
-        .await
-        .map_err(io_failure(&format!("cannot connect to {host}:{port}")))?;
-    tcp.set_nodelay(true).ok();
-    Ok(tcp)
 }
 
 /// The bind and the search over `io` (TCP, or TLS).
@@ -527,6 +354,10 @@ mod tests {
         Args::try_parse_from(base.iter().chain(extra)).unwrap()
     }
 
+    fn args_sasl(extra: &[&str]) -> SaslArgs {
+        args(extra).sasl
+    }
+
     #[test]
     fn urls() {
         let url = |tls, host: &str, port| Url {
@@ -557,18 +388,18 @@ mod tests {
 
     #[test]
     fn qop_and_cipher_pin_the_strength() {
-        let p = properties(&args(&["--qop", "auth-int"])).unwrap();
+        let p = properties(&args_sasl(&["--qop", "auth-int"])).unwrap();
         assert_eq!((p.min_ssf, p.max_ssf), (1, 1));
-        let p = properties(&args(&["--qop", "auth-conf", "--cipher", "3des"])).unwrap();
+        let p = properties(&args_sasl(&["--qop", "auth-conf", "--cipher", "3des"])).unwrap();
         assert_eq!((p.min_ssf, p.max_ssf), (112, 112));
-        let p = properties(&args(&["--qop", "auth-conf"])).unwrap();
+        let p = properties(&args_sasl(&["--qop", "auth-conf"])).unwrap();
         assert_eq!(
             (p.min_ssf, p.max_ssf, p.allow_legacy_ciphers),
             (2, 256, false)
         );
-        let err = properties(&args(&["--qop", "auth-conf", "--cipher", "des"])).unwrap_err();
+        let err = properties(&args_sasl(&["--qop", "auth-conf", "--cipher", "des"])).unwrap_err();
         assert!(err.message.contains("--legacy-ciphers"), "{err}");
-        let p = properties(&args(&[
+        let p = properties(&args_sasl(&[
             "--qop",
             "auth-conf",
             "--cipher",
@@ -577,9 +408,9 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!((p.min_ssf, p.max_ssf), (55, 55));
-        let err = properties(&args(&["--qop", "auth-int", "--cipher", "rc4"])).unwrap_err();
+        let err = properties(&args_sasl(&["--qop", "auth-int", "--cipher", "rc4"])).unwrap_err();
         assert_eq!(err.exit_code, 2);
-        let err = properties(&args(&["--qop", "auth-conf", "--cipher", "aes"])).unwrap_err();
+        let err = properties(&args_sasl(&["--qop", "auth-conf", "--cipher", "aes"])).unwrap_err();
         assert!(err.message.contains("unknown cipher"), "{err}");
     }
 
@@ -588,7 +419,7 @@ mod tests {
         let gssapi = |extra: &[&str]| {
             let mut all = vec!["--mech", "gssapi"];
             all.extend_from_slice(extra);
-            gssapi_properties(&args(&all))
+            gssapi_properties(&args(&all).sasl)
         };
         let p = gssapi(&["--qop", "auth"]).unwrap();
         assert_eq!((p.min_ssf, p.max_ssf), (0, 0));
@@ -605,7 +436,7 @@ mod tests {
     }
 
     async fn refused(extra: &[&str]) -> Failure {
-        match crate::mechanism::client(&args(extra), "h", None).await {
+        match crate::mechanism::client(&args(extra).sasl, SERVICE, "h", None).await {
             Ok(_) => panic!("{extra:?} was accepted"),
             Err(f) => f,
         }
@@ -641,15 +472,15 @@ mod tests {
         // PATH is set in any test environment; its value stands in for a password.
         let path = std::env::var("PATH").unwrap();
         let args = with(&["--password-env", "PATH"]);
-        assert_eq!(password(&args).unwrap().as_deref(), Some(&path));
+        assert_eq!(password(&args.sasl).unwrap().as_deref(), Some(&path));
         let missing = "SEALSTREAM_TEST_NO_SUCH_VARIABLE";
-        let err = password(&with(&["--password-env", missing])).unwrap_err();
+        let err = password(&with(&["--password-env", missing]).sasl).unwrap_err();
         assert_eq!(err.exit_code, 2);
         assert!(err.message.contains(missing), "{err}");
-        let err = password(&with(&["--password-env", "PATH", "--password", "p"])).unwrap_err();
+        let err = password(&with(&["--password-env", "PATH", "--password", "p"]).sasl).unwrap_err();
         assert!(err.message.contains("not both"), "{err}");
         // DIGEST-MD5 needs a user and a password.
-        let err = crate::mechanism::client(&with(&[]), "h", None)
+        let err = crate::mechanism::client(&with(&[]).sasl, SERVICE, "h", None)
             .await
             .err()
             .unwrap();

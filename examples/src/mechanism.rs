@@ -1,9 +1,11 @@
-//! The SASL client mechanism `ldap_search` binds with, built from its command line: DIGEST-MD5
-//! with a password, NTLM with a password, or GSSAPI with a Kerberos service ticket for `ldap/HOST`: one an MIT
-//! credential cache holds (`kinit`'s, by default), or one the KDCs of a `krb5.conf` issue when
-//! the bind starts, for the cache's ticket-granting ticket or one got with a password or a
-//! keytab. Both are driven as `AsyncClientMechanism`s. Each `--qop` pins the strength factors so that the client negotiates exactly
-//! the layer asked for, or fails.
+//! The SASL client mechanism `ldap_search` and `imap_client` authenticate with, built from
+//! their command line ([`SaslArgs`]) for the protocol's service (`ldap`, `imap`): DIGEST-MD5
+//! with a password, NTLM with a password, or GSSAPI with a Kerberos service ticket for
+//! `SERVICE/HOST`: one an MIT credential cache holds (`kinit`'s, by default), or one the KDCs
+//! of a `krb5.conf` issue when the exchange starts, for the cache's ticket-granting ticket or
+//! one got with a password or a keytab. All are driven as `AsyncClientMechanism`s. Each
+//! `--qop` pins the strength factors so that the client negotiates exactly the layer asked
+//! for, or fails.
 
 use std::path::Path;
 use std::time::SystemTime;
@@ -18,17 +20,21 @@ use sealstream_negotiate::sasl::SpnegoClient;
 use sealstream_ntlm::sasl::NtlmClient;
 use sealstream_ntlm::{Credentials, InitiatorOptions};
 use sealstream_sasl::digest::{DigestClient, DigestClientConfig, LayerChoice};
+use sealstream_sasl::scram::{ScramClient, ScramHash};
 use sealstream_sasl::{AsyncClientMechanism, ChannelBindingData, Ready, SecurityProperties};
 use zeroize::Zeroizing;
 
-use crate::ldap_search::{Args, Failure};
+use crate::failure::Failure;
+use crate::sasl_args::SaslArgs;
 
-/// The mechanism of `--mech`, ready to start, for the server `host`, bound to the TLS channel
+/// The mechanism of `--mech`, ready to start, for the service `service` (`ldap`, `imap`) of
+/// the server `host`, bound to the TLS channel
 /// under it when `bindings` are given (GSSAPI, NTLM and GSS-SPNEGO; DIGEST-MD5 has no channel
 /// bindings). GSSAPI's start may wait for the KDC (its service ticket); everything that can be
 /// checked without the server (usage, files, a ticket-granting ticket) is checked here.
 pub async fn client(
-    args: &Args,
+    args: &SaslArgs,
+    service: &str,
     host: &str,
     bindings: Option<&ChannelBindingData>,
 ) -> Result<Box<dyn AsyncClientMechanism>, Failure> {
@@ -45,14 +51,14 @@ pub async fn client(
                     "--keytab, --ccache and --krb5-config are for --mech gssapi",
                 ));
             }
-            let mut config = DigestClientConfig::new(user, password.as_str(), "ldap", host);
+            let mut config = DigestClientConfig::new(user, password.as_str(), service, host);
             config.realm = args.realm.clone();
             config.props = properties(args)?;
             Ok(Box::new(Ready::new(Box::new(DigestClient::new(config)))))
         }
         "gssapi" => {
             let props = gssapi_properties(args)?;
-            gssapi_client(args, host, props, bindings).await
+            gssapi_client(args, service, host, props, bindings).await
         }
         "ntlm" => {
             let props = gssapi_properties(args)?;
@@ -69,23 +75,70 @@ pub async fn client(
             }
             let credentials = Credentials::with_password(user, &password)
                 .map_err(|e| Failure::usage(format!("--user {user}: {}", e.detail())))?;
-            let mut options = InitiatorOptions::default().target_name(format!("ldap/{host}"));
+            let mut options = InitiatorOptions::default().target_name(format!("{service}/{host}"));
             if let Some(bindings) = bindings {
                 options = options.channel_bindings(bindings.prefixed());
             }
             let client = NtlmClient::with_options(credentials, props, options);
             Ok(Box::new(Ready::new(Box::new(client))))
         }
-        "gss-spnego" => spnego_client(args, host, gssapi_properties(args)?, bindings).await,
+        "gss-spnego" => {
+            spnego_client(args, service, host, gssapi_properties(args)?, bindings).await
+        }
+        "scram-sha-256" | "scram-sha-256-plus" | "scram-sha-1" | "scram-sha-1-plus" => {
+            scram_client(args, bindings)
+        }
         other => Err(Failure::usage(format!(
-            "--mech {other}: digest-md5, gssapi, ntlm or gss-spnego"
+            "--mech {other}: digest-md5, gssapi, ntlm, gss-spnego, scram-sha-256[-plus] or \
+             scram-sha-1[-plus]"
         ))),
     }
 }
 
+/// The SCRAM client of `--mech scram-sha-256[-plus]` or `scram-sha-1[-plus]`: no layer, so
+/// `--qop auth`; the `-plus` variants bound to the TLS channel under SASL (`bindings`).
+fn scram_client(
+    args: &SaslArgs,
+    bindings: Option<&ChannelBindingData>,
+) -> Result<Box<dyn AsyncClientMechanism>, Failure> {
+    let mech = args.mech.to_ascii_lowercase();
+    let (Some(user), Some(password)) = (&args.user, password(args)?) else {
+        return Err(Failure::usage(format!(
+            "--mech {mech} needs --user and a password (--password or --password-env)"
+        )));
+    };
+    if args.qop != "auth" {
+        return Err(Failure::usage(format!(
+            "--mech {mech} negotiates no security layer: use --qop auth, inside TLS"
+        )));
+    }
+    if args.keytab.is_some() || args.krb5_config.is_some() || args.ccache.is_some() {
+        return Err(Failure::usage(
+            "--keytab, --ccache and --krb5-config are for --mech gssapi",
+        ));
+    }
+    let hash = if mech.starts_with("scram-sha-1") {
+        ScramHash::Sha1
+    } else {
+        ScramHash::Sha256
+    };
+    let client = ScramClient::new(hash, user, password.as_str(), None);
+    let client = if mech.ends_with("-plus") {
+        let bindings = bindings.ok_or_else(|| {
+            Failure::usage(format!(
+                "--mech {mech} binds to TLS: use it over TLS (imaps://, --starttls, ldaps://)"
+            ))
+        })?;
+        client.channel_binding(bindings.clone())
+    } else {
+        client
+    };
+    Ok(Box::new(Ready::new(Box::new(client))))
+}
+
 /// The security properties that make the DIGEST-MD5 client negotiate exactly what the arguments
 /// ask for (see [`LayerChoice`]).
-pub fn properties(args: &Args) -> Result<SecurityProperties, Failure> {
+pub fn properties(args: &SaslArgs) -> Result<SecurityProperties, Failure> {
     let choice = LayerChoice::from_names(&args.qop, args.cipher.as_deref())
         .map_err(|e| Failure::usage(format!("--qop/--cipher: {}", e.detail())))?;
     let mut props = choice.properties(args.legacy_ciphers).map_err(|e| {
@@ -101,7 +154,7 @@ pub fn properties(args: &Args) -> Result<SecurityProperties, Failure> {
 /// The security properties of a GSSAPI or NTLM bind: `auth` no layer, `auth-int` integrity
 /// (strength 1), `auth-conf` confidentiality (the key's length in bits: 128 or 256 for
 /// Kerberos, 128 for NTLM).
-pub fn gssapi_properties(args: &Args) -> Result<SecurityProperties, Failure> {
+pub fn gssapi_properties(args: &SaslArgs) -> Result<SecurityProperties, Failure> {
     if args.cipher.is_some() || args.legacy_ciphers {
         return Err(Failure::usage(
             "--cipher and --legacy-ciphers are for --mech digest-md5: GSSAPI seals with the \
@@ -122,7 +175,7 @@ pub fn gssapi_properties(args: &Args) -> Result<SecurityProperties, Failure> {
 }
 
 /// The password of `--password` or `--password-env`, if either is given.
-pub fn password(args: &Args) -> Result<Option<Zeroizing<String>>, Failure> {
+pub fn password(args: &SaslArgs) -> Result<Option<Zeroizing<String>>, Failure> {
     match (&args.password, &args.password_env) {
         (Some(_), Some(_)) => Err(Failure::usage("--password or --password-env, not both")),
         (Some(password), None) => Ok(Some(Zeroizing::new(password.clone()))),
@@ -134,13 +187,14 @@ pub fn password(args: &Args) -> Result<Option<Zeroizing<String>>, Failure> {
     }
 }
 
-/// The GSSAPI client for `ldap/HOST@REALM` (the host as written in `--url` or
+/// The GSSAPI client for `SERVICE/HOST@REALM` (the host as written in `--url` or
 /// `--server-name`: names are not canonicalised through DNS, and the service is taken to be in
 /// the user's realm). With a ticket for it in the credential cache, a client ready to start;
 /// otherwise one that asks the KDCs for the ticket when the bind starts, with a ticket-granting
 /// ticket from the cache or from an AS exchange made here with the password or keytab.
 async fn gssapi_client(
-    args: &Args,
+    args: &SaslArgs,
+    service: &str,
     host: &str,
     props: SecurityProperties,
     bindings: Option<&ChannelBindingData>,
@@ -151,7 +205,7 @@ async fn gssapi_client(
         (Some(password), None, None) => Proof::Password(password),
         (None, Some(keytab), None) => Proof::Keytab(keytab),
         (None, None, ccache) => {
-            return cached_client(args, host, ccache.as_deref(), props, bindings);
+            return cached_client(args, service, host, ccache.as_deref(), props, bindings);
         }
         _ => {
             return Err(Failure::usage(
@@ -169,7 +223,7 @@ async fn gssapi_client(
         .get_tgt(me.clone(), secret, InitCredsOptions::default())
         .await
         .map_err(kerberos(&format!("a ticket-granting ticket for {me}")))?;
-    let service = Principal::service("ldap", host, me.realm());
+    let service = Principal::service(service, host, me.realm());
     let client = GssapiKdcClient::new(kdcs, tgt, service, props, None);
     Ok(Box::new(match bindings {
         Some(b) => client.with_channel_bindings(ChannelBindings::new(&b.prefixed())),
@@ -177,10 +231,11 @@ async fn gssapi_client(
     }))
 }
 
-/// The GSSAPI client from a credential cache: with the ticket for `ldap/HOST` it holds (as
+/// The GSSAPI client from a credential cache: with the ticket for `SERVICE/HOST` it holds (as
 /// `kvno` leaves behind), else with its ticket-granting ticket and the KDCs of `krb5.conf`.
 fn cached_client(
-    args: &Args,
+    args: &SaslArgs,
+    service: &str,
     host: &str,
     path: Option<&Path>,
     props: SecurityProperties,
@@ -201,7 +256,7 @@ fn cached_client(
         }
     }
     let now = SystemTime::now();
-    let service = Principal::service("ldap", host, me.realm());
+    let service = Principal::service(service, host, me.realm());
     let bind = |b: &ChannelBindingData| ChannelBindings::new(&b.prefixed());
     if let Some(ticket) = cache.ticket_for(&service, now) {
         let client = GssapiClient::new(ticket.clone(), props, None);
@@ -223,9 +278,10 @@ fn cached_client(
 }
 
 /// The GSS-SPNEGO client: NTLM with `--user` and a password, else Kerberos with a ticket for
-/// `ldap/HOST` from the credential cache (or got with its ticket-granting ticket now).
+/// `SERVICE/HOST` from the credential cache (or got with its ticket-granting ticket now).
 async fn spnego_client(
-    args: &Args,
+    args: &SaslArgs,
+    service: &str,
     host: &str,
     props: SecurityProperties,
     bindings: Option<&ChannelBindingData>,
@@ -242,7 +298,7 @@ async fn spnego_client(
             })?;
             let credentials = Credentials::with_password(user, &password)
                 .map_err(|e| Failure::usage(format!("--user {user}: {}", e.detail())))?;
-            let ntlm = InitiatorOptions::default().target_name(format!("ldap/{host}"));
+            let ntlm = InitiatorOptions::default().target_name(format!("{service}/{host}"));
             SpnegoOptions::new(true).ntlm(credentials, ntlm)
         }
         None => {
@@ -252,7 +308,7 @@ async fn spnego_client(
             }
             .map_err(kerberos("reading the credential cache"))?;
             let now = SystemTime::now();
-            let service = Principal::service("ldap", host, cache.principal().realm());
+            let service = Principal::service(service, host, cache.principal().realm());
             let ticket = match cache.ticket_for(&service, now) {
                 Some(ticket) => ticket.clone(),
                 None => {
@@ -277,7 +333,7 @@ async fn spnego_client(
 }
 
 /// The KDCs of `--krb5-config`, or of the default `krb5.conf`.
-fn kdc_config(args: &Args) -> Result<KdcConfig, Failure> {
+fn kdc_config(args: &SaslArgs) -> Result<KdcConfig, Failure> {
     match &args.krb5_config {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -289,7 +345,7 @@ fn kdc_config(args: &Args) -> Result<KdcConfig, Failure> {
 }
 
 /// `--user` as a principal, in `--realm` or else `default_realm` when it names none.
-fn user_principal(args: &Args, default_realm: Option<&str>) -> Result<Principal, Failure> {
+fn user_principal(args: &SaslArgs, default_realm: Option<&str>) -> Result<Principal, Failure> {
     let user = args
         .user
         .as_deref()

@@ -3,6 +3,7 @@
 
 use tokio::net::{TcpListener, TcpStream};
 
+pub mod cyrus;
 pub mod mitkdc;
 pub mod samba;
 pub mod slapd;

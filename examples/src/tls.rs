@@ -1,0 +1,43 @@
+//! TLS for the examples' clients (`ldaps://`, `imaps://`, STARTTLS): whom to trust.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::failure::Failure;
+
+/// A TLS client configuration trusting the CA certificates of the PEM file `ca` (`--ca`), else
+/// the system's.
+pub fn client_config(ca: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, Failure> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    match ca {
+        Some(path) => {
+            let certs = CertificateDer::pem_file_iter(path)
+                .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| Failure::usage(format!("--ca {}: {e}", path.display())))?;
+            for cert in certs {
+                roots.add(cert).map_err(|e| {
+                    Failure::usage(format!(
+                        "--ca {}: unusable certificate: {e}",
+                        path.display()
+                    ))
+                })?;
+            }
+        }
+        None => {
+            let (added, _) =
+                roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+            if added == 0 {
+                return Err(Failure::usage(
+                    "no system CA certificates found; pass --ca FILE",
+                ));
+            }
+        }
+    }
+    Ok(Arc::new(
+        rustls::ClientConfig::builder()
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+    ))
+}
