@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use sealstream::{EofPolicy, StreamBuilder};
-use sealstream_sasl::{ChannelBindingData, Layer};
+use sealstream_sasl::ChannelBindingData;
 use sealstream_tls::ChannelBinding;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -28,7 +28,7 @@ use tokio::net::TcpStream;
 use crate::connect::{Url, connect, parse_url};
 pub use crate::failure::Failure;
 use crate::failure::io_failure;
-use crate::imap::authenticate::authenticate;
+use crate::imap::login::{ask_capabilities, describe, greeting, login, starttls};
 use crate::imap::response::{Kind, Status, Token};
 use crate::imap::session::{Session, Trace, closed, quoted, refused};
 use crate::sasl_args::SaslArgs;
@@ -156,21 +156,7 @@ async fn session(args: &Args, out: &mut impl Write, log: &mut impl Write) -> Res
                 Some(c) => c,
                 None => ask_capabilities(&mut session).await?,
             };
-            if !capabilities.iter().any(|c| c == "STARTTLS") {
-                return Err(Failure::other("the server does not offer STARTTLS"));
-            }
-            session.command("STARTTLS").await?;
-            let (tcp, buffered, parts) = session.into_parts();
-            // Anything after the OK arrived before TLS and is not protected by it: a server (or
-            // a man in the middle) injecting responses; refuse it (RFC 3501 §6.2.1 and the
-            // STARTTLS injection attacks of RFC 8314's era).
-            if !buffered.is_empty() {
-                return Err(Failure::other(format!(
-                    "the server sent {} bytes after its STARTTLS answer, before TLS began: \
-                     refusing them",
-                    buffered.len()
-                )));
-            }
+            let (tcp, parts) = starttls(session, &capabilities).await?;
             let tls = sealstream_tls::TlsConnector::new(config)
                 .connect(name, tcp)
                 .await
@@ -234,47 +220,9 @@ impl Work<'_> {
     {
         let capabilities = ask_capabilities(&mut session).await?;
         let mechanism = self.mechanism.take().expect("logs in once");
-        let offer = format!("AUTH={}", mechanism.name());
-        if !capabilities.contains(&offer) {
-            let offered: Vec<&str> = capabilities
-                .iter()
-                .filter_map(|c| c.strip_prefix("AUTH="))
-                .collect();
-            let hint = if capabilities.iter().any(|c| c == "STARTTLS") {
-                " (it may offer more after --starttls)"
-            } else {
-                ""
-            };
-            return Err(Failure::other(format!(
-                "the server does not offer AUTHENTICATE {}; it offers {}{hint}",
-                mechanism.name(),
-                if offered.is_empty() {
-                    "none".to_owned()
-                } else {
-                    offered.join(", ")
-                }
-            )));
-        }
-        let sasl_ir = capabilities.iter().any(|c| c == "SASL-IR");
-        let authenticated = authenticate(&mut session, mechanism, sasl_ir).await?;
+        let authenticated = login(&mut session, &capabilities, mechanism).await?;
         let mechanism = authenticated.mechanism;
-        let outcome = mechanism
-            .outcome()
-            .ok_or_else(|| Failure::other("the exchange succeeded without an outcome"))?;
-        let maxbuf = if outcome.our_maxbuf == 0 {
-            "none (no layer)".to_owned()
-        } else {
-            format!(
-                "ours {}, server's {}",
-                outcome.our_maxbuf, outcome.peer_maxbuf
-            )
-        };
-        session.note(&format!(
-            "imap_client: authenticated as {}; layer {}, ssf {}; maxbuf {maxbuf}",
-            outcome.authcid,
-            layer_name(outcome.layer),
-            outcome.ssf
-        ));
+        session.note(&format!("imap_client: {}", describe(&*mechanism)?));
         let layer = mechanism
             .into_layer()
             .map_err(|e| Failure::other(e.to_string()))?;
@@ -542,37 +490,6 @@ async fn append<S: AsyncRead + AsyncWrite + Unpin>(
     Ok(uid)
 }
 
-/// The greeting (RFC 3501 §7.1): an untagged OK, and the capabilities it lists if any. A
-/// PREAUTH greeting leaves no room for SASL; a BYE means the server will not talk.
-async fn greeting<S: AsyncRead + AsyncWrite + Unpin>(
-    session: &mut Session<'_, S>,
-) -> Result<Option<Vec<String>>, Failure> {
-    let greeting = session.read().await?;
-    match (greeting.kind(), greeting.status()) {
-        (Some(Kind::Untagged), Some(Status::Ok)) => Ok(greeting.capabilities()),
-        (Some(Kind::Untagged), Some(Status::Bye)) => Err(closed(&greeting)),
-        (Some(Kind::Untagged), Some(Status::Preauth)) => Err(Failure::other(
-            "the server greeted with PREAUTH: the connection is authenticated already, so no \
-             SASL exchange (and no security layer) can follow",
-        )),
-        _ => Err(Failure::other(format!(
-            "the server's greeting is not IMAP: {}",
-            greeting.text_lossy()
-        ))),
-    }
-}
-
-/// The capabilities, asked with CAPABILITY.
-async fn ask_capabilities<S: AsyncRead + AsyncWrite + Unpin>(
-    session: &mut Session<'_, S>,
-) -> Result<Vec<String>, Failure> {
-    let done = session.command("CAPABILITY").await?;
-    done.untagged
-        .iter()
-        .find_map(|r| r.capabilities())
-        .ok_or_else(|| Failure::other("the server answered CAPABILITY without its capabilities"))
-}
-
 /// LOGOUT: the server's BYE and tagged OK, then our end of the connection closed.
 async fn logout<S: AsyncRead + AsyncWrite + Unpin>(
     session: &mut Session<'_, S>,
@@ -590,15 +507,6 @@ async fn logout<S: AsyncRead + AsyncWrite + Unpin>(
     // Best effort: everything was read and answered.
     let _ = session.io().shutdown().await;
     Ok(())
-}
-
-/// A layer as DIGEST-MD5's qop names it: auth, auth-int, auth-conf (cipher).
-fn layer_name(layer: Layer) -> String {
-    match layer {
-        Layer::Confidentiality { cipher } => format!("auth-conf ({cipher})"),
-        Layer::Integrity => "auth-int".to_owned(),
-        _ => "auth".to_owned(),
-    }
 }
 
 /// The message of `--append`, with bare LF line ends made CRLF (IMAP messages end lines with

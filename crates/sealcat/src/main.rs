@@ -1,7 +1,7 @@
 //! sealcat: how a person meets sealstream. `sealcat connect` and `sealcat listen` put a sealed
-//! stream between the terminal (or a command) and a peer; `sealcat bench` runs a loopback load
-//! test of sealstream-tls against tokio-rustls and plain TCP in one process and prints the
-//! ratios.
+//! stream between the terminal (or a command) and a peer (`connect --imap` logs in to an IMAP
+//! server first, as `imtest` does); `sealcat bench` runs a loopback load test of
+//! sealstream-tls against tokio-rustls and plain TCP in one process and prints the ratios.
 
 #![forbid(unsafe_code)]
 

@@ -1,4 +1,5 @@
-//! `sealcat connect ADDR --tls | --sasl MECH`: stdin to the peer, the peer to stdout.
+//! `sealcat connect ADDR --tls | --sasl MECH [--imap [--starttls]]`: stdin to the peer, the
+//! peer to stdout.
 
 use std::path::PathBuf;
 
@@ -23,8 +24,17 @@ pub(crate) struct Options {
     /// sealcat's line protocol (PROTOCOL.md).
     #[arg(long, value_name = "MECH", value_parser = sasl::MECHANISMS)]
     sasl: Option<String>,
+    /// With --sasl: the peer is an IMAP server. Log in with AUTHENTICATE (as imtest does), then
+    /// relay the terminal through the layer; lines typed go out ending in CRLF. The SASL
+    /// service is imap (digest-uri imap/HOST, the Kerberos service imap/HOST).
+    #[arg(long, requires = "sasl")]
+    imap: bool,
+    /// With --imap: switch to TLS with STARTTLS before authenticating (trusting --ca or the
+    /// system's CAs). Servers that count TLS as a layer (Cyrus) then offer no SASL layer.
+    #[arg(long, requires = "imap")]
+    starttls: bool,
     /// Trust the CA certificates in this PEM file (default: the system's).
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["insecure", "sasl"])]
+    #[arg(long, value_name = "FILE", conflicts_with = "insecure")]
     ca: Option<PathBuf>,
     /// Accept any server certificate (the handshake's signatures are still checked).
     #[arg(long, conflicts_with = "sasl")]
@@ -51,10 +61,43 @@ fn host_of(addr: &str) -> &str {
 
 pub(crate) async fn run(options: Options) -> Result<(), String> {
     let host = host_of(&options.addr).to_string();
+    if options.ca.is_some() && options.sasl.is_some() && !options.starttls {
+        return Err("--ca is for --tls and --starttls".into());
+    }
+    if let (Some(mech), true) = (&options.sasl, options.imap) {
+        let mechanism = options
+            .sasl_args
+            .mechanism(mech, super::imap::SERVICE, &host)
+            .await?;
+        let tls = if options.starttls {
+            let trust = match &options.ca {
+                Some(path) => Trust::CaFile(path),
+                None => Trust::System,
+            };
+            let server_name = ServerName::try_from(host.clone())
+                .map_err(|_| format!("{host:?} is not a valid server name"))?;
+            Some((config::client(trust, &[])?, server_name))
+        } else {
+            None
+        };
+        let tcp = connect_tcp(&options.addr).await?;
+        let moved =
+            super::imap::connect(&options.addr, tcp, mechanism, tls, options.verbose).await?;
+        if options.verbose {
+            eprintln!(
+                "sealcat: closed; sent {} bytes, received {}",
+                moved.sent, moved.received
+            );
+        }
+        return Ok(());
+    }
     if let Some(mech) = &options.sasl {
         // Before connecting: a bad --cipher is a usage error, not a network one, and GSSAPI
         // gets its ticket first.
-        let mechanism = options.sasl_args.mechanism(mech, &host).await?;
+        let mechanism = options
+            .sasl_args
+            .mechanism(mech, sasl::SERVICE, &host)
+            .await?;
         let tcp = connect_tcp(&options.addr).await?;
         let established = sasl::exchange::client(tcp, mechanism)
             .await

@@ -17,8 +17,6 @@ use sealstream_krb5::sasl::{GssapiClient, GssapiServer};
 use sealstream_krb5::{Keytab, Principal};
 use sealstream_sasl::{ClientMechanism, SecurityProperties, ServerMechanism};
 
-use super::SERVICE;
-
 /// The layer `--qop` asks for, within strength factors GSSAPI understands: integrity is 1,
 /// confidentiality the session key's bits (128 or 256). Without `--qop`, either.
 pub(crate) fn properties(qop: Option<&str>, maxbuf: u32) -> SecurityProperties {
@@ -37,6 +35,8 @@ pub(crate) fn properties(qop: Option<&str>, maxbuf: u32) -> SecurityProperties {
 
 /// How the client proves who it is.
 pub(crate) struct ClientCredentials<'a> {
+    /// The service: `sealcat`, or the protocol's (`imap`) with `connect --imap`.
+    pub(crate) service: &'a str,
     pub(crate) user: Option<&'a str>,
     pub(crate) password: Option<&'a str>,
     pub(crate) keytab: Option<&'a Path>,
@@ -57,7 +57,7 @@ impl ClientCredentials<'_> {
         Ok(Box::new(GssapiClient::new(ticket, props, authzid)))
     }
 
-    /// A ticket for `sealcat/HOST`, from the cache or the KDCs.
+    /// A ticket for `SERVICE/HOST`, from the cache or the KDCs.
     pub(crate) async fn service_ticket(&self, host: &str) -> Result<Credentials, String> {
         if self.ccache.is_some() && (self.password.is_some() || self.keytab.is_some()) {
             return Err("--ccache, --password and --keytab exclude each other".into());
@@ -94,7 +94,7 @@ impl ClientCredentials<'_> {
             .get_tgt(me.clone(), secret, InitCredsOptions::default())
             .await
             .map_err(|e| format!("Kerberos: a ticket-granting ticket for {me}: {e}"))?;
-        let service = Principal::service(SERVICE, host, me.realm());
+        let service = Principal::service(self.service, host, me.realm());
         kdcs.get_service_ticket(&tgt, service.clone())
             .await
             .map_err(|e| format!("Kerberos: a ticket for {service}: {e}"))
@@ -116,7 +116,7 @@ impl ClientCredentials<'_> {
                 ));
             }
         }
-        let service = Principal::service(SERVICE, host, me.realm());
+        let service = Principal::service(self.service, host, me.realm());
         let now = SystemTime::now();
         if let Some(ticket) = cache.ticket_for(&service, now) {
             return Ok(ticket.clone());

@@ -161,11 +161,13 @@ fn required<'a>(value: &'a Option<String>, flag: &str) -> Result<&'a str, String
 }
 
 impl ClientArgs {
-    /// The mechanism `mech` to authenticate with, for a server reached as `host`. GSSAPI may
-    /// talk to the realm's KDCs for a ticket first.
+    /// The mechanism `mech` to authenticate with, for `service` (sealcat's [`SERVICE`], or
+    /// `imap`) on a server reached as `host`. GSSAPI may talk to the realm's KDCs for a ticket
+    /// first.
     pub(crate) async fn mechanism(
         &self,
         mech: &str,
+        service: &str,
         host: &str,
     ) -> Result<Box<dyn ClientMechanism>, String> {
         let host = self.sasl_host.as_deref().unwrap_or(host);
@@ -182,9 +184,10 @@ impl ClientArgs {
                 }
                 let user = required(&self.user, "--user")?;
                 let password = required(&self.password, "--password")?;
-                return ntlm::ntlm_client(user, password, host, props);
+                return ntlm::ntlm_client(user, password, service, host, props);
             }
             let credentials = gssapi::ClientCredentials {
+                service,
                 user: self.user.as_deref(),
                 password: self.password.as_deref(),
                 keytab: self.keytab.as_deref(),
@@ -203,6 +206,7 @@ impl ClientArgs {
                 );
             }
             let credentials = gssapi::ClientCredentials {
+                service,
                 user: self.user.as_deref(),
                 password: self.password.as_deref(),
                 keytab: self.keytab.as_deref(),
@@ -221,7 +225,7 @@ impl ClientArgs {
         let mut config = DigestClientConfig::new(
             required(&self.user, "--user")?,
             required(&self.password, "--password")?,
-            SERVICE,
+            service,
             host,
         );
         config.realm = self.realm.clone();

@@ -15,7 +15,6 @@ use sealstream_ntlm::sasl::{NtlmClient, NtlmServer};
 use sealstream_ntlm::{AcceptorOptions, Credentials, InitiatorOptions, NtHash, NtHashLookup};
 use sealstream_sasl::{ClientMechanism, SecurityProperties, ServerMechanism};
 
-use super::SERVICE;
 use super::gssapi;
 
 /// The NTLM domain of a server that is told none.
@@ -26,14 +25,15 @@ fn credentials(user: &str, password: &str) -> Result<Credentials, String> {
     Credentials::with_password(user, password).map_err(|e| format!("--user {user}: {}", e.detail()))
 }
 
-/// The NTLM client for a server known as `host`.
+/// The NTLM client for `service` on a server known as `host`.
 pub(crate) fn ntlm_client(
     user: &str,
     password: &str,
+    service: &str,
     host: &str,
     props: SecurityProperties,
 ) -> Result<Box<dyn ClientMechanism>, String> {
-    let options = InitiatorOptions::default().target_name(format!("{SERVICE}/{host}"));
+    let options = InitiatorOptions::default().target_name(format!("{service}/{host}"));
     Ok(Box::new(NtlmClient::with_options(
         credentials(user, password)?,
         props,
@@ -49,7 +49,8 @@ pub(crate) async fn spnego_client(
 ) -> Result<Box<dyn ClientMechanism>, String> {
     let options = match (kerberos.user, kerberos.password) {
         (Some(user), Some(password)) if kerberos.keytab.is_none() => {
-            let ntlm = InitiatorOptions::default().target_name(format!("{SERVICE}/{host}"));
+            let service = kerberos.service;
+            let ntlm = InitiatorOptions::default().target_name(format!("{service}/{host}"));
             SpnegoOptions::new(true).ntlm(credentials(user, password)?, ntlm)
         }
         (None, Some(_)) => return Err("--sasl gss-spnego with --password needs --user".into()),
