@@ -147,9 +147,70 @@ fn genuine_tokens(wrap: &mut impl Wrap, unwrap: &mut impl Unwrap, mut rest: &[u8
     }
 }
 
+/// Fuzz SCRAM-SHA-256's client with a server's messages: `data` up to its first NUL is the
+/// server's first message, the rest its final one. The client's nonce is fixed (`fuzz`) and
+/// iteration counts up to 64 are accepted, so the fuzzer reaches the final message cheaply.
+///
+/// A first message the client answers must be one whose answer names the server's nonce and
+/// carries a proof; no final message may be accepted (the fuzzer cannot know the server
+/// signature without the password's salted keys), whether it comes as a challenge or with
+/// success.
+pub fn scram_client(data: &[u8]) {
+    use crate::scram::{ScramClient, ScramHash};
+
+    let (first, last) = match data.iter().position(|&b| b == 0) {
+        Some(nul) => (&data[..nul], &data[nul + 1..]),
+        None => (data, &[][..]),
+    };
+    let fresh = || {
+        let mut client = ScramClient::new(ScramHash::Sha256, "user", "pencil", None)
+            .iterations(1, 64)
+            .with_nonce("fuzz");
+        client.start().expect("the first message");
+        client
+    };
+    let mut client = fresh();
+    match client.step(first) {
+        Ok(Step::Continue(answer)) => {
+            let answer = String::from_utf8(answer).expect("our answer is text");
+            let nonce = std::str::from_utf8(first)
+                .ok()
+                .and_then(|text| text.split(',').find_map(|a| a.strip_prefix("r=")))
+                .expect("an answered first message names its nonce");
+            assert!(
+                answer.starts_with(&format!("c=biws,r={nonce},p=")),
+                "{answer}"
+            );
+            assert!(client.step(last).is_err(), "a server signature guessed");
+            let mut with_success = fresh();
+            with_success
+                .step(first)
+                .expect("answered once, answered again");
+            assert!(
+                with_success.success(Some(last)).is_err(),
+                "a server signature guessed"
+            );
+            assert!(with_success.outcome().is_none());
+        }
+        Ok(Step::Done(_)) => panic!("a first message must be answered"),
+        Err(_) => assert!(client.success(Some(last)).is_err()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scram_entry_point_on_real_and_broken_messages() {
+        scram_client(
+            b"r=fuzzSERVER,s=QSXCR+Q6sek8bf92,i=16\0v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=",
+        );
+        scram_client(b"r=fuzzSERVER,s=QSXCR+Q6sek8bf92,i=16\0e=invalid-proof");
+        scram_client(b"r=fuzzSERVER,s=QSXCR+Q6sek8bf92,i=4096\0");
+        scram_client(b"r=other,s=QQ==,i=1");
+        scram_client(b"");
+    }
 
     #[test]
     fn challenge_entry_point_on_real_and_broken_challenges() {

@@ -174,9 +174,9 @@ impl ScramClient {
         self
     }
 
-    /// Use `nonce` instead of a random one (for the RFCs' test vectors).
-    #[cfg(test)]
-    fn with_nonce(mut self, nonce: &str) -> Self {
+    /// Use `nonce` instead of a random one (for the RFCs' test vectors and the fuzzer).
+    #[cfg(any(test, fuzzing))]
+    pub(crate) fn with_nonce(mut self, nonce: &str) -> Self {
         self.nonce = Some(nonce.to_owned());
         self
     }
