@@ -1,15 +1,13 @@
-//! `ldap_search`: a SASL bind (DIGEST-MD5, GSSAPI with Kerberos V5, NTLM, or GSS-SPNEGO), the negotiated security
-//! layer installed as a `SealedStream` over the TCP connection, then one search printed as LDIF.
+//! `ldap_search`: a SASL bind (DIGEST-MD5, GSSAPI with Kerberos V5, NTLM, GSS-SPNEGO or SCRAM),
+//! the negotiated security layer installed as a `SealedStream` over the TCP connection, then
+//! one search printed as LDIF.
 //!
 //! With `ldaps://`, the connection is TLS first (sealstream-tls); the SASL mechanism is bound
 //! to it with the `tls-server-end-point` channel binding of the server's certificate (what
 //! Active Directory checks as "LDAP channel binding"), and any SASL layer runs inside TLS.
 //!
-//! The bind (RFC 4513 §5.2.2): BindRequests with SaslCredentials; a BindResponse with result
-//! 14 (saslBindInProgress) carries the server's challenge, and the final one with result 0
-//! ends the exchange (with DIGEST-MD5's `rspauth`, which the client checks before trusting the
-//! server; GSSAPI's AP-REP proved the server two steps earlier). Every byte after that response
-//! is framed by the layer (RFC 4422 §3.7).
+//! The bind is [`crate::ldap_bind`]'s; every byte after its last response is framed by the
+//! layer (RFC 4422 §3.7).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -18,7 +16,7 @@ use std::time::Duration;
 use clap::Parser;
 use rasn_ldap::{LdapMessage, ProtocolOp, ResultCode, SearchRequestScope};
 use sealstream::{EofPolicy, StreamBuilder};
-use sealstream_sasl::{AsyncClientMechanism, ChannelBindingData, Layer, Step};
+use sealstream_sasl::{AsyncClientMechanism, ChannelBindingData, Layer};
 use sealstream_tls::ChannelBinding;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
@@ -26,6 +24,7 @@ use crate::connect::{Url, connect};
 pub use crate::failure::Failure;
 use crate::failure::io_failure;
 use crate::ldap::{self, MessageReader};
+use crate::ldap_bind::{bind, expect_response};
 use crate::ldif;
 use crate::sasl_args::SaslArgs;
 
@@ -68,23 +67,6 @@ pub struct Args {
     pub verbose: bool,
     /// The attributes to return (all user attributes when none are named).
     pub attributes: Vec<String>,
-}
-
-/// An LDAP refusal as a failure.
-impl Failure {
-    /// The server answered `what` with a result other than success.
-    fn ldap(what: &str, code: ResultCode, diagnostic: &str) -> Self {
-        let (number, name) = ldap::result_code(code);
-        let diagnostic = if diagnostic.is_empty() {
-            String::new()
-        } else {
-            format!(": {diagnostic}")
-        };
-        Self {
-            exit_code: u8::try_from(number).unwrap_or(1).max(1),
-            message: format!("{what} failed: result {number} ({name}){diagnostic}"),
-        }
-    }
 }
 
 /// `ldap://HOST[:PORT][/]` (port 389) or `ldaps://HOST[:PORT][/]` (port 636).
@@ -216,75 +198,6 @@ fn layer_name(layer: Layer) -> String {
         Layer::Integrity => "auth-int".to_owned(),
         _ => "auth".to_owned(),
     }
-}
-
-/// Run the SASL exchange in BindRequests; the client once the server reported success and the
-/// client verified it.
-async fn bind<T: AsyncRead + AsyncWrite + Unpin>(
-    tcp: &mut T,
-    reader: &mut MessageReader,
-    mut client: Box<dyn AsyncClientMechanism>,
-) -> Result<Box<dyn AsyncClientMechanism>, Failure> {
-    const ID: u32 = 1;
-    let sasl = |e: sealstream_sasl::AuthError| Failure::other(e.to_string());
-    let mut credentials = client.start().await.map_err(sasl)?;
-    // DIGEST-MD5 takes two round trips and GSSAPI three; a server asking for more than a few
-    // is broken.
-    for _ in 0..5 {
-        let request = ldap::sasl_bind(ID, client.name(), credentials.take());
-        ldap::send(tcp, &request)
-            .await
-            .map_err(io_failure("sending the bind request"))?;
-        let response = expect_response(reader.read(tcp).await, ID, "the bind")?;
-        let ProtocolOp::BindResponse(response) = response.protocol_op else {
-            return Err(Failure::other(
-                "the server answered the bind with something other than a BindResponse",
-            ));
-        };
-        match response.result_code {
-            ResultCode::SaslBindInProgress => {
-                let challenge = response.server_sasl_creds.unwrap_or_default();
-                credentials = match client.step(&challenge).await.map_err(sasl)? {
-                    Step::Continue(next) => Some(next),
-                    Step::Done(last) => last,
-                };
-            }
-            ResultCode::Success => {
-                client
-                    .success(response.server_sasl_creds.as_deref())
-                    .map_err(sasl)?;
-                return Ok(client);
-            }
-            code => return Err(Failure::ldap("bind", code, &response.diagnostic_message)),
-        }
-    }
-    Err(Failure::other(
-        "the server kept the SASL bind in progress beyond the mechanism's steps",
-    ))
-}
-
-/// The next message, which must answer request `id`; a notice of disconnection (RFC 4511
-/// §4.4.1, message ID 0) becomes its diagnostic.
-fn expect_response(
-    message: std::io::Result<LdapMessage>,
-    id: u32,
-    what: &str,
-) -> Result<LdapMessage, Failure> {
-    let message = message.map_err(io_failure(&format!("reading the answer to {what}")))?;
-    if message.message_id == id {
-        return Ok(message);
-    }
-    if let (0, ProtocolOp::ExtendedResp(notice)) = (message.message_id, &message.protocol_op) {
-        return Err(Failure::ldap(
-            &format!("{what} (the server disconnected)"),
-            notice.result_code,
-            &notice.diagnostic_message,
-        ));
-    }
-    Err(Failure::other(format!(
-        "{what}: the server answered message {} instead of {id}",
-        message.message_id
-    )))
 }
 
 /// Send the search over `io` and write each entry as LDIF until SearchResultDone.

@@ -6,6 +6,7 @@
 //! - [`ldap`]: LDAP messages with `rasn-ldap`, a reader that waits for a whole BER message,
 //!   and the simple filter syntax.
 //! - [`ldif`]: entries as LDIF (RFC 2849).
+//! - [`ldap_bind`]: the SASL bind with any `sealstream_sasl` client mechanism.
 //! - [`ldap_search`]: the command: SASL bind, security layer, search.
 //! - [`ldap_server`]: the `ldap_whoami_server` example's server side: a SASL bind (GSSAPI with
 //!   a keytab), its layer, and "Who am I?" answered through it, for LDAP clients of other
@@ -24,6 +25,7 @@ pub mod failure;
 pub mod imap;
 pub mod imap_client;
 pub mod ldap;
+pub mod ldap_bind;
 pub mod ldap_search;
 pub mod ldap_server;
 pub mod ldif;

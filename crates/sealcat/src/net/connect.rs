@@ -9,7 +9,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
 use super::config::{self, Trust};
-use super::relay::relay_terminal;
+use super::relay::{Moved, relay_terminal};
 use super::sasl;
 
 /// Options of `sealcat connect`.
@@ -27,8 +27,13 @@ pub(crate) struct Options {
     /// With --sasl: the peer is an IMAP server. Log in with AUTHENTICATE (as imtest does), then
     /// relay the terminal through the layer; lines typed go out ending in CRLF. The SASL
     /// service is imap (digest-uri imap/HOST, the Kerberos service imap/HOST).
-    #[arg(long, requires = "sasl")]
+    #[arg(long, requires = "sasl", conflicts_with = "ldap")]
     imap: bool,
+    /// With --sasl: the peer is an LDAP server. Bind with SASL (as ldap_search does), then
+    /// relay stdin and stdout through the layer: LDAP messages (BER) piped in go out sealed.
+    /// The SASL service is ldap.
+    #[arg(long, requires = "sasl")]
+    ldap: bool,
     /// With --imap: switch to TLS with STARTTLS before authenticating (trusting --ca or the
     /// system's CAs). Servers that count TLS as a layer (Cyrus) then offer no SASL layer.
     #[arg(long, requires = "imap")]
@@ -83,12 +88,17 @@ pub(crate) async fn run(options: Options) -> Result<(), String> {
         let tcp = connect_tcp(&options.addr).await?;
         let moved =
             super::imap::connect(&options.addr, tcp, mechanism, tls, options.verbose).await?;
-        if options.verbose {
-            eprintln!(
-                "sealcat: closed; sent {} bytes, received {}",
-                moved.sent, moved.received
-            );
-        }
+        report(&options, moved);
+        return Ok(());
+    }
+    if let (Some(mech), true) = (&options.sasl, options.ldap) {
+        let mechanism = options
+            .sasl_args
+            .mechanism(mech, super::ldap::SERVICE, &host)
+            .await?;
+        let tcp = connect_tcp(&options.addr).await?;
+        let moved = super::ldap::connect(&options.addr, tcp, mechanism, options.verbose).await?;
+        report(&options, moved);
         return Ok(());
     }
     if let Some(mech) = &options.sasl {
@@ -159,11 +169,16 @@ where
     let moved = relay_terminal(from_peer, to_peer)
         .await
         .map_err(|e| format!("connection to {}: {e}", options.addr))?;
+    report(options, moved);
+    Ok(())
+}
+
+/// With `-v`, what the relay moved.
+fn report(options: &Options, moved: Moved) {
     if options.verbose {
         eprintln!(
             "sealcat: closed; sent {} bytes, received {}",
             moved.sent, moved.received
         );
     }
-    Ok(())
 }

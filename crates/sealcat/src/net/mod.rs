@@ -5,6 +5,7 @@ pub(crate) mod config;
 pub(crate) mod connect;
 pub(crate) mod identity;
 pub(crate) mod imap;
+pub(crate) mod ldap;
 pub(crate) mod listen;
 pub(crate) mod relay;
 pub(crate) mod sasl;
