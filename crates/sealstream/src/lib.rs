@@ -25,8 +25,9 @@
 //! SSPI lets `EncryptMessage` and `DecryptMessage` run at the same time on two threads, but not
 //! two encrypts or two decrypts. The types say the same: [`SealedStream::into_split`] gives a
 //! [`ReadHalf`] and a [`WriteHalf`], each `Send`, each with `&mut self` methods only. They share
-//! no lock on the data path (the transport too is split without one for `TcpStream` and
-//! `UnixStream`; [`SealedStream::into_split_locked`] serves any other transport).
+//! no lock on the data path (the transport too is split without one for `TcpStream`,
+//! `UnixStream` and a sealed stream over either, so a SASL layer inside TLS splits as well;
+//! [`SealedStream::into_split_locked`] serves any other transport).
 //!
 //! ```no_run
 //! use sealstream::{Sealer, SealedStream};

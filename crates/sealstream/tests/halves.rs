@@ -346,3 +346,52 @@ async fn dropping_a_write_half_closes_nothing_until_the_read_half_goes_too() {
         assert!(peer_saw_end(&peer), "locked: {locked}");
     }
 }
+
+/// A layer over a layer (a SASL layer inside TLS) splits without a lock: each outer half owns
+/// the inner stream's half of its direction. Both directions carry data at once, and the halves
+/// reunite into the nested stream, which keeps going.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_layer_over_a_layer_splits_without_a_lock() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (c, s) = tokio::join!(tokio::net::TcpStream::connect(addr), listener.accept());
+    let (inner_client, inner_server) = connect(c.unwrap(), s.unwrap().0, 1024);
+    let (outer_c, outer_s) = pair(b"the outer layer", 700);
+    let client = SealedStream::new(inner_client, outer_c);
+    let server = SealedStream::new(inner_server, outer_s);
+
+    let (mut r, mut w) = client.into_split();
+    // The outer write half holds the inner stream's write half, over TCP's owned write half.
+    let _: &sealstream::stream::WriteHalf<tokio::net::tcp::OwnedWriteHalf, _> = w.get_ref();
+    let up: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    let down: Vec<u8> = (0..150_000u32).map(|i| (i % 241) as u8).collect();
+    let (up2, down2) = (up.clone(), down.clone());
+    let writer = tokio::spawn(async move {
+        w.write_all(&up2).await.unwrap();
+        w.flush().await.unwrap();
+        w
+    });
+    let reader = tokio::spawn(async move {
+        let mut got = vec![0u8; down2.len()];
+        r.read_exact(&mut got).await.unwrap();
+        assert!(got == down2, "the server's bytes arrive intact");
+        r
+    });
+    let (mut sr, mut sw) = server.into_split();
+    let mut got = vec![0u8; up.len()];
+    let (read, wrote) = tokio::join!(sr.read_exact(&mut got), async {
+        sw.write_all(&down).await?;
+        sw.flush().await
+    });
+    read.unwrap();
+    wrote.unwrap();
+    assert!(got == up, "the client's bytes arrive intact");
+    let mut server = sr.reunite(sw).expect("the server's halves");
+    let (r, w) = (reader.await.unwrap(), writer.await.unwrap());
+    let mut client = r.reunite(w).expect("the halves of one nested stream");
+    client.write_all(b"reunited").await.unwrap();
+    client.flush().await.unwrap();
+    let mut last = [0u8; 8];
+    server.read_exact(&mut last).await.unwrap();
+    assert_eq!(&last, b"reunited");
+}

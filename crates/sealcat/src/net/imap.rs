@@ -56,10 +56,9 @@ pub(crate) async fn connect(
         .connect(name, tcp)
         .await
         .map_err(|e| super::handshake_error(addr, &e))?;
+    // A layer over TLS splits without a lock too: each half over TLS's half.
     let stream = sealed(addr, Session::resume(tls, parts), mechanism).await?;
-    // A SASL layer over TLS has no lock-free split yet: tokio's split shares it behind a lock,
-    // which a terminal's pace never contends.
-    let (from_peer, to_peer) = tokio::io::split(stream);
+    let (from_peer, to_peer) = stream.into_split();
     relay_terminal(addr, from_peer, to_peer).await
 }
 

@@ -144,7 +144,8 @@ impl<T, S: Sealer> SealedStream<T, S> {
     }
 
     /// Split into halves that two tasks can use at once, by splitting the transport without a
-    /// lock ([`SplitTransport`] is implemented for `TcpStream` and `UnixStream`).
+    /// lock ([`SplitTransport`] is implemented for `TcpStream`, `UnixStream`, and a sealed
+    /// stream over a transport that splits: a SASL layer inside TLS).
     ///
     /// Dropping the [`WriteHalf`] sends nothing and closes nothing; the transport closes once
     /// both halves are dropped (unlike tokio's own `OwnedWriteHalf`, which shuts the socket's

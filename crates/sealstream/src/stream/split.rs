@@ -120,6 +120,40 @@ impl<T: AsyncRead + AsyncWrite + Unpin> ReuniteTransport<tokio::io::WriteHalf<T>
     }
 }
 
+/// A sealed stream is itself a transport that splits without a lock, when the transport under
+/// it does: a SASL layer over TLS (LDAP StartTLS with a SASL bind, IMAP STARTTLS with a
+/// layer) splits into a read half over TLS's read half and a write half over TLS's write half,
+/// each layer's sealing and unsealing on the task of its own direction.
+///
+/// Controls the inner stream's read half queues for its write half (a TLS KeyUpdate answer, an
+/// alert) go out with the outer write half's next write, flush or shutdown, as they do for a
+/// single layer; an otherwise idle outer writer can wait on them through
+/// `outer.get_ref().pending_control()`.
+impl<T: SplitTransport, S: Sealer> SplitTransport for SealedStream<T, S> {
+    type Read = ReadHalf<T::Read, S>;
+    type Write = WriteHalf<T::Write, S>;
+
+    fn split_transport(self) -> (Self::Read, Self::Write) {
+        self.into_split()
+    }
+
+    // Dropping a write half sends nothing and lets go of its transport half already.
+}
+
+impl<R, W, S: Sealer> ReuniteTransport<WriteHalf<W, S>> for ReadHalf<R, S>
+where
+    R: ReuniteTransport<W>,
+{
+    type Output = SealedStream<R::Output, S>;
+
+    fn reunite_transport(
+        self,
+        write: WriteHalf<W, S>,
+    ) -> Result<Self::Output, (Self, WriteHalf<W, S>)> {
+        self.reunite(write).map_err(|e| (e.0, e.1))
+    }
+}
+
 /// `forget_write` is what becomes of `w` when the [`WriteHalf`] is dropped.
 pub(super) fn halves<R, W, S: Sealer>(
     r: R,
