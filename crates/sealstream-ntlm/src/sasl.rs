@@ -23,8 +23,8 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use sealstream_sasl::{
-    AuthError, AuthErrorKind, ClientConfig, ClientMechanism, ClientMechanismFactory, Layer,
-    MechanismInfo, Outcome, SecurityLayer, SecurityProperties, ServerMechanism, Step,
+    AuthError, AuthErrorKind, ClientMechanism, ClientMechanismFactory, Layer, MechanismInfo,
+    Outcome, SaslClientConfig, SecurityLayer, SecurityProperties, ServerMechanism, Step,
 };
 
 use crate::flags::NegotiateFlags as F;
@@ -53,8 +53,8 @@ fn ntlm_error(what: &str, e: sealstream::Error) -> AuthError {
     AuthError::new(kind, format!("{what}: {e}"))
 }
 
-/// NTLM for [`ClientConfig::register`]: with the user's credentials, it takes part in
-/// `ClientConfig::choose` at strength 128 and binds to [`ClientConfig::channel_bindings`] when
+/// NTLM for [`SaslClientConfig::register`]: with the user's credentials, it takes part in
+/// `SaslClientConfig::choose` at strength 128 and binds to [`SaslClientConfig::channel_bindings`] when
 /// they are set.
 #[derive(Debug, Clone)]
 pub struct NtlmMechanism {
@@ -77,7 +77,7 @@ impl ClientMechanismFactory for NtlmMechanism {
         }
     }
 
-    fn client(&self, config: &ClientConfig) -> Result<Box<dyn ClientMechanism>, AuthError> {
+    fn client(&self, config: &SaslClientConfig) -> Result<Box<dyn ClientMechanism>, AuthError> {
         // The service the configuration names, as MsvAvTargetName: a server can tell an
         // exchange relayed from another service.
         let mut options =

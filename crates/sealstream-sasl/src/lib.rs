@@ -35,10 +35,10 @@
 //! (SCRAM-SHA-256 and SCRAM-SHA-1, RFC 5802 and RFC 7677, with their `-PLUS` channel-bound
 //! variants; no layer, for use inside TLS). Other crates' mechanisms
 //! plug in through the same traits and [`SecurityLayer::new`], and take part in
-//! [`ClientConfig::choose`] once registered ([`ClientConfig::register`], a
+//! [`SaslClientConfig::choose`] once registered ([`SaslClientConfig::register`], a
 //! [`ClientMechanismFactory`]): `sealstream-krb5` provides GSSAPI so. Channel bindings of the
 //! channel under SASL reach the mechanisms that use them through
-//! [`ClientConfig::channel_bindings`]. A mechanism whose steps must wait for something outside
+//! [`SaslClientConfig::channel_bindings`]. A mechanism whose steps must wait for something outside
 //! the exchange (a KDC) implements [`AsyncClientMechanism`]; [`Ready`] drives any other the same
 //! way.
 
@@ -70,4 +70,4 @@ pub use layer::{LayerUnwrap, LayerWrap, SaslSealer, SecurityLayer};
 pub use mechanism::{ClientMechanism, Layer, Outcome, ServerMechanism, Step};
 pub use props::{MechanismInfo, SecurityProperties, choose_mechanism};
 pub use registry::{ChannelBindingData, ClientMechanismFactory};
-pub use select::ClientConfig;
+pub use select::SaslClientConfig;

@@ -1,22 +1,22 @@
 //! Mechanisms other crates provide, and the channel-binding data mechanisms may use.
 //!
-//! A [`ClientMechanismFactory`] registered with a [`ClientConfig`](crate::ClientConfig) takes
-//! part in [`ClientConfig::choose`](crate::ClientConfig::choose) like the mechanisms of this
+//! A [`ClientMechanismFactory`] registered with a [`SaslClientConfig`](crate::SaslClientConfig) takes
+//! part in [`SaslClientConfig::choose`](crate::SaslClientConfig::choose) like the mechanisms of this
 //! crate: it says what it can negotiate ([`MechanismInfo`]), and makes a client from the
 //! configuration when it is chosen. `sealstream-krb5` provides GSSAPI so, holding the service
 //! ticket it needs (a KDC round trip the application makes before the exchange).
 
 use std::fmt;
 
-use crate::{AuthError, ClientConfig, ClientMechanism, MechanismInfo};
+use crate::{AuthError, ClientMechanism, MechanismInfo, SaslClientConfig};
 
-/// A client mechanism that can be registered with a [`ClientConfig`].
+/// A client mechanism that can be registered with a [`SaslClientConfig`].
 pub trait ClientMechanismFactory: Send + Sync + fmt::Debug {
     /// The mechanism's registered name and the strongest layer it can negotiate.
     fn info(&self) -> MechanismInfo;
 
     /// A client for one exchange, with `config`'s identity, requirements and channel bindings.
-    fn client(&self, config: &ClientConfig) -> Result<Box<dyn ClientMechanism>, AuthError>;
+    fn client(&self, config: &SaslClientConfig) -> Result<Box<dyn ClientMechanism>, AuthError>;
 }
 
 /// Channel-binding data of the channel under SASL (RFC 5056): the binding type's name and the

@@ -2,7 +2,7 @@
 //!
 //! LDAP clients read `supportedSASLMechanisms` from the root DSE, IMAP clients the `AUTH=`
 //! capabilities; either way the application has credentials and requirements, not a mechanism.
-//! [`ClientConfig::choose`] takes the strongest offered mechanism those allow.
+//! [`SaslClientConfig::choose`] takes the strongest offered mechanism those allow.
 
 use std::fmt;
 use std::sync::Arc;
@@ -20,7 +20,7 @@ use crate::{
 
 /// A client's credentials, target and requirements, for any mechanism.
 #[derive(Clone)]
-pub struct ClientConfig {
+pub struct SaslClientConfig {
     /// The authentication identity; `None` when only EXTERNAL may be used.
     pub authcid: Option<String>,
     /// The password for `authcid`.
@@ -44,9 +44,9 @@ pub struct ClientConfig {
     registered: Vec<Arc<dyn ClientMechanismFactory>>,
 }
 
-impl fmt::Debug for ClientConfig {
+impl fmt::Debug for SaslClientConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientConfig")
+        f.debug_struct("SaslClientConfig")
             .field("authcid", &self.authcid)
             .field("authzid", &self.authzid)
             .field("service", &self.service)
@@ -67,7 +67,7 @@ impl fmt::Debug for ClientConfig {
     }
 }
 
-impl ClientConfig {
+impl SaslClientConfig {
     /// A password-holding client for `service/host`, default properties, no EXTERNAL.
     pub fn new(
         authcid: impl Into<String>,
@@ -189,7 +189,7 @@ mod tests {
 
     #[test]
     fn picks_strongest_runnable() {
-        let mut config = ClientConfig::new("u", "p", "ldap", "h");
+        let mut config = SaslClientConfig::new("u", "p", "ldap", "h");
         let m = config.choose(&["PLAIN", "DIGEST-MD5", "GSSAPI"]).unwrap();
         assert_eq!(m.name(), "DIGEST-MD5");
         config.props.no_plaintext = true;
@@ -205,7 +205,7 @@ mod tests {
 
     #[test]
     fn scram_comes_before_plain_and_binds_when_it_can() {
-        let mut config = ClientConfig::new("u", "p", "imap", "h");
+        let mut config = SaslClientConfig::new("u", "p", "imap", "h");
         let offered = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-256-PLUS"];
         assert_eq!(config.choose(&offered).unwrap().name(), "SCRAM-SHA-256");
         // A layer wanted: DIGEST-MD5 can give one, SCRAM cannot.
@@ -248,7 +248,7 @@ mod tests {
             }
         }
 
-        fn client(&self, config: &ClientConfig) -> Result<Box<dyn ClientMechanism>, AuthError> {
+        fn client(&self, config: &SaslClientConfig) -> Result<Box<dyn ClientMechanism>, AuthError> {
             Ok(Box::new(BoundClient {
                 bindings: config.channel_bindings.clone(),
             }))
@@ -278,7 +278,7 @@ mod tests {
 
     #[test]
     fn registered_mechanisms_are_chosen_by_strength_and_get_the_channel_bindings() {
-        let mut config = ClientConfig::new("u", "p", "ldap", "h");
+        let mut config = SaslClientConfig::new("u", "p", "ldap", "h");
         config.channel_bindings = Some(ChannelBindingData::new(
             "tls-server-end-point",
             vec![1, 2, 3],

@@ -23,7 +23,7 @@
 //! application's), and its steps never wait. [`GssapiKdcClient`] is the same exchange as a
 //! `sealstream_sasl::AsyncClientMechanism` that gets the ticket itself when it starts, from a
 //! ticket-granting ticket and the realm's KDCs. With the ticket, [`GssapiMechanism`] registers GSSAPI with a
-//! `sealstream_sasl::ClientConfig`, so that `choose` weighs it against the server's other
+//! `sealstream_sasl::SaslClientConfig`, so that `choose` weighs it against the server's other
 //! mechanisms and hands it the configuration's channel bindings.
 
 mod kdc_client;
@@ -33,8 +33,8 @@ use std::time::SystemTime;
 
 use sealstream::Qop;
 use sealstream_sasl::{
-    AuthError, AuthErrorKind, ClientConfig, ClientMechanism, ClientMechanismFactory, Layer,
-    MechanismInfo, Outcome, SecurityLayer, SecurityProperties, ServerMechanism, Step,
+    AuthError, AuthErrorKind, ClientMechanism, ClientMechanismFactory, Layer, MechanismInfo,
+    Outcome, SaslClientConfig, SecurityLayer, SecurityProperties, ServerMechanism, Step,
 };
 
 use crate::Enctype;
@@ -126,9 +126,9 @@ fn into_layer(negotiated: Option<Negotiated>) -> Result<Option<SecurityLayer>, A
     )))
 }
 
-/// GSSAPI for [`ClientConfig::register`]: with a service ticket in hand, it takes part in
-/// `ClientConfig::choose` beside the mechanisms of `sealstream-sasl`, at the strength of the
-/// ticket's session key (128 or 256), and binds to [`ClientConfig::channel_bindings`] when they
+/// GSSAPI for [`SaslClientConfig::register`]: with a service ticket in hand, it takes part in
+/// `SaslClientConfig::choose` beside the mechanisms of `sealstream-sasl`, at the strength of the
+/// ticket's session key (128 or 256), and binds to [`SaslClientConfig::channel_bindings`] when they
 /// are set (the application data is the binding type's prefix and its data).
 #[derive(Debug, Clone)]
 pub struct GssapiMechanism {
@@ -151,7 +151,7 @@ impl ClientMechanismFactory for GssapiMechanism {
         }
     }
 
-    fn client(&self, config: &ClientConfig) -> Result<Box<dyn ClientMechanism>, AuthError> {
+    fn client(&self, config: &SaslClientConfig) -> Result<Box<dyn ClientMechanism>, AuthError> {
         let client = GssapiClient::new(
             self.ticket.clone(),
             config.props.clone(),
@@ -657,7 +657,7 @@ mod tests {
         use sealstream_sasl::ChannelBindingData;
 
         let bindings = ChannelBindingData::new("tls-server-end-point", vec![7; 32]);
-        let mut config = ClientConfig::new("alice", "not used", "host", "server.example.com");
+        let mut config = SaslClientConfig::new("alice", "not used", "host", "server.example.com");
         config.channel_bindings = Some(bindings.clone());
         let ticket = credentials(SystemTime::now(), Enctype::Aes128CtsHmacSha196);
         config.register(Arc::new(GssapiMechanism::new(ticket)));

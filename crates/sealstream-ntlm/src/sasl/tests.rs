@@ -215,9 +215,9 @@ fn the_server_refuses_wrong_passwords_unknown_users_and_weak_layers() {
 
 #[test]
 fn a_registered_ntlm_is_chosen_and_carries_the_channel_bindings() {
-    use sealstream_sasl::{ChannelBindingData, ClientConfig};
+    use sealstream_sasl::{ChannelBindingData, SaslClientConfig};
     let credentials = Credentials::with_password(r"SEALSTREAM\alice", PASSWORD).unwrap();
-    let mut config = ClientConfig::new("alice", PASSWORD, "ldap", "dc1");
+    let mut config = SaslClientConfig::new("alice", PASSWORD, "ldap", "dc1");
     config.register(std::sync::Arc::new(NtlmMechanism::new(credentials)));
     config.channel_bindings = Some(ChannelBindingData::new("tls-server-end-point", vec![7; 32]));
     // Stronger than PLAIN, and the only one with a layer here.
