@@ -158,7 +158,7 @@ async fn our_client_with_openssl_s_server() {
                 .connect(tls::localhost(), tcp)
                 .await
                 .unwrap_or_else(|e| panic!("{name}: handshake with s_server: {e}"));
-            assert_eq!(client.seal_half().info().suite.suite(), suite.suite());
+            assert_eq!(client.seal_half().info().suite().suite(), suite.suite());
             let (at_peer, at_us) =
                 both_ways(&mut server, client, pattern(3, LEN), pattern(4, LEN)).await;
             assert!(
@@ -204,7 +204,7 @@ async fn openssl_s_client_with_our_server() {
                 .accept(tcp)
                 .await
                 .unwrap_or_else(|e| panic!("{name}: handshake with s_client: {e}"));
-            assert_eq!(server.seal_half().info().suite.suite(), suite.suite());
+            assert_eq!(server.seal_half().info().suite().suite(), suite.suite());
             let (at_peer, at_us) =
                 both_ways(&mut client, server, pattern(5, LEN), pattern(6, LEN)).await;
             assert!(
@@ -506,7 +506,7 @@ async fn our_client_resumes_with_openssl_s_server() {
         for round in 0..2 {
             let tcp = connect_when_listening(port).await;
             let mut ours = connector.connect(tls::localhost(), tcp).await.unwrap();
-            let kind = ours.seal_half().info().handshake_kind;
+            let kind = ours.seal_half().info().handshake_kind();
             let expected = if round == 0 {
                 HandshakeKind::Full
             } else {
@@ -574,7 +574,7 @@ async fn openssl_s_client_resumes_with_our_server() {
             let mut client = spawn(&openssl, &args);
             let (tcp, _) = listener.accept().await.unwrap();
             let mut ours = acceptor.accept(tcp).await.unwrap();
-            let kind = ours.seal_half().info().handshake_kind;
+            let kind = ours.seal_half().info().handshake_kind();
             let expected = if round == 0 {
                 HandshakeKind::Full
             } else {

@@ -76,6 +76,10 @@ impl Unwrap for SpnegoUnwrap {
         each!(self, u => u.unwrap(token))
     }
 
+    fn protection(&self) -> sealstream::Protection {
+        each!(self, u => u.protection())
+    }
+
     fn sequence(&self) -> u64 {
         each!(self, u => Unwrap::sequence(u))
     }

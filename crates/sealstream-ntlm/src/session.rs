@@ -392,6 +392,15 @@ impl Unwrap for NtlmUnwrap {
         Ok(SIGNATURE_LEN..token.len())
     }
 
+    // NTLM messages carry no flag: the session's negotiated protection applies to each.
+    fn protection(&self) -> sealstream::Protection {
+        if self.0.protection == Protection::Seal {
+            sealstream::Protection::Confidential
+        } else {
+            sealstream::Protection::IntegrityOnly
+        }
+    }
+
     fn sequence(&self) -> u64 {
         self.0.seq
     }

@@ -10,7 +10,7 @@ use std::fmt;
 use std::ops::Range;
 
 use sealstream::sasl::{FramedSeal, FramedUnseal, Unwrap, Wrap, WrapOverhead};
-use sealstream::{Error, Qop, RecordMut};
+use sealstream::{Error, Protection, Qop, RecordMut};
 
 /// The sealer of every SASL layer: `SealedStream::new(io, layer.into_sealer()?)`.
 pub type SaslSealer = (FramedSeal<LayerWrap>, FramedUnseal<LayerUnwrap>);
@@ -67,6 +67,10 @@ impl Wrap for LayerWrap {
 impl Unwrap for LayerUnwrap {
     fn unwrap(&mut self, token: &mut [u8]) -> Result<Range<usize>, Error> {
         self.0.unwrap(token)
+    }
+
+    fn protection(&self) -> Protection {
+        self.0.protection()
     }
 
     fn sequence(&self) -> u64 {

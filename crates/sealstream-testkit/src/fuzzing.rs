@@ -92,6 +92,7 @@ pub fn sasl_frames(data: &[u8]) {
             Ok(Unsealed::Data {
                 plaintext,
                 consumed,
+                ..
             }) => {
                 assert!(plaintext.end <= consumed && consumed <= input.len() - at);
                 assert!(consumed <= unseal.max_record());

@@ -14,7 +14,8 @@ use chacha20poly1305::{ChaCha20Poly1305, Nonce, Tag};
 use sha2::{Digest, Sha256};
 
 use sealstream::{
-    AlertCode, Control, Error, Qop, RecordMut, Seal, Status, StreamSizes, Unseal, Unsealed,
+    AlertCode, Control, Error, Protection, Qop, RecordMut, Seal, Status, StreamSizes, Unseal,
+    Unsealed,
 };
 
 /// Header length.
@@ -153,12 +154,7 @@ impl TestSeal {
 
 impl Seal for TestSeal {
     fn sizes(&self) -> StreamSizes {
-        StreamSizes {
-            header: HEADER,
-            trailer: TAG,
-            max_message: self.max_message,
-            block_size: 1,
-        }
+        StreamSizes::new(HEADER, TAG, self.max_message, 1)
     }
 
     fn seal(&mut self, qop: Qop, mut record: RecordMut<'_>) -> Result<usize, Error> {
@@ -171,6 +167,12 @@ impl Seal for TestSeal {
                 return Err(Error::new(
                     Status::InvalidParameter,
                     "an out-of-band message is a two-byte alert",
+                ));
+            }
+            other => {
+                return Err(Error::new(
+                    Status::QopNotSupported,
+                    format!("the test sealer has no {other:?}"),
                 ));
             }
         };
@@ -299,6 +301,11 @@ impl Unseal for TestUnseal {
             TYPE_DATA | TYPE_DATA_CLEAR => Ok(Unsealed::Data {
                 plaintext: HEADER..HEADER + len,
                 consumed: total,
+                protection: if ty == TYPE_DATA {
+                    Protection::Confidential
+                } else {
+                    Protection::IntegrityOnly
+                },
             }),
             TYPE_CLOSE => Ok(Unsealed::Closed { consumed: total }),
             TYPE_ALERT if len == 2 => {

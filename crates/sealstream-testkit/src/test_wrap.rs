@@ -8,7 +8,7 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 use sealstream::sasl::{Unwrap, Wrap, WrapOverhead};
-use sealstream::{Error, Qop, RecordMut, Status};
+use sealstream::{Error, Protection, Qop, RecordMut, Status};
 
 const SEQ: usize = 4;
 const MAC: usize = 16;
@@ -99,6 +99,11 @@ impl Unwrap for TestUnwrap {
         }
         self.seq = self.seq.wrapping_add(1);
         Ok(SEQ..token.len() - MAC)
+    }
+
+    // A MAC and no cipher: every token is signed only.
+    fn protection(&self) -> Protection {
+        Protection::IntegrityOnly
     }
 
     fn sequence(&self) -> u64 {

@@ -133,8 +133,10 @@ pub fn tls_unseal(data: &[u8]) {
             Ok(Unsealed::Data {
                 plaintext,
                 consumed,
+                protection,
             }) => {
                 assert!(plaintext.start <= plaintext.end && plaintext.end <= consumed);
+                assert!(protection.is_confidential(), "TLS data is always sealed");
                 consumed
             }
             Ok(
@@ -142,6 +144,7 @@ pub fn tls_unseal(data: &[u8]) {
                 | Unsealed::Respond { consumed, .. }
                 | Unsealed::Closed { consumed },
             ) => consumed,
+            Ok(other) => panic!("an outcome the fuzzer does not know: {other:?}"),
         };
         assert!(consumed > 0 && consumed <= len, "{consumed} of {len}");
         input = &mut input[consumed..];

@@ -10,21 +10,16 @@ use sealstream::{Error, Status};
 use crate::channel_binding::{self, ChannelBinding};
 
 /// The parameters a TLS handshake settled on, readable from either half of the stream.
+///
+/// Read through its methods, so that what it records can grow.
 #[derive(Clone, Debug)]
 pub struct TlsInfo {
-    /// TLS 1.2 or TLS 1.3.
-    pub version: ProtocolVersion,
-    /// The cipher suite.
-    pub suite: SupportedCipherSuite,
-    /// Whether the handshake was full, full after a HelloRetryRequest, or resumed a session.
-    pub handshake_kind: HandshakeKind,
-    /// The application protocol agreed by ALPN, if any.
-    pub alpn: Option<Box<[u8]>>,
-    /// The peer's certificate chain, leaf first (a server's always; a client's if it sent one).
-    pub peer_certificates: Box<[CertificateDer<'static>]>,
-    /// The server name: on the client side the name that was verified (and sent as SNI), on the
-    /// server side the SNI the client sent, if any.
-    pub server_name: Option<Box<str>>,
+    pub(crate) version: ProtocolVersion,
+    pub(crate) suite: SupportedCipherSuite,
+    pub(crate) handshake_kind: HandshakeKind,
+    pub(crate) alpn: Option<Box<[u8]>>,
+    pub(crate) peer_certificates: Box<[CertificateDer<'static>]>,
+    pub(crate) server_name: Option<Box<str>>,
     pub(crate) bindings: Bindings,
 }
 
@@ -39,6 +34,37 @@ pub(crate) struct Bindings {
 }
 
 impl TlsInfo {
+    /// TLS 1.2 or TLS 1.3.
+    pub fn version(&self) -> ProtocolVersion {
+        self.version
+    }
+
+    /// The cipher suite.
+    pub fn suite(&self) -> SupportedCipherSuite {
+        self.suite
+    }
+
+    /// Whether the handshake was full, full after a HelloRetryRequest, or resumed a session.
+    pub fn handshake_kind(&self) -> HandshakeKind {
+        self.handshake_kind
+    }
+
+    /// The application protocol agreed by ALPN, if any.
+    pub fn alpn(&self) -> Option<&[u8]> {
+        self.alpn.as_deref()
+    }
+
+    /// The peer's certificate chain, leaf first (a server's always; a client's if it sent one).
+    pub fn peer_certificates(&self) -> &[CertificateDer<'static>] {
+        &self.peer_certificates
+    }
+
+    /// The server name: on the client side the name that was verified (and sent as SNI), on
+    /// the server side the SNI the client sent, if any.
+    pub fn server_name(&self) -> Option<&str> {
+        self.server_name.as_deref()
+    }
+
     /// Whether TLS 1.3 was negotiated.
     pub fn is_tls13(&self) -> bool {
         self.version == ProtocolVersion::TLSv1_3

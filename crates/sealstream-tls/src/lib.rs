@@ -16,7 +16,7 @@
 //! let tcp = tokio::net::TcpStream::connect("example.com:443").await?;
 //! let name = rustls::pki_types::ServerName::try_from("example.com").unwrap();
 //! let tls = connector.connect(name, tcp).await?;
-//! println!("{:?}", tls.seal_half().info().suite);
+//! println!("{:?}", tls.seal_half().info().suite());
 //! let (mut reader, mut writer) = tls.into_split();
 //! writer.write_all(b"GET / HTTP/1.0\r\n\r\n").await?;
 //! writer.flush().await?;

@@ -264,12 +264,7 @@ impl TlsSeal {
 impl Seal for TlsSeal {
     fn sizes(&self) -> StreamSizes {
         let inner_type = usize::from(self.info.is_tls13());
-        StreamSizes {
-            header: self.header_len(),
-            trailer: inner_type + TAG_LEN,
-            max_message: MAX_PLAINTEXT,
-            block_size: 1,
-        }
+        StreamSizes::new(self.header_len(), inner_type + TAG_LEN, MAX_PLAINTEXT, 1)
     }
 
     fn seal(&mut self, qop: Qop, mut record: RecordMut<'_>) -> Result<usize, Error> {
@@ -288,6 +283,10 @@ impl Seal for TlsSeal {
             Qop::IntegrityOnly => Err(Error::new(
                 Status::QopNotSupported,
                 "TLS always encrypts: SECQOP_WRAP_NO_ENCRYPT is not supported",
+            )),
+            other => Err(Error::new(
+                Status::QopNotSupported,
+                format!("TLS has no {other:?}"),
             )),
         }
     }
@@ -630,9 +629,11 @@ impl Unseal for TlsUnseal {
                     self.key_updates_in_a_row = 0;
                     self.warnings_in_a_row = 0;
                 }
+                // TLS always encrypts application data (an AEAD suite).
                 Ok(Unsealed::Data {
                     plaintext: content,
                     consumed: total,
+                    protection: sealstream::Protection::Confidential,
                 })
             }
             ALERT => self.on_alert(&input[content], total),

@@ -118,8 +118,10 @@ fn open(
         Unsealed::Data {
             plaintext,
             consumed,
+            protection,
         } => {
             assert_eq!(consumed, len);
+            assert_eq!(protection, sealstream::Protection::Confidential);
             Ok(Ok(record[plaintext].to_vec()))
         }
         other => Ok(Err(other)),

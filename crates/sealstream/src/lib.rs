@@ -87,7 +87,7 @@ mod status;
 pub mod stream;
 
 pub use error::Error;
-pub use qop::{AlertCode, Control, Qop};
+pub use qop::{AlertCode, Control, Protection, Qop};
 pub use record::RecordMut;
 pub use sealer::{Seal, Sealer, Unseal, Unsealed, seal_message};
 pub use sizes::StreamSizes;

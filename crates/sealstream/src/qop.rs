@@ -9,6 +9,7 @@ use std::fmt;
 
 /// Quality of protection for one sealed record (SSPI `fQOP`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Qop {
     /// The sealer's negotiated protection (`fQOP` 0): confidentiality and integrity where the
     /// sealer provides them.
@@ -20,6 +21,35 @@ pub enum Qop {
     /// `SECQOP_WRAP_OOB_DATA` (0x40000000): the payload is a two-byte TLS alert
     /// (level, description) to send as an alert record.
     OutOfBand,
+}
+
+/// What protected a data record the peer sent: what SSPI's `DecryptMessage` reports in
+/// `pfQOP`. A receiver that needs confidentiality checks it, since a peer may send
+/// integrity-only tokens on a layer that also offers sealing (Kerberos `conf_flag` 0, an NTLM
+/// signing-only session).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Protection {
+    /// Encrypted and integrity-protected (`pfQOP` 0).
+    Confidential,
+    /// Integrity-protected only: the plaintext crossed the wire in the clear, signed
+    /// (`SECQOP_WRAP_NO_ENCRYPT`).
+    IntegrityOnly,
+}
+
+impl Protection {
+    /// The `pfQOP` value `DecryptMessage` returns for a record so protected.
+    pub const fn fqop(self) -> u32 {
+        match self {
+            Protection::Confidential => 0,
+            Protection::IntegrityOnly => Qop::SECQOP_WRAP_NO_ENCRYPT,
+        }
+    }
+
+    /// Whether the plaintext was encrypted on the wire.
+    pub const fn is_confidential(self) -> bool {
+        matches!(self, Protection::Confidential)
+    }
 }
 
 impl Qop {

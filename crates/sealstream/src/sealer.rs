@@ -9,7 +9,7 @@
 
 use std::ops::Range;
 
-use crate::{Control, Error, Qop, RecordMut, Status, StreamSizes};
+use crate::{Control, Error, Protection, Qop, RecordMut, Status, StreamSizes};
 
 /// The sending direction: `EncryptMessage`.
 pub trait Seal: Send + 'static {
@@ -151,7 +151,11 @@ pub trait Unseal: Send + 'static {
 }
 
 /// What unsealing the first record of the input gave.
+///
+/// More outcomes may come (the enum is `#[non_exhaustive]`): a caller matching it keeps a
+/// wildcard arm that treats an unknown outcome as an error.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Unsealed {
     /// `SEC_E_INCOMPLETE_MESSAGE`: the input ends inside a record; `missing` is how many more
     /// bytes are needed when the header said (SSPI's `SECBUFFER_MISSING`).
@@ -166,6 +170,8 @@ pub enum Unsealed {
         plaintext: Range<usize>,
         /// Bytes of input the record took.
         consumed: usize,
+        /// What protected the record: sealed, or signed only (`pfQOP`).
+        protection: Protection,
     },
     /// A record that carried no application data and needs no answer (a session ticket, a
     /// warning alert, a key update that asked for none).
@@ -206,6 +212,7 @@ impl Unsealed {
             Unsealed::Data {
                 plaintext,
                 consumed,
+                ..
             } => (*consumed, Some(plaintext)),
             Unsealed::Consumed { consumed }
             | Unsealed::Respond { consumed, .. }

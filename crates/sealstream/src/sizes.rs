@@ -6,7 +6,11 @@
 /// buffer is at a fixed offset and user bytes are copied there once. `trailer` is a maximum; each
 /// seal call reports the record's actual length. `max_message` is the largest payload one record
 /// carries (for SASL it follows from the peer's maxbuf).
+///
+/// Built with [`StreamSizes::new`]; more sizes may join these, so the struct cannot be written
+/// as a literal outside this crate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct StreamSizes {
     /// `cbHeader`: bytes before the payload.
     pub header: usize,
@@ -19,6 +23,18 @@ pub struct StreamSizes {
 }
 
 impl StreamSizes {
+    /// Sizes of `header` bytes before the payload, at most `trailer` after it, payloads of at
+    /// most `max_message` bytes, and cipher blocks of `block_size` bytes (1 for stream ciphers
+    /// and AEADs).
+    pub const fn new(header: usize, trailer: usize, max_message: usize, block_size: usize) -> Self {
+        Self {
+            header,
+            trailer,
+            max_message,
+            block_size,
+        }
+    }
+
     /// The largest sealed record: header, a full payload, and the largest trailer.
     pub const fn max_record(&self) -> usize {
         self.header + self.max_message + self.trailer

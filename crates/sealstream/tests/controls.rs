@@ -60,7 +60,9 @@ async fn ten_thousand_key_update_requests_get_one_answer() {
             Unsealed::Data {
                 plaintext,
                 consumed,
+                protection,
             } => {
+                assert_eq!(protection, sealstream::Protection::Confidential);
                 data.extend_from_slice(&sent[at + plaintext.start..at + plaintext.end]);
                 at += consumed;
             }

@@ -346,3 +346,36 @@ async fn each_direction_tells_its_sealer_when_it_goes_quiet_but_not_while_chatty
     server.read_exact(&mut got).await.unwrap();
     assert_eq!(&got, b"later");
 }
+
+/// A receiver can tell sealed records from signed-only ones: the weakest protection received
+/// is `Confidential` while every record was sealed and `IntegrityOnly` from the first one sent
+/// with `Qop::IntegrityOnly` on, whatever follows.
+#[tokio::test]
+async fn the_reader_sees_the_weakest_protection_received() {
+    use sealstream::Protection;
+    let (a, b) = duplex(1 << 16);
+    let (mut client, mut server) = connect(a, b, 1024);
+    assert_eq!(server.weakest_protection(), None);
+    let mut got = [0u8; 6];
+    client.write_all(b"sealed").await.unwrap();
+    client.flush().await.unwrap();
+    server.read_exact(&mut got).await.unwrap();
+    assert_eq!(server.weakest_protection(), Some(Protection::Confidential));
+    client.set_qop(Qop::IntegrityOnly).unwrap();
+    client.write_all(b"signed").await.unwrap();
+    client.flush().await.unwrap();
+    client.set_qop(Qop::Default).unwrap();
+    client.write_all(b"sealed").await.unwrap();
+    client.flush().await.unwrap();
+    server.read_exact(&mut got).await.unwrap();
+    assert_eq!(&got, b"signed");
+    assert_eq!(server.weakest_protection(), Some(Protection::IntegrityOnly));
+    server.read_exact(&mut got).await.unwrap();
+    assert_eq!(
+        server.weakest_protection(),
+        Some(Protection::IntegrityOnly),
+        "a sealed record after a signed one does not hide it"
+    );
+    let (reader, _writer) = server.into_split_locked();
+    assert_eq!(reader.weakest_protection(), Some(Protection::IntegrityOnly));
+}

@@ -21,14 +21,14 @@ pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// One line on what a handshake negotiated, for `-v`.
 pub(crate) fn describe(info: &TlsInfo) -> String {
-    let mut line = format!("{:?} {:?}", info.version, info.suite.suite());
-    if let Some(alpn) = &info.alpn {
+    let mut line = format!("{:?} {:?}", info.version(), info.suite().suite());
+    if let Some(alpn) = info.alpn() {
         line.push_str(&format!(", ALPN {}", String::from_utf8_lossy(alpn)));
     }
-    if let Some(name) = &info.server_name {
+    if let Some(name) = info.server_name() {
         line.push_str(&format!(", server name {name}"));
     }
-    if let Some(leaf) = info.peer_certificates.first() {
+    if let Some(leaf) = info.peer_certificates().first() {
         match X509Certificate::from_der(leaf.as_ref()) {
             Ok((_, cert)) => {
                 line.push_str(&format!(", peer certificate subject {}", cert.subject()))

@@ -47,6 +47,9 @@ fn mit_tokens_are_read() {
         b"message"
     );
     assert!(!acceptor.last_was_sealed());
+    // What the stream reports as the record's protection (SSPI's pfQOP).
+    let qop = |u: &Krb5Unwrap| sealstream::sasl::Unwrap::protection(u);
+    assert_eq!(qop(&acceptor), sealstream::Protection::IntegrityOnly);
 
     let mut acceptor = mit_acceptor(LayerOptions::new(Protection::Confidentiality));
     assert_eq!(
@@ -54,6 +57,7 @@ fn mit_tokens_are_read() {
         b"message"
     );
     assert!(acceptor.last_was_sealed());
+    assert_eq!(qop(&acceptor), sealstream::Protection::Confidential);
 }
 
 #[test]

@@ -237,6 +237,15 @@ impl Unwrap for Krb5Unwrap {
         Ok(HEADER_LEN + plaintext.start..HEADER_LEN + plaintext.end)
     }
 
+    // Each token says: its Sealed flag (RFC 4121 §4.2.2).
+    fn protection(&self) -> sealstream::Protection {
+        if self.last_sealed {
+            sealstream::Protection::Confidential
+        } else {
+            sealstream::Protection::IntegrityOnly
+        }
+    }
+
     fn sequence(&self) -> u64 {
         self.seq
     }

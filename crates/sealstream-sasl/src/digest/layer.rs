@@ -15,7 +15,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use md5::Md5;
 use rc4::{Rc4, StreamCipher};
 use sealstream::sasl::{Unwrap, Wrap, WrapOverhead};
-use sealstream::{Error, Qop, RecordMut, Status};
+use sealstream::{Error, Protection, Qop, RecordMut, Status};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
@@ -440,6 +440,15 @@ impl Unwrap for DigestUnwrap {
         };
         self.0.seq += 1;
         Ok(plain)
+    }
+
+    // auth-conf seals every buffer, auth-int none: the negotiated qop decides.
+    fn protection(&self) -> Protection {
+        if self.0.conf.is_some() {
+            Protection::Confidential
+        } else {
+            Protection::IntegrityOnly
+        }
     }
 
     fn sequence(&self) -> u64 {

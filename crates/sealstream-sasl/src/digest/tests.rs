@@ -171,11 +171,18 @@ fn check_layers(qop: DigestQop, c: DigestClient, s: DigestServer) {
             let Unsealed::Data {
                 plaintext,
                 consumed,
+                protection,
             } = unseal.unseal(&mut out[..n]).unwrap()
             else {
                 panic!("data expected")
             };
             assert_eq!((&out[plaintext], consumed), (&msg[..], n), "{qop}");
+            // A receiver tells auth-int from auth-conf by what it unsealed.
+            assert_eq!(
+                protection.is_confidential(),
+                matches!(qop, DigestQop::AuthConf(_)),
+                "{qop}"
+            );
         }
     }
     assert_eq!(c_seal.sequence(), 7);

@@ -5,7 +5,7 @@ use std::ops::Range;
 use super::Frame;
 use super::frame::{LENGTH_LEN, encode_len, parse_frame, send_limit};
 use crate::sealer::copy_payload;
-use crate::{Error, Qop, RecordMut, Seal, Status, StreamSizes, Unseal, Unsealed};
+use crate::{Error, Protection, Qop, RecordMut, Seal, Status, StreamSizes, Unseal, Unsealed};
 
 /// The bytes a mechanism adds around the plaintext of one token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -69,6 +69,11 @@ pub trait Unwrap: Send + 'static {
     /// that fails verification is `SEC_E_MESSAGE_ALTERED`, a wrong sequence number
     /// `SEC_E_OUT_OF_SEQUENCE`.
     fn unwrap(&mut self, token: &mut [u8]) -> Result<Range<usize>, Error>;
+
+    /// What protected the token the last successful [`unwrap`](Self::unwrap) verified: sealed,
+    /// or signed only. Reported with the token's plaintext as [`Unsealed::Data`]'s
+    /// `protection`.
+    fn protection(&self) -> Protection;
 
     /// The sequence number the next token must carry.
     fn sequence(&self) -> u64;
@@ -243,6 +248,7 @@ impl<U: Unwrap> Unseal for FramedUnseal<U> {
         Ok(Unsealed::Data {
             plaintext: body.start + plain.start..body.start + plain.end,
             consumed: body.end,
+            protection: self.unwrap.protection(),
         })
     }
 

@@ -138,6 +138,14 @@ impl<T, S: Sealer> SealedStream<T, S> {
         self.shared.push(control)
     }
 
+    /// The weakest protection among the data records received so far: `IntegrityOnly` once
+    /// the peer sent any record signed only (a Kerberos token without `conf_flag`, an
+    /// integrity-only SASL layer), `Confidential` while every one was sealed, `None` before
+    /// the first. A receiver that requires confidentiality checks it after reading.
+    pub fn weakest_protection(&self) -> Option<crate::Protection> {
+        self.read.weakest_protection()
+    }
+
     /// Bytes of buffer held right now by (read, write) directions.
     pub fn buffered_capacity(&self) -> (usize, usize) {
         (self.read.buffer_capacity(), self.write.buffer_capacity())

@@ -24,7 +24,7 @@ use super::control::Shared;
 use super::failure::Failure;
 use super::idle::IdleGaps;
 use super::pool;
-use crate::{Error, Unseal, Unsealed};
+use crate::{Error, Protection, Unseal, Unsealed};
 
 #[derive(Debug)]
 enum Phase {
@@ -64,6 +64,8 @@ pub(crate) struct ReadState<U> {
     idle: IdleGaps,
     eof: EofPolicy,
     span: HalfSpan,
+    /// The weakest protection of the data records unsealed so far (`None` before the first).
+    weakest: Option<Protection>,
 }
 
 /// What the buffered bytes allow without touching the transport.
@@ -122,7 +124,14 @@ impl<U: Unseal> ReadState<U> {
             idle: IdleGaps::default(),
             eof,
             span: HalfSpan::new(span),
+            weakest: None,
         }
+    }
+
+    /// The weakest protection among the data records unsealed so far: `IntegrityOnly` once
+    /// any arrived signed only, `None` before the first.
+    pub(crate) fn weakest_protection(&self) -> Option<Protection> {
+        self.weakest
     }
 
     /// Bytes of buffer currently allocated (for tests and memory accounting).
@@ -246,7 +255,11 @@ impl<U: Unseal> ReadState<U> {
             Ok(Unsealed::Data {
                 plaintext,
                 consumed,
+                protection,
             }) => {
+                if self.weakest != Some(Protection::IntegrityOnly) {
+                    self.weakest = Some(protection);
+                }
                 tracing::trace!(parent: self.span.id(), consumed, plaintext = plaintext.len(), "unsealed record");
                 self.plain = self.start + plaintext.start..self.start + plaintext.end;
                 self.start += consumed;

@@ -299,6 +299,11 @@ impl<R, S: Sealer> ReadHalf<R, S> {
         }
     }
 
+    /// See [`SealedStream::weakest_protection`].
+    pub fn weakest_protection(&self) -> Option<crate::Protection> {
+        self.read.weakest_protection()
+    }
+
     /// The unseal half, to query its state.
     pub fn unseal_half(&self) -> &S::Unseal {
         &self.read.unseal
