@@ -41,6 +41,13 @@ fn short_json_run_has_sane_figures() {
         let p99 = r["ping_p99_us"].as_f64().unwrap();
         assert!(p50 > 0.0 && p99 >= p50, "{name} latency {p50} {p99}");
     }
+    // The in-place read is a throughput row of its own; the rest would be sealstream-tls's.
+    let in_place = &doc["results"]["sealstream-tls (in place)"];
+    for key in ["bulk_mb_per_s", "duplex_mb_per_s"] {
+        let v = in_place[key].as_f64().unwrap_or(f64::NAN);
+        assert!(v.is_finite() && v > 0.0, "in place {key} = {v}");
+    }
+    assert!(in_place["ping_p50_us"].is_null() && in_place["handshakes_per_s"].is_null());
     // Zero in steady state; a 0.2 s run still counts a few set-up allocations.
     let allocs = doc["results"]["sealstream-tls"]["allocs_per_record"]
         .as_f64()

@@ -67,8 +67,11 @@ pub(crate) struct Options {
         "krb5-aes256-int", "krb5-aes256-conf", "ntlm-seal", "ntlm-sign"
     ])]
     sealer: String,
-    /// Implementations to measure, ours first (default: sealstream-tls,tokio-rustls,plain for
-    /// TLS; the SASL layer and plain for the others). "sealstream" names the --sealer.
+    /// Implementations to measure, ours first (default for TLS:
+    /// sealstream-tls,tokio-rustls,plain,sealstream-tls-in-place, each read into a 64 KiB
+    /// buffer but the last, which reads sealstream-tls in place with fill_buf and is measured
+    /// for throughput only; for a SASL layer: the layer, read in place, and plain).
+    /// "sealstream" names the --sealer.
     #[arg(long, value_delimiter = ',')]
     compare: Option<Vec<String>>,
     /// Seconds each throughput and latency test runs.
@@ -199,7 +202,12 @@ pub(crate) fn run(
                 n => Impl::parse(n),
             })
             .collect::<Result<Vec<_>, _>>()?,
-        None if ours == Impl::Sealstream => vec![ours, Impl::TokioRustls, Impl::Plain],
+        None if ours == Impl::Sealstream => vec![
+            ours,
+            Impl::TokioRustls,
+            Impl::Plain,
+            Impl::SealstreamInPlace,
+        ],
         None => vec![ours, Impl::Plain],
     };
     if impls.is_empty() {
@@ -267,6 +275,16 @@ pub(crate) fn run(
             tls: &tls,
             progress: &progress,
         };
+        // A variant that differs only in how it is read is measured for throughput only.
+        let whole: Vec<Impl> = impls
+            .iter()
+            .copied()
+            .filter(|w| !w.is_read_variant())
+            .collect();
+        let others = Rounds {
+            impls: &whole,
+            ..rounds
+        };
         if matches!(options.mode, Mode::All | Mode::Bulk | Mode::Duplex) {
             let tallies = rounds
                 .throughput(&options, duration, alloc, meter.as_mut())
@@ -276,20 +294,22 @@ pub(crate) fn run(
             }
         }
         if matches!(options.mode, Mode::All | Mode::Echo) {
-            let latencies = rounds.ping_pong(duration).await?;
-            for ((_, f), hist) in results.iter_mut().zip(latencies) {
+            let latencies = others.ping_pong(duration).await?;
+            let measured = results.iter_mut().filter(|(w, _)| !w.is_read_variant());
+            for ((_, f), hist) in measured.zip(latencies) {
                 f.ping_p50_us = hist.value_at_quantile(0.50) as f64 / 1000.0;
                 f.ping_p99_us = hist.value_at_quantile(0.99) as f64 / 1000.0;
             }
         }
         if options.mode == Mode::All {
-            let rates = rounds.handshakes(duration / 2).await?;
-            for ((_, f), rate) in results.iter_mut().zip(rates) {
+            let rates = others.handshakes(duration / 2).await?;
+            let measured = results.iter_mut().filter(|(w, _)| !w.is_read_variant());
+            for ((_, f), rate) in measured.zip(rates) {
                 f.handshakes_per_s = rate;
             }
         }
         if matches!(options.mode, Mode::All | Mode::Idle) {
-            for (which, f) in &mut results {
+            for (which, f) in results.iter_mut().filter(|(w, _)| !w.is_read_variant()) {
                 progress.set_message(format!("{}: idle memory", which.name()));
                 (f.idle_rss_per_pair, f.idle_heap_per_pair) = if options.measures_several() {
                     idle_memory_in_child(*which, &options).await?
@@ -987,7 +1007,7 @@ fn print_table(options: &Options, tls: &Tls, results: &[(Impl, Figures)]) {
     let ours = ours(results);
     let mut header = format!("{:<28}", "");
     for (which, _) in results {
-        header.push_str(&format!("{:>22}", which.name()));
+        header.push_str(&format!("{:>27}", which.name()));
     }
     if let (Some((theirs, _)), Some((us, _))) = (reference, ours) {
         header.push_str(&format!(
@@ -1007,7 +1027,7 @@ fn print_table(options: &Options, tls: &Tls, results: &[(Impl, Figures)]) {
         for (_, f) in results {
             let v = (row.get)(f);
             line.push_str(&format!(
-                "{:>22}",
+                "{:>27}",
                 if v >= 100.0 {
                     format!("{v:.0}")
                 } else {
@@ -1037,6 +1057,25 @@ fn print_table(options: &Options, tls: &Tls, results: &[(Impl, Figures)]) {
             line.push_str(&format!("{text:>34}"));
         }
         println!("{line}");
+    }
+    // The in-place read beside the reference, read as every column above is not.
+    let in_place = results.iter().find(|(w, _)| *w == Impl::SealstreamInPlace);
+    if let (Some((_, p)), Some((theirs, r))) = (in_place, reference) {
+        let ratio = |get: fn(&Figures) -> f64| {
+            let v = get(p) / get(r);
+            if v.is_finite() {
+                format!("{v:.2}×")
+            } else {
+                "-".into()
+            }
+        };
+        println!(
+            "sealstream-tls read in place (fill_buf/consume) ÷ {} read into a buffer: \
+             one-way {}, duplex {}",
+            theirs.name(),
+            ratio(|f| f.bulk_mbps),
+            ratio(|f| f.duplex_mbps)
+        );
     }
 }
 
