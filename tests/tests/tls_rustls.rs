@@ -436,6 +436,11 @@ async fn tls_exporter_matches_rustls_export_keying_material() {
             .channel_binding(ChannelBinding::TlsExporter)
             .unwrap();
         assert_eq!(got, expected, "{:?}: our client", suite.suite());
+        same_keying_material(ours.seal_half().info(), |len, label, context| {
+            let conn = theirs.get_ref().1;
+            conn.export_keying_material(vec![0u8; len], label, context)
+                .unwrap()
+        });
 
         // tokio-rustls client, our server.
         let (c, s) = tcp_pair().await.unwrap();
@@ -457,7 +462,60 @@ async fn tls_exporter_matches_rustls_export_keying_material() {
             .channel_binding(ChannelBinding::TlsExporter)
             .unwrap();
         assert_eq!(got, expected, "{:?}: our server", suite.suite());
+        same_keying_material(ours.seal_half().info(), |len, label, context| {
+            let conn = theirs.get_ref().1;
+            conn.export_keying_material(vec![0u8; len], label, context)
+                .unwrap()
+        });
     }
+}
+
+/// Keying material exported for several labels, contexts and lengths is what rustls exports
+/// on the other end.
+fn same_keying_material(
+    ours: &sealstream_tls::TlsInfo,
+    theirs: impl Fn(usize, &[u8], Option<&[u8]>) -> Vec<u8>,
+) {
+    // (label, context, bytes to export)
+    type Case<'a> = (&'a [u8], Option<&'a [u8]>, usize);
+    let cases: [Case<'_>; 4] = [
+        (b"EXPERIMENTAL sealstream", Some(b"a context"), 32),
+        (b"EXPERIMENTAL sealstream", None, 64),
+        (b"EXTRACTOR-dtls_srtp", Some(b""), 60),
+        (b"EXPERIMENTAL long", Some(&[7u8; 300]), 1000),
+    ];
+    for (label, context, len) in cases {
+        let mut got = vec![0u8; len];
+        ours.export_keying_material(&mut got, label, context)
+            .unwrap();
+        let expected = theirs(len, label, context);
+        assert_eq!(got, expected, "{:?}", String::from_utf8_lossy(label));
+    }
+    // Past what HKDF can expand (255 blocks of the hash) is refused, not truncated.
+    let mut huge = vec![0u8; 255 * 48 + 1];
+    let err = ours
+        .export_keying_material(&mut huge, b"EXPERIMENTAL x", None)
+        .unwrap_err();
+    assert_eq!(err.status(), sealstream::Status::InvalidParameter);
+}
+
+#[tokio::test]
+async fn keying_material_export_is_refused_on_tls12() {
+    let id = tls::identity();
+    let (c, s) = tcp_pair().await.unwrap();
+    let acceptor = TlsAcceptor::new(tls::server(&id, false, None));
+    let server = tokio::spawn(async move { acceptor.accept(s).await.unwrap() });
+    let client = TlsConnector::new(tls::client(&id, false, None))
+        .connect(tls::localhost(), c)
+        .await
+        .unwrap();
+    let _server = server.await.unwrap();
+    let err = client
+        .seal_half()
+        .info()
+        .export_keying_material(&mut [0u8; 32], b"EXPERIMENTAL x", None)
+        .unwrap_err();
+    assert_eq!(err.status(), sealstream::Status::UnsupportedFunction);
 }
 
 #[tokio::test]

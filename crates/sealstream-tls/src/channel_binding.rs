@@ -44,6 +44,17 @@ const EXPORTER_LABEL: &[u8] = b"EXPORTER-Channel-Binding";
 const EXPORTER_LEN: usize = 32;
 
 /// The `tls-exporter` value from the TLS 1.3 exporter master secret.
+pub(crate) fn tls_exporter(
+    suite: SupportedCipherSuite,
+    exporter_secret: &[u8],
+) -> Option<[u8; EXPORTER_LEN]> {
+    let mut out = [0u8; EXPORTER_LEN];
+    export(suite, exporter_secret, EXPORTER_LABEL, None, &mut out).ok()?;
+    Some(out)
+}
+
+/// Keying material for `label` and `context` from the TLS 1.3 exporter master secret, into
+/// `out`.
 ///
 /// RFC 8446 §7.5:
 /// ```text
@@ -52,26 +63,54 @@ const EXPORTER_LEN: usize = 32;
 ///                       "exporter", Hash(context_value), key_length)
 /// ```
 /// where `Derive-Secret(Secret, Label, "") = HKDF-Expand-Label(Secret, Label, Hash(""),
-/// Hash.length)`.
-pub(crate) fn tls_exporter(
+/// Hash.length)`. TLS 1.3 makes no difference between no context and an empty one.
+pub(crate) fn export(
     suite: SupportedCipherSuite,
     exporter_secret: &[u8],
-) -> Option<[u8; EXPORTER_LEN]> {
+    label: &[u8],
+    context: Option<&[u8]>,
+    out: &mut [u8],
+) -> Result<(), Error> {
     let SupportedCipherSuite::Tls13(suite) = suite else {
-        return None;
+        return Err(Error::new(
+            Status::UnsupportedFunction,
+            "the TLS 1.3 exporter needs a TLS 1.3 suite",
+        ));
     };
+    let hash_len = suite.common.hash_provider.output_len();
+    // HkdfLabel carries the label (after "tls13 ") in one length byte, the output length in
+    // two, and HKDF-Expand gives at most 255 blocks.
+    if label.len() > 255 - b"tls13 ".len() {
+        return Err(Error::new(
+            Status::InvalidParameter,
+            format!(
+                "an exporter label is at most 249 bytes, not {}",
+                label.len()
+            ),
+        ));
+    }
+    if out.len() > 255 * hash_len {
+        return Err(Error::new(
+            Status::InvalidParameter,
+            format!(
+                "this suite exports at most {} bytes at once, not {}",
+                255 * hash_len,
+                out.len()
+            ),
+        ));
+    }
     let empty_hash = suite.common.hash_provider.hash(&[]);
-    let mut derived = zeroize::Zeroizing::new(vec![0u8; suite.common.hash_provider.output_len()]);
+    let context_hash = suite.common.hash_provider.hash(context.unwrap_or_default());
+    let mut derived = zeroize::Zeroizing::new(vec![0u8; hash_len]);
     expand_label(
         suite,
         exporter_secret,
-        EXPORTER_LABEL,
+        label,
         empty_hash.as_ref(),
         &mut derived,
     );
-    let mut out = [0u8; EXPORTER_LEN];
-    expand_label(suite, &derived, b"exporter", empty_hash.as_ref(), &mut out);
-    Some(out)
+    expand_label(suite, &derived, b"exporter", context_hash.as_ref(), out);
+    Ok(())
 }
 
 /// The hash RFC 5929 §4.1 picks for a certificate signed with `algorithm`.

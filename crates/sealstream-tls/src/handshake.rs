@@ -19,7 +19,6 @@ use rustls::{ExtractedSecrets, SideData};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::capture::{self, Captured};
-use crate::channel_binding;
 use crate::info::{Bindings, TlsInfo};
 use crate::key_schedule::DirectionKeys;
 use crate::tickets::Tickets;
@@ -340,10 +339,7 @@ where
     let mut info = conn.info(server_name)?;
     info.bindings = Bindings {
         is_server: C::IS_SERVER,
-        exporter: captured
-            .exporter_secret
-            .as_ref()
-            .and_then(|secret| channel_binding::tls_exporter(info.suite, secret)),
+        exporter_secret: captured.exporter_secret.take().map(Arc::new),
         own_key: captured.server_key.take(),
     };
     let (secrets, kernel) = conn.finish().map_err(tls_error)?;

@@ -6,6 +6,7 @@ use rustls::pki_types::CertificateDer;
 use rustls::sign::CertifiedKey;
 use rustls::{HandshakeKind, ProtocolVersion, SupportedCipherSuite};
 use sealstream::{Error, Status};
+use zeroize::Zeroizing;
 
 use crate::channel_binding::{self, ChannelBinding};
 
@@ -27,13 +28,36 @@ pub struct TlsInfo {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Bindings {
     pub(crate) is_server: bool,
-    /// The `tls-exporter` value (TLS 1.3).
-    pub(crate) exporter: Option<[u8; 32]>,
+    /// The TLS 1.3 exporter master secret, shared by the stream's halves.
+    pub(crate) exporter_secret: Option<Arc<Zeroizing<Vec<u8>>>>,
     /// The certificate this side presented, on a server that ran a full handshake.
     pub(crate) own_key: Option<Arc<CertifiedKey>>,
 }
 
 impl TlsInfo {
+    /// Keying material exported from this connection (RFC 5705, RFC 8446 §7.5), the same on
+    /// both ends: fill `out` for `label` and, if given, `context`. As rustls's and
+    /// tokio-rustls's `export_keying_material`; the exporter secret it derives from is zeroized
+    /// when the last half of the stream is dropped.
+    ///
+    /// TLS 1.3 only: on TLS 1.2 it fails with `SEC_E_UNSUPPORTED_FUNCTION` (the stream keeps
+    /// no master secret and randoms to derive it from). A label over 249 bytes, or more output
+    /// than the suite's hash can expand to (255 blocks), is `SEC_E_INVALID_PARAMETER`.
+    pub fn export_keying_material(
+        &self,
+        out: &mut [u8],
+        label: &[u8],
+        context: Option<&[u8]>,
+    ) -> Result<(), Error> {
+        let secret = self.bindings.exporter_secret.as_ref().ok_or_else(|| {
+            Error::new(
+                Status::UnsupportedFunction,
+                "keying material export is available on TLS 1.3 connections only",
+            )
+        })?;
+        channel_binding::export(self.suite, secret, label, context, out)
+    }
+
     /// TLS 1.2 or TLS 1.3.
     pub fn version(&self) -> ProtocolVersion {
         self.version
@@ -89,7 +113,9 @@ impl TlsInfo {
         match kind {
             ChannelBinding::TlsExporter => self
                 .bindings
-                .exporter
+                .exporter_secret
+                .as_ref()
+                .and_then(|secret| channel_binding::tls_exporter(self.suite, secret))
                 .map(|value| value.to_vec())
                 .ok_or_else(|| unsupported("RFC 9266 defines it for TLS 1.3 only")),
             ChannelBinding::TlsServerEndPoint => {

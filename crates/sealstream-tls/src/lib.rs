@@ -34,6 +34,11 @@
 //! refused; fatal alerts sent for records that fail. Once the handshake is over nothing of
 //! rustls is kept but a TLS 1.3 client's ticket store.
 //!
+//! What a tokio-rustls user reads from the connection is on [`TlsInfo`], from either half:
+//! version, suite, ALPN, peer certificates, the server name (the SNI a server received),
+//! channel bindings ([`TlsInfo::channel_binding`]: `tls-exporter`, `tls-server-end-point`)
+//! and keying material ([`TlsInfo::export_keying_material`], RFC 8446 §7.5, TLS 1.3).
+//!
 //! # Crypto backend
 //!
 //! | feature | record layer | rustls feature it enables |
