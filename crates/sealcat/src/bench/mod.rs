@@ -1028,7 +1028,9 @@ fn print_table(options: &Options, tls: &Tls, results: &[(Impl, Figures)]) {
             let v = (row.get)(f);
             line.push_str(&format!(
                 "{:>27}",
-                if v >= 100.0 {
+                if v.is_nan() {
+                    "-".to_owned() // not measured for this implementation
+                } else if v >= 100.0 {
                     format!("{v:.0}")
                 } else {
                     format!("{v:.2}")
