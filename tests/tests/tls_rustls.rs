@@ -748,3 +748,39 @@ async fn a_bad_record_in_the_finished_flight_keeps_the_good_one_before_it() {
         .await
         .unwrap();
 }
+
+/// A config with 0-RTT early data is refused up front, never by a handshake failing halfway:
+/// `try_new` says so at once, and a connector or acceptor made with `new` fails every handshake
+/// with `InvalidInput` before writing a byte.
+#[tokio::test]
+async fn configs_with_early_data_are_refused_before_any_byte() {
+    use tokio::io::AsyncReadExt;
+    let id = tls::identity();
+    let mut client = (*tls::client(&id, true, None)).clone();
+    client.enable_early_data = true;
+    let client = std::sync::Arc::new(client);
+    let err = TlsConnector::try_new(client.clone()).unwrap_err();
+    assert_eq!(err.status(), sealstream::Status::UnsupportedFunction);
+    assert!(err.to_string().contains("enable_early_data"), "{err}");
+    let (ours, mut peer) = tokio::io::duplex(1024);
+    let err = TlsConnector::new(client)
+        .connect(tls::localhost(), ours)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    let mut sent = Vec::new();
+    peer.read_to_end(&mut sent).await.unwrap();
+    assert!(sent.is_empty(), "nothing was sent");
+
+    let mut server = (*tls::server(&id, true, None)).clone();
+    server.max_early_data_size = 16384;
+    let server = std::sync::Arc::new(server);
+    let err = TlsAcceptor::try_new(server.clone()).unwrap_err();
+    assert!(err.to_string().contains("max_early_data_size"), "{err}");
+    let (ours, _peer) = tokio::io::duplex(1024);
+    let err = TlsAcceptor::new(server).accept(ours).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    // Without early data both construct.
+    assert!(TlsConnector::try_new(tls::client(&id, true, None)).is_ok());
+    assert!(TlsAcceptor::try_new(tls::server(&id, true, None)).is_ok());
+}

@@ -39,6 +39,10 @@
 //! channel bindings ([`TlsInfo::channel_binding`]: `tls-exporter`, `tls-server-end-point`)
 //! and keying material ([`TlsInfo::export_keying_material`], RFC 8446 §7.5, TLS 1.3).
 //!
+//! 0-RTT early data is neither sent nor accepted: a config that enables it is refused by
+//! [`TlsConnector::try_new`] and [`TlsAcceptor::try_new`], and by every handshake of a
+//! connector or acceptor made with `new`, before a byte is written.
+//!
 //! # Crypto backend
 //!
 //! | feature | record layer | rustls feature it enables |
@@ -82,7 +86,7 @@ use rustls::client::UnbufferedClientConnection;
 use rustls::pki_types::ServerName;
 use rustls::server::UnbufferedServerConnection;
 use rustls::{ClientConfig, ServerConfig};
-use sealstream::{SealedStream, Sealer, StreamBuilder};
+use sealstream::{SealedStream, Sealer, Status, StreamBuilder};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 pub use channel_binding::ChannelBinding;
@@ -207,11 +211,24 @@ where
         .build(io, Tls { seal, unseal }))
 }
 
+/// Why a config cannot be used: 0-RTT early data, which sealstream-tls does not send or
+/// accept (a handshake would otherwise fail halfway, or early data be replayable).
+const EARLY_DATA_CLIENT: &str = "this ClientConfig enables 0-RTT (enable_early_data), which \
+    sealstream-tls does not send: set enable_early_data to false";
+const EARLY_DATA_SERVER: &str = "this ServerConfig accepts 0-RTT (max_early_data_size > 0), which \
+    sealstream-tls does not take: set max_early_data_size to 0";
+
+fn refused(why: &'static str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, why)
+}
+
 /// Connects as a TLS client with the user's `rustls::ClientConfig`.
 #[derive(Clone, Debug)]
 pub struct TlsConnector {
     config: Arc<ClientConfig>,
     settings: Settings,
+    /// Why `config` cannot connect (see [`TlsConnector::try_new`]).
+    refused: Option<&'static str>,
 }
 
 impl TlsConnector {
@@ -219,10 +236,25 @@ impl TlsConnector {
     /// hand-over to the record layer needs it) and wraps the key log to learn the exporter
     /// secret for [`ChannelBinding::TlsExporter`]; the user's key log still sees every secret it
     /// asks for.
+    ///
+    /// A config that enables 0-RTT early data is refused: here every `connect` fails with
+    /// `InvalidInput` before touching the transport; [`try_new`](Self::try_new) says so at
+    /// once.
     pub fn new(config: Arc<ClientConfig>) -> Self {
         Self {
+            refused: config.enable_early_data.then_some(EARLY_DATA_CLIENT),
             config: client_config(&config),
             settings: Settings::default(),
+        }
+    }
+
+    /// [`new`](Self::new), failing with `SEC_E_UNSUPPORTED_FUNCTION` for a config that enables
+    /// 0-RTT early data (`enable_early_data`), which sealstream-tls does not send.
+    pub fn try_new(config: Arc<ClientConfig>) -> Result<Self, sealstream::Error> {
+        let connector = Self::new(config);
+        match connector.refused {
+            Some(why) => Err(sealstream::Error::new(Status::UnsupportedFunction, why)),
+            None => Ok(connector),
         }
     }
 
@@ -289,6 +321,9 @@ impl TlsConnector {
     where
         T: AsyncRead + AsyncWrite + Unpin,
     {
+        if let Some(why) = self.refused {
+            return Err(refused(why));
+        }
         let name = server_name.to_str().into_owned();
         let conn = UnbufferedClientConnection::new(self.config.clone(), server_name)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
@@ -301,16 +336,33 @@ impl TlsConnector {
 pub struct TlsAcceptor {
     config: Arc<ServerConfig>,
     settings: Settings,
+    /// Why `config` cannot accept (see [`TlsAcceptor::try_new`]).
+    refused: Option<&'static str>,
 }
 
 impl TlsAcceptor {
     /// An acceptor for `config`. Like [`TlsConnector::new`] it works on a copy, whose
     /// certificate resolver is also wrapped to learn the certificate presented (for
     /// [`ChannelBinding::TlsServerEndPoint`]) and the SNI received ([`TlsInfo::server_name`]).
+    ///
+    /// A config that accepts 0-RTT early data is refused: every `accept` fails with
+    /// `InvalidInput` before touching the transport; [`try_new`](Self::try_new) says so at
+    /// once.
     pub fn new(config: Arc<ServerConfig>) -> Self {
         Self {
+            refused: (config.max_early_data_size > 0).then_some(EARLY_DATA_SERVER),
             config: server_config(&config),
             settings: Settings::default(),
+        }
+    }
+
+    /// [`new`](Self::new), failing with `SEC_E_UNSUPPORTED_FUNCTION` for a config that accepts
+    /// 0-RTT early data (`max_early_data_size > 0`), which sealstream-tls does not take.
+    pub fn try_new(config: Arc<ServerConfig>) -> Result<Self, sealstream::Error> {
+        let acceptor = Self::new(config);
+        match acceptor.refused {
+            Some(why) => Err(sealstream::Error::new(Status::UnsupportedFunction, why)),
+            None => Ok(acceptor),
         }
     }
 
@@ -350,6 +402,9 @@ impl TlsAcceptor {
     where
         T: AsyncRead + AsyncWrite + Unpin,
     {
+        if let Some(why) = self.refused {
+            return Err(refused(why));
+        }
         let conn = UnbufferedServerConnection::new(self.config.clone())
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         finish(conn, io, None, self.settings, builder).await
