@@ -784,3 +784,87 @@ async fn configs_with_early_data_are_refused_before_any_byte() {
     assert!(TlsConnector::try_new(tls::client(&id, true, None)).is_ok());
     assert!(TlsAcceptor::try_new(tls::server(&id, true, None)).is_ok());
 }
+
+/// A server that picks its configuration from the ClientHello (tokio-rustls's
+/// `LazyConfigAcceptor`): a tokio-rustls client asking for `localhost` with ALPN `h2` gets the
+/// configuration whose certificate it trusts and which speaks h2, and the bytes read for the
+/// ClientHello are replayed into that handshake. A client that sends no SNI gets the other
+/// certificate and refuses it.
+#[tokio::test]
+async fn a_lazy_acceptor_picks_the_config_by_sni_and_alpn() {
+    use sealstream_tls::LazyConfigAcceptor;
+    let trusted = tls::identity();
+    let other = tls::identity();
+    let mut h2 = (*tls::server(&trusted, true, None)).clone();
+    h2.alpn_protocols = vec![b"h2".to_vec()];
+    let by_name = TlsAcceptor::new(std::sync::Arc::new(h2));
+    let fallback = TlsAcceptor::new(tls::server(&other, true, None));
+    let serve = |s| {
+        let (by_name, fallback) = (by_name.clone(), fallback.clone());
+        tokio::spawn(async move {
+            let start = LazyConfigAcceptor::accept(s).await.unwrap();
+            let asked = (start.server_name().map(str::to_owned), start.alpn().count());
+            let acceptor = if start.server_name() == Some("localhost") {
+                &by_name
+            } else {
+                &fallback
+            };
+            (asked, start.into_stream(acceptor).await)
+        })
+    };
+
+    let (c, s) = tcp_pair().await.unwrap();
+    let server = serve(s);
+    let mut client = (*tls::client(&trusted, true, None)).clone();
+    client.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(client));
+    let mut theirs = connector.connect(tls::localhost(), c).await.unwrap();
+    theirs.write_all(b"over the chosen config").await.unwrap();
+    theirs.flush().await.unwrap();
+    let (asked, ours) = server.await.unwrap();
+    assert_eq!(asked, (Some("localhost".to_owned()), 2));
+    let mut ours = ours.unwrap();
+    assert_eq!(ours.seal_half().info().alpn(), Some(&b"h2"[..]));
+    assert_eq!(ours.seal_half().info().server_name(), Some("localhost"));
+    let mut got = [0u8; 22];
+    ours.read_exact(&mut got).await.unwrap();
+    assert_eq!(&got, b"over the chosen config");
+
+    // No SNI (an IP address): the fallback's certificate, which this client does not trust.
+    let (c, s) = tcp_pair().await.unwrap();
+    let server = serve(s);
+    let ip = rustls::pki_types::ServerName::IpAddress(std::net::Ipv4Addr::LOCALHOST.into());
+    let refused = TlsConnector::new(tls::client(&trusted, true, None))
+        .connect(ip, c)
+        .await;
+    assert!(refused.is_err());
+    let (asked, _) = server.await.unwrap();
+    assert_eq!(asked, (None, 0));
+}
+
+/// What is not a ClientHello is answered with an alert and refused; a server that wants the
+/// connection back for something else gets it with the bytes read.
+#[tokio::test]
+async fn a_lazy_acceptor_refuses_garbage_and_hands_the_transport_back() {
+    use sealstream_tls::LazyConfigAcceptor;
+    let (mut peer, ours) = tokio::io::duplex(4096);
+    peer.write_all(b"GET / HTTP/1.1\r\n\r\n").await.unwrap();
+    let err = LazyConfigAcceptor::accept(ours).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidData);
+    let mut alert = Vec::new();
+    peer.read_to_end(&mut alert).await.unwrap();
+    assert_eq!(alert.first(), Some(&21), "an alert record: {alert:?}");
+
+    let id = tls::identity();
+    let (c, s) = tcp_pair().await.unwrap();
+    let client = tokio::spawn(async move {
+        TlsConnector::new(tls::client(&id, true, None))
+            .connect(tls::localhost(), c)
+            .await
+    });
+    let start = LazyConfigAcceptor::accept(s).await.unwrap();
+    let (_tcp, received) = start.into_inner();
+    assert_eq!(received[0], 22, "a handshake record");
+    drop(_tcp);
+    assert!(client.await.unwrap().is_err());
+}

@@ -213,20 +213,23 @@ fn reveal(received: &[u8], shown: usize, visible: usize) -> Option<(usize, usize
     }
 }
 
-/// Run the handshake of `conn` over `io` to completion.
+/// Run the handshake of `conn` over `io` to completion; `received` is what the transport
+/// delivered before (a ClientHello a lazy acceptor read), taken first.
 pub(crate) async fn handshake<C, T>(
     mut conn: C,
     io: &mut T,
     server_name: Option<String>,
+    received: Vec<u8>,
 ) -> io::Result<Handshaken>
 where
     C: Unbuffered,
     T: AsyncRead + AsyncWrite + Unpin,
 {
-    let mut incoming = vec![0u8; 16 * 1024];
+    let mut incoming = received;
     // incoming[..filled] is what the transport delivered; rustls sees incoming[..visible], and
     // incoming[..shown] is the whole records among it (see `reveal`).
-    let (mut filled, mut visible, mut shown): (usize, usize, usize) = (0, 0, 0);
+    let (mut filled, mut visible, mut shown): (usize, usize, usize) = (incoming.len(), 0, 0);
+    incoming.resize(incoming.len().max(16 * 1024), 0);
     let mut outgoing = vec![0u8; 4 * 1024];
     let mut queued = 0;
     let mut plaintext = Vec::new();

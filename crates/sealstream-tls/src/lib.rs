@@ -39,6 +39,10 @@
 //! channel bindings ([`TlsInfo::channel_binding`]: `tls-exporter`, `tls-server-end-point`)
 //! and keying material ([`TlsInfo::export_keying_material`], RFC 8446 §7.5, TLS 1.3).
 //!
+//! A server that picks its `ServerConfig` by SNI or ALPN reads the ClientHello first with
+//! [`LazyConfigAcceptor`] (as with tokio-rustls's), then runs the handshake with the acceptor
+//! it chose ([`StartHandshake::into_stream`]) or takes the transport back.
+//!
 //! 0-RTT early data is neither sent nor accepted: a config that enables it is refused by
 //! [`TlsConnector::try_new`] and [`TlsAcceptor::try_new`], and by every handshake of a
 //! connector or acceptor made with `new`, before a byte is written.
@@ -74,6 +78,7 @@ pub mod fuzzing;
 mod handshake;
 mod info;
 mod key_schedule;
+mod lazy;
 mod provider;
 mod record;
 mod tickets;
@@ -91,6 +96,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 pub use channel_binding::ChannelBinding;
 pub use info::TlsInfo;
+pub use lazy::{LazyConfigAcceptor, StartHandshake};
 pub use record::{MAX_PLAINTEXT, TlsSeal, TlsUnseal};
 pub use rustls;
 
@@ -163,6 +169,7 @@ async fn finish<T, C>(
     conn: C,
     mut io: T,
     server_name: Option<String>,
+    received: Vec<u8>,
     settings: Settings,
     builder: StreamBuilder,
 ) -> io::Result<TlsStream<T>>
@@ -170,7 +177,7 @@ where
     T: AsyncRead + AsyncWrite + Unpin,
     C: handshake::Unbuffered,
 {
-    let handshake = handshake::handshake(conn, &mut io, server_name);
+    let handshake = handshake::handshake(conn, &mut io, server_name, received);
     let done = match settings.timeout {
         Some(timeout) => tokio::time::timeout(timeout, handshake)
             .await
@@ -327,7 +334,7 @@ impl TlsConnector {
         let name = server_name.to_str().into_owned();
         let conn = UnbufferedClientConnection::new(self.config.clone(), server_name)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-        finish(conn, io, Some(name), self.settings, builder).await
+        finish(conn, io, Some(name), Vec::new(), self.settings, builder).await
     }
 }
 
@@ -402,11 +409,24 @@ impl TlsAcceptor {
     where
         T: AsyncRead + AsyncWrite + Unpin,
     {
+        self.accept_received(io, Vec::new(), builder).await
+    }
+
+    /// [`accept_with`](Self::accept_with), the transport having delivered `received` already.
+    pub(crate) async fn accept_received<T>(
+        &self,
+        io: T,
+        received: Vec<u8>,
+        builder: StreamBuilder,
+    ) -> io::Result<TlsStream<T>>
+    where
+        T: AsyncRead + AsyncWrite + Unpin,
+    {
         if let Some(why) = self.refused {
             return Err(refused(why));
         }
         let conn = UnbufferedServerConnection::new(self.config.clone())
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-        finish(conn, io, None, self.settings, builder).await
+        finish(conn, io, None, received, self.settings, builder).await
     }
 }

@@ -54,8 +54,8 @@ fn connected(tls13: bool, suite: SupportedCipherSuite, renew_after: Option<u64>)
     runtime.block_on(async {
         let (mut a, mut b) = tokio::io::duplex(64 * 1024);
         let (c, s) = tokio::join!(
-            handshake(client, &mut a, Some("localhost".into())),
-            handshake(server, &mut b, None)
+            handshake(client, &mut a, Some("localhost".into()), Vec::new()),
+            handshake(server, &mut b, None, Vec::new())
         );
         let (c, s) = (c.unwrap(), s.unwrap());
         assert!(c.ciphertext.is_empty() && s.ciphertext.is_empty());
