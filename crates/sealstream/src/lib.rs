@@ -71,9 +71,18 @@
 //!
 //! # Sans-IO
 //!
-//! Everything outside [`stream`] is free of I/O: the sealer traits, [`RecordMut`], the
+//! Everything outside `stream` is free of I/O: the sealer traits, [`RecordMut`], the
 //! statuses, and the [RFC 4422 framing](sasl). Sealers are written and tested against those, and
 //! the stream is a thin adapter over them.
+//!
+//! # Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `stream` | yes | `SealedStream` over tokio's `AsyncRead + AsyncWrite`, its owned halves, `StreamBuilder` (tokio's `io-util` and `time`, `tracing`) |
+//! | `net` | yes | lock-free splitting of tokio's `TcpStream` and `UnixStream` (tokio's `net`) |
+//!
+//! With `default-features = false` the crate is the sans-IO part alone, without tokio.
 
 #![forbid(unsafe_code)]
 
@@ -84,6 +93,7 @@ pub mod sasl;
 mod sealer;
 mod sizes;
 mod status;
+#[cfg(feature = "stream")]
 pub mod stream;
 
 pub use error::Error;
@@ -92,4 +102,5 @@ pub use record::RecordMut;
 pub use sealer::{Seal, Sealer, Unseal, Unsealed, seal_message};
 pub use sizes::StreamSizes;
 pub use status::Status;
+#[cfg(feature = "stream")]
 pub use stream::{EofPolicy, ReadHalf, SealedStream, StreamBuilder, WriteHalf};

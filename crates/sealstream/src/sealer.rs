@@ -206,6 +206,7 @@ impl Unsealed {
 
     /// Check this outcome against the input it came from: a record consumes at least one byte
     /// and no more than there is, and its plaintext lies inside what it consumed.
+    #[cfg(feature = "stream")]
     pub(crate) fn check(&self, input_len: usize) -> Result<(), Error> {
         let (consumed, plaintext) = match self {
             Unsealed::Incomplete { .. } => return Ok(()),
@@ -305,6 +306,7 @@ pub(crate) fn copy_payload(plaintext: &[u8], record: &mut RecordMut<'_>) -> Resu
 
 /// Seal the record whose payload already lies at `buf[header..header + payload_len]`, and check
 /// the length the sealer reports against the buffer.
+#[cfg(feature = "stream")]
 pub(crate) fn seal_record<S: Seal + ?Sized>(
     seal: &mut S,
     qop: Qop,

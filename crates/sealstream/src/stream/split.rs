@@ -53,6 +53,7 @@ pub trait ReuniteTransport<W>: Sized {
     fn reunite_transport(self, write: W) -> Result<Self::Output, (Self, W)>;
 }
 
+#[cfg(feature = "net")]
 impl SplitTransport for tokio::net::TcpStream {
     type Read = tokio::net::tcp::OwnedReadHalf;
     type Write = tokio::net::tcp::OwnedWriteHalf;
@@ -66,6 +67,7 @@ impl SplitTransport for tokio::net::TcpStream {
     }
 }
 
+#[cfg(feature = "net")]
 impl ReuniteTransport<tokio::net::tcp::OwnedWriteHalf> for tokio::net::tcp::OwnedReadHalf {
     type Output = tokio::net::TcpStream;
 
@@ -77,7 +79,7 @@ impl ReuniteTransport<tokio::net::tcp::OwnedWriteHalf> for tokio::net::tcp::Owne
     }
 }
 
-#[cfg(unix)]
+#[cfg(all(unix, feature = "net"))]
 impl SplitTransport for tokio::net::UnixStream {
     type Read = tokio::net::unix::OwnedReadHalf;
     type Write = tokio::net::unix::OwnedWriteHalf;
@@ -91,7 +93,7 @@ impl SplitTransport for tokio::net::UnixStream {
     }
 }
 
-#[cfg(unix)]
+#[cfg(all(unix, feature = "net"))]
 impl ReuniteTransport<tokio::net::unix::OwnedWriteHalf> for tokio::net::unix::OwnedReadHalf {
     type Output = tokio::net::UnixStream;
 
