@@ -868,3 +868,40 @@ async fn a_lazy_acceptor_refuses_garbage_and_hands_the_transport_back() {
     drop(_tcp);
     assert!(client.await.unwrap().is_err());
 }
+
+/// A peer's fatal alert is matchable, not only text: after the handshake as
+/// `sealstream::Error::peer_alert`, during it as the `rustls::Error` inside the `io::Error`.
+#[tokio::test]
+async fn a_peers_fatal_alert_is_matchable() {
+    let id = tls::identity();
+    let (mut client, server) = our_pair(&id, true).await;
+    let alert = sealstream::AlertCode::fatal(sealstream_tls::alert::INTERNAL_ERROR);
+    let (_server_reader, mut server_writer) = server.into_split();
+    server_writer.queue_control(Control::Alert(alert)).unwrap();
+    server_writer.flush().await.unwrap();
+    let err = client.read_to_end(&mut Vec::new()).await.unwrap_err();
+    let ours = Error::from_io(&err).expect("a sealstream error");
+    assert_eq!(ours.peer_alert(), Some(alert), "{ours}");
+
+    // During the handshake: a tokio-rustls server speaking TLS 1.3 only refuses our TLS 1.2
+    // client with protocol_version.
+    let (c, s) = tcp_pair().await.unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls::server(&id, true, None));
+    let server = tokio::spawn(async move { acceptor.accept(s).await.map(|_| ()) });
+    let err = TlsConnector::new(tls::client(&id, false, None))
+        .connect(tls::localhost(), c)
+        .await
+        .unwrap_err();
+    let rustls_err = err
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<rustls::Error>())
+        .expect("the handshake's rustls::Error");
+    assert!(
+        matches!(
+            rustls_err,
+            rustls::Error::AlertReceived(rustls::AlertDescription::ProtocolVersion)
+        ),
+        "{rustls_err:?}"
+    );
+    let _ = server.await;
+}

@@ -43,6 +43,17 @@
 //! [`LazyConfigAcceptor`] (as with tokio-rustls's), then runs the handshake with the acceptor
 //! it chose ([`StartHandshake::into_stream`]) or takes the transport back.
 //!
+//! # Errors
+//!
+//! A handshake that fails is an `io::Error`: of kind `InvalidData`, with the `rustls::Error`
+//! inside (`err.get_ref()` downcast; `AlertReceived(..)` for the peer's alert,
+//! `InvalidCertificate(..)` for ours), when TLS refused it; `UnexpectedEof` when the transport
+//! ended; `TimedOut` after [`TlsConnector::handshake_timeout`]; `InvalidInput` for a config
+//! refused up front; the transport's own error otherwise. After the handshake every failure
+//! carries a [`sealstream::Error`] ([`sealstream::Error::from_io`]) with its SSPI status and,
+//! when a peer's fatal alert ended the stream, [`sealstream::Error::peer_alert`] (the codes are
+//! in [`alert`]).
+//!
 //! 0-RTT early data is neither sent nor accepted: a config that enables it is refused by
 //! [`TlsConnector::try_new`] and [`TlsAcceptor::try_new`], and by every handshake of a
 //! connector or acceptor made with `new`, before a byte is written.

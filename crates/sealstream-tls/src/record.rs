@@ -567,10 +567,10 @@ impl TlsUnseal {
             tracing::debug!(%code, name = alert::name(description), "received warning alert");
             return Ok(Unsealed::Consumed { consumed });
         }
-        Err(Error::illegal_message(format!(
-            "peer sent {code} ({})",
-            alert::name(description)
-        )))
+        Err(
+            Error::illegal_message(format!("peer sent {code} ({})", alert::name(description)))
+                .with_peer_alert(code),
+        )
     }
 }
 

@@ -11,7 +11,7 @@ use std::fmt;
 use std::io;
 use std::sync::Arc;
 
-use crate::Status;
+use crate::{AlertCode, Status};
 
 /// A sealing, unsealing or stream failure with its SSPI status.
 #[derive(Clone)]
@@ -19,6 +19,8 @@ pub struct Error {
     status: Status,
     detail: Cow<'static, str>,
     source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+    /// The fatal alert the peer sent, when that is what ended the stream (TLS).
+    peer_alert: Option<AlertCode>,
 }
 
 impl Error {
@@ -28,7 +30,21 @@ impl Error {
             status,
             detail: detail.into(),
             source: None,
+            peer_alert: None,
         }
+    }
+
+    /// Record that the peer's fatal `alert` is what this error reports.
+    pub fn with_peer_alert(mut self, alert: AlertCode) -> Self {
+        self.peer_alert = Some(alert);
+        self
+    }
+
+    /// The fatal alert the peer sent, when receiving it is what failed (a TLS peer's
+    /// `handshake_failure`, `bad_record_mac`, `certificate_revoked`...): match on its
+    /// `description` (constants in `sealstream_tls::alert`) instead of on the message.
+    pub fn peer_alert(&self) -> Option<AlertCode> {
+        self.peer_alert
     }
 
     /// Attach the underlying cause.
@@ -87,6 +103,9 @@ impl fmt::Debug for Error {
         let mut d = f.debug_struct("Error");
         d.field("status", &self.status)
             .field("detail", &self.detail);
+        if let Some(alert) = &self.peer_alert {
+            d.field("peer_alert", alert);
+        }
         if let Some(source) = &self.source {
             d.field("source", source);
         }
