@@ -905,3 +905,37 @@ async fn a_peers_fatal_alert_is_matchable() {
     );
     let _ = server.await;
 }
+
+/// `accept_fallible` hands the transport back when the handshake fails, so a TLS port can
+/// answer a plain-HTTP client in the clear.
+#[tokio::test]
+async fn a_fallible_accept_hands_the_transport_back() {
+    let id = tls::identity();
+    let (mut c, s) = tcp_pair().await.unwrap();
+    c.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await
+        .unwrap();
+    let acceptor = TlsAcceptor::new(tls::server(&id, true, None));
+    let Err((err, mut tcp)) = acceptor.accept_fallible(s).await else {
+        panic!("an HTTP request is not a ClientHello")
+    };
+    assert_eq!(err.kind(), ErrorKind::InvalidData);
+    tcp.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\nthis port speaks TLS\n")
+        .await
+        .unwrap();
+    tcp.shutdown().await.unwrap();
+    let mut answer = Vec::new();
+    c.read_to_end(&mut answer).await.unwrap();
+    // rustls's alert record first, then our answer in the clear.
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    assert!(text.ends_with("this port speaks TLS\n"), "{text:?}");
+
+    // A good client still gets a stream.
+    let (c, s) = tcp_pair().await.unwrap();
+    let server = tokio::spawn(async move { acceptor.accept_fallible(s).await.is_ok() });
+    TlsConnector::new(tls::client(&id, true, None))
+        .connect(tls::localhost(), c)
+        .await
+        .expect("a TLS client");
+    assert!(server.await.unwrap(), "the TLS client got a stream");
+}

@@ -39,6 +39,11 @@
 //! channel bindings ([`TlsInfo::channel_binding`]: `tls-exporter`, `tls-server-end-point`)
 //! and keying material ([`TlsInfo::export_keying_material`], RFC 8446 §7.5, TLS 1.3).
 //!
+//! The transport comes back where that means something: [`TlsAcceptor::accept_fallible`]
+//! returns it with the error of a failed handshake (to answer a client that does not speak TLS),
+//! and `SealedStream::into_inner` with the bytes read past the last record (once both sides
+//! have closed, to go on in the clear).
+//!
 //! A server that picks its `ServerConfig` by SNI or ALPN reads the ClientHello first with
 //! [`LazyConfigAcceptor`] (as with tokio-rustls's), then runs the handshake with the acceptor
 //! it chose ([`StartHandshake::into_stream`]) or takes the transport back.
@@ -176,6 +181,7 @@ impl Default for Settings {
     }
 }
 
+/// Run the handshake of `conn` over `io` and build the stream; a failure hands `io` back.
 async fn finish<T, C>(
     conn: C,
     mut io: T,
@@ -183,22 +189,25 @@ async fn finish<T, C>(
     received: Vec<u8>,
     settings: Settings,
     builder: StreamBuilder,
-) -> io::Result<TlsStream<T>>
+) -> Result<TlsStream<T>, (io::Error, T)>
 where
     T: AsyncRead + AsyncWrite + Unpin,
     C: handshake::Unbuffered,
 {
     let handshake = handshake::handshake(conn, &mut io, server_name, received);
     let done = match settings.timeout {
-        Some(timeout) => tokio::time::timeout(timeout, handshake)
-            .await
-            .map_err(|_| {
-                io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!("TLS handshake did not finish within {timeout:?}"),
-                )
-            })??,
-        None => handshake.await?,
+        Some(timeout) => match tokio::time::timeout(timeout, handshake).await {
+            Ok(done) => done,
+            Err(_) => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("TLS handshake did not finish within {timeout:?}"),
+            )),
+        },
+        None => handshake.await,
+    };
+    let done = match done {
+        Ok(done) => done,
+        Err(err) => return Err((err, io)),
     };
     // Under the caller's span if the builder has one, else a root span of its own.
     let parent = builder.get_span().and_then(|span| span.id());
@@ -345,7 +354,9 @@ impl TlsConnector {
         let name = server_name.to_str().into_owned();
         let conn = UnbufferedClientConnection::new(self.config.clone(), server_name)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-        finish(conn, io, Some(name), Vec::new(), self.settings, builder).await
+        finish(conn, io, Some(name), Vec::new(), self.settings, builder)
+            .await
+            .map_err(|(err, _io)| err)
     }
 }
 
@@ -423,6 +434,18 @@ impl TlsAcceptor {
         self.accept_received(io, Vec::new(), builder).await
     }
 
+    /// [`accept`](Self::accept) that hands the transport back when the handshake fails (as
+    /// tokio-rustls's `Accept::into_fallible`): a server can then answer a client that does
+    /// not speak TLS in the clear, or log and close it its own way. What the failed handshake
+    /// read from the transport is not given back.
+    pub async fn accept_fallible<T>(&self, io: T) -> Result<TlsStream<T>, (io::Error, T)>
+    where
+        T: AsyncRead + AsyncWrite + Unpin,
+    {
+        self.accept_received_fallible(io, Vec::new(), StreamBuilder::new())
+            .await
+    }
+
     /// [`accept_with`](Self::accept_with), the transport having delivered `received` already.
     pub(crate) async fn accept_received<T>(
         &self,
@@ -433,11 +456,27 @@ impl TlsAcceptor {
     where
         T: AsyncRead + AsyncWrite + Unpin,
     {
+        self.accept_received_fallible(io, received, builder)
+            .await
+            .map_err(|(err, _io)| err)
+    }
+
+    async fn accept_received_fallible<T>(
+        &self,
+        io: T,
+        received: Vec<u8>,
+        builder: StreamBuilder,
+    ) -> Result<TlsStream<T>, (io::Error, T)>
+    where
+        T: AsyncRead + AsyncWrite + Unpin,
+    {
         if let Some(why) = self.refused {
-            return Err(refused(why));
+            return Err((refused(why), io));
         }
-        let conn = UnbufferedServerConnection::new(self.config.clone())
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        let conn = match UnbufferedServerConnection::new(self.config.clone()) {
+            Ok(conn) => conn,
+            Err(e) => return Err((io::Error::new(io::ErrorKind::InvalidInput, e), io)),
+        };
         finish(conn, io, None, received, self.settings, builder).await
     }
 }

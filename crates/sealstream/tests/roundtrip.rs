@@ -379,3 +379,27 @@ async fn the_reader_sees_the_weakest_protection_received() {
     let (reader, _writer) = server.into_split_locked();
     assert_eq!(reader.weakest_protection(), Some(Protection::IntegrityOnly));
 }
+
+/// After the sealed phase ends (the peer's close), `into_inner` gives the transport back with
+/// the bytes read past the close record, and the connection goes on in the clear.
+#[tokio::test]
+async fn into_inner_hands_back_the_transport_and_the_bytes_after_the_close() {
+    let (a, b) = duplex(1 << 16);
+    let (mut client, mut server) = connect(a, b, 1024);
+    client.write_all(b"sealed").await.unwrap();
+    client.queue_control(Control::Close).unwrap();
+    client.flush().await.unwrap();
+    // The sealed phase is over for the client: it goes on in the clear on the same transport.
+    let (mut raw, unread) = client.into_inner();
+    assert!(unread.is_empty());
+    raw.write_all(b"clear after").await.unwrap();
+    raw.shutdown().await.unwrap();
+
+    let mut sealed = Vec::new();
+    server.read_to_end(&mut sealed).await.unwrap();
+    assert_eq!(sealed, b"sealed");
+    let (mut io, unread) = server.into_inner();
+    let mut clear = unread;
+    io.read_to_end(&mut clear).await.unwrap();
+    assert_eq!(clear, b"clear after");
+}

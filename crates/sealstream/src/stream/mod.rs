@@ -106,6 +106,18 @@ impl<T, S: Sealer> SealedStream<T, S> {
         &mut self.io
     }
 
+    /// The transport back, with the bytes already read from it that no record took: for
+    /// protocols that go on in the clear once the sealed phase has ended on both sides (after
+    /// the peer's close and our `shutdown`, as FTP's CCC does), or to abandon the stream.
+    ///
+    /// What the sealer held goes: keys are dropped (and zeroized where the sealer does),
+    /// plaintext unsealed but not yet read is lost, and records written but not flushed are
+    /// not sent.
+    pub fn into_inner(mut self) -> (T, Vec<u8>) {
+        let unread = self.read.take_unread();
+        (self.io, unread)
+    }
+
     /// The seal half, to query its state (sequence number, negotiated parameters).
     pub fn seal_half(&self) -> &S::Seal {
         &self.write.seal

@@ -134,6 +134,14 @@ impl<U: Unseal> ReadState<U> {
         self.weakest
     }
 
+    /// The bytes received and not yet unsealed, taken out (the rest of the state is being
+    /// dropped).
+    pub(crate) fn take_unread(&mut self) -> Vec<u8> {
+        let unread = self.buf[self.start..self.end].to_vec();
+        self.start = self.end;
+        unread
+    }
+
     /// Bytes of buffer currently allocated (for tests and memory accounting).
     pub(crate) fn buffer_capacity(&self) -> usize {
         self.buf.capacity() + self.prefix.as_ref().map_or(0, |p| p.bytes.capacity())
@@ -281,7 +289,11 @@ impl<U: Unseal> ReadState<U> {
                 tracing::debug!(parent: self.span.id(), "peer closed its side");
                 self.start += consumed;
                 self.phase = Phase::PeerClosed;
-                self.release();
+                // Bytes after the close (a protocol going on in the clear) stay for
+                // `into_inner`; with none, the buffer goes back now.
+                if self.start == self.end {
+                    self.release();
+                }
             }
             Err(err) => {
                 if let Some(alert) = self.unseal.alert_for(&err) {
