@@ -276,10 +276,12 @@ fn idle_mode_measures_each_implementation_in_a_child_of_its_own() {
         let r = &doc["results"][name];
         // Resident memory moves in whole pages, so a few connections may add none; the live
         // heap is exact and every connection holds some.
-        let rss = r["idle_rss_bytes_per_pair"].as_f64().unwrap();
-        let heap = r["idle_heap_bytes_per_pair"].as_f64().unwrap();
-        assert!(rss.is_finite() && rss >= 0.0, "{name} rss {rss}");
-        assert!(heap.is_finite() && heap > 0.0, "{name} heap {heap}");
+        for kind in ["idle", "held"] {
+            let rss = r[format!("{kind}_rss_bytes_per_pair")].as_f64().unwrap();
+            let heap = r[format!("{kind}_heap_bytes_per_pair")].as_f64().unwrap();
+            assert!(rss.is_finite() && rss >= 0.0, "{name} {kind} rss {rss}");
+            assert!(heap.is_finite() && heap > 0.0, "{name} {kind} heap {heap}");
+        }
         assert!(r["bulk_mb_per_s"].is_null(), "{name}: idle mode moved data");
     }
     // A TLS connection holds more than a bare TCP one: the figures are per implementation,

@@ -109,6 +109,10 @@ pub(crate) struct Options {
     /// holds one socket per connection (10,000 connections fit a 20,000 open-file limit).
     #[arg(long)]
     server_process: bool,
+    /// Idle mode, one implementation: measure held pairs instead of pairs with a read pending
+    /// (each kind in a process of its own, so neither reuses memory the other freed).
+    #[arg(long, hide = true)]
+    idle_held: bool,
     /// Print the results as JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -132,6 +136,8 @@ struct Figures {
     handshakes_per_s: f64,
     idle_rss_per_pair: f64,
     idle_heap_per_pair: f64,
+    held_rss_per_pair: f64,
+    held_heap_per_pair: f64,
     allocs_per_record: f64,
 }
 
@@ -146,6 +152,8 @@ impl Default for Figures {
             handshakes_per_s: f64::NAN,
             idle_rss_per_pair: f64::NAN,
             idle_heap_per_pair: f64::NAN,
+            held_rss_per_pair: f64::NAN,
+            held_heap_per_pair: f64::NAN,
             allocs_per_record: f64::NAN,
         }
     }
@@ -311,11 +319,21 @@ pub(crate) fn run(
         if matches!(options.mode, Mode::All | Mode::Idle) {
             for (which, f) in results.iter_mut().filter(|(w, _)| !w.is_read_variant()) {
                 progress.set_message(format!("{}: idle memory", which.name()));
-                (f.idle_rss_per_pair, f.idle_heap_per_pair) = if options.measures_several() {
-                    idle_memory_in_child(*which, &options).await?
+                if options.measures_several() {
+                    (f.idle_rss_per_pair, f.idle_heap_per_pair) =
+                        idle_memory_in_child(*which, &options, Idle::ReadPending).await?;
+                    (f.held_rss_per_pair, f.held_heap_per_pair) =
+                        idle_memory_in_child(*which, &options, Idle::Held).await?;
+                } else if options.idle_held {
+                    let count = options.idle_connections;
+                    (f.held_rss_per_pair, f.held_heap_per_pair) =
+                        idle_memory(*which, &loopback, &tls, count, Idle::Held, alloc).await?;
                 } else {
-                    idle_memory(*which, &loopback, &tls, options.idle_connections, alloc).await?
-                };
+                    let count = options.idle_connections;
+                    (f.idle_rss_per_pair, f.idle_heap_per_pair) =
+                        idle_memory(*which, &loopback, &tls, count, Idle::ReadPending, alloc)
+                            .await?;
+                }
             }
         }
         Ok::<_, String>(())
@@ -729,7 +747,11 @@ async fn ping_pong_on(client: End, server: End, duration: Duration) -> BenchResu
 /// it alone). In one process the figures depend on the order: memory that earlier tests and
 /// implementations freed, and the allocator kept, is reused by the next one and its growth looks
 /// smaller than it is. Each child starts from the same empty heap.
-async fn idle_memory_in_child(which: Impl, options: &Options) -> BenchResult<(f64, f64)> {
+async fn idle_memory_in_child(
+    which: Impl,
+    options: &Options,
+    idle: Idle,
+) -> BenchResult<(f64, f64)> {
     if options.idle_connections == 0 {
         return Ok((f64::NAN, f64::NAN));
     }
@@ -747,6 +769,7 @@ async fn idle_memory_in_child(which: Impl, options: &Options) -> BenchResult<(f6
         .args(["--compare", which.cli_name(), "--suite", &options.suite])
         .args(["--workers", &options.workers.to_string()])
         .args(["--idle-connections", &options.idle_connections.to_string()])
+        .args((idle == Idle::Held).then_some("--idle-held"))
         .stdin(std::process::Stdio::null())
         .kill_on_drop(true);
     let out = command
@@ -768,9 +791,13 @@ async fn idle_memory_in_child(which: Impl, options: &Options) -> BenchResult<(f6
             .as_f64()
             .ok_or_else(|| format!("idle-memory child for {}: no {key}", which.name()))
     };
+    let kind = match idle {
+        Idle::ReadPending => "idle",
+        Idle::Held => "held",
+    };
     Ok((
-        figure("idle_rss_bytes_per_pair")?,
-        figure("idle_heap_bytes_per_pair")?,
+        figure(&format!("{kind}_rss_bytes_per_pair"))?,
+        figure(&format!("{kind}_heap_bytes_per_pair"))?,
     ))
 }
 
@@ -838,12 +865,35 @@ impl Rounds<'_> {
 /// idle connection costs once the process is warm.
 const IDLE_WARMUP_DIVISOR: usize = 10;
 
-/// What keeps one idle pair alive: both writers, and a read parked on each end.
-type IdlePair = (Writer, Writer, [tokio::task::JoinHandle<()>; 2]);
+/// How an idle connection waits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Idle {
+    /// A read parked on each end, as an idle server and client wait for the next message.
+    ReadPending,
+    /// Both ends held and not polled, as a connection pool keeps one, or a server busy with the
+    /// request it just read.
+    Held,
+}
 
-/// Open a pair, exchange one small message so every buffer has been used, and park a read on
-/// each end, as an idle server and client would.
-async fn idle_pair(which: Impl, loopback: &Loopback, tls: &Tls) -> BenchResult<IdlePair> {
+/// What keeps one idle pair alive.
+enum IdlePair {
+    /// Both writers (kept, not used), and a task parked in a read on each end.
+    ReadPending {
+        _writers: (Writer, Writer),
+        parked: [tokio::task::JoinHandle<()>; 2],
+    },
+    /// Both ends (kept, not used), untouched since the message.
+    Held { _ends: (End, End) },
+}
+
+/// Open a pair, exchange one small message so every buffer has been used, then leave it as
+/// `idle` says.
+async fn idle_pair(
+    which: Impl,
+    loopback: &Loopback,
+    tls: &Tls,
+    idle: Idle,
+) -> BenchResult<IdlePair> {
     let (mut client, mut server) = loopback
         .pair(which, tls)
         .await
@@ -860,6 +910,11 @@ async fn idle_pair(which: Impl, loopback: &Loopback, tls: &Tls) -> BenchResult<I
         .read_exact(&mut buf)
         .await
         .map_err(io_err("reading"))?;
+    if idle == Idle::Held {
+        return Ok(IdlePair::Held {
+            _ends: (client, server),
+        });
+    }
     let park = |mut r: Reader| async move {
         let mut buf = [0u8; 1];
         let _ = r.read(&mut buf).await;
@@ -868,7 +923,10 @@ async fn idle_pair(which: Impl, loopback: &Loopback, tls: &Tls) -> BenchResult<I
         spawn("idle client", park(client.reader))?,
         spawn("idle server", park(server.reader))?,
     ];
-    Ok((client.writer, server.writer, parked))
+    Ok(IdlePair::ReadPending {
+        _writers: (client.writer, server.writer),
+        parked,
+    })
 }
 
 /// Open `count` idle connection pairs (see [`idle_pair`]) and return what each pair after the
@@ -879,6 +937,7 @@ async fn idle_memory(
     loopback: &Loopback,
     tls: &Tls,
     count: usize,
+    idle: Idle,
     alloc: &'static StatsAlloc<std::alloc::System>,
 ) -> BenchResult<(f64, f64)> {
     if count == 0 {
@@ -887,23 +946,25 @@ async fn idle_memory(
     let warmup = count / IDLE_WARMUP_DIVISOR;
     let mut held = Vec::with_capacity(count);
     for _ in 0..warmup {
-        held.push(idle_pair(which, loopback, tls).await?);
+        held.push(idle_pair(which, loopback, tls, idle).await?);
     }
     let settle = Duration::from_millis(200);
     tokio::time::sleep(settle).await;
     let before = process::rss().ok_or("cannot read /proc/self/statm")?;
     let region = Region::new(alloc);
     for _ in warmup..count {
-        held.push(idle_pair(which, loopback, tls).await?);
+        held.push(idle_pair(which, loopback, tls, idle).await?);
     }
     tokio::time::sleep(settle).await;
     let after = process::rss().ok_or("cannot read /proc/self/statm")?;
     let heap = region.change();
     let live =
         heap.bytes_allocated as f64 - heap.bytes_deallocated as f64 + heap.bytes_reallocated as f64;
-    for (_, _, parked) in &held {
-        for task in parked {
-            task.abort();
+    for pair in &held {
+        if let IdlePair::ReadPending { parked, .. } = pair {
+            for task in parked {
+                task.abort();
+            }
         }
     }
     drop(held);
@@ -968,6 +1029,18 @@ const ROWS: &[Row] = &[
         label: "live heap per idle pair",
         unit: "KB",
         get: |f| f.idle_heap_per_pair / 1000.0,
+        lower_is_better: true,
+    },
+    Row {
+        label: "RSS per held pair",
+        unit: "KB",
+        get: |f| f.held_rss_per_pair / 1000.0,
+        lower_is_better: true,
+    },
+    Row {
+        label: "live heap per held pair",
+        unit: "KB",
+        get: |f| f.held_heap_per_pair / 1000.0,
         lower_is_better: true,
     },
     Row {
@@ -1061,7 +1134,9 @@ fn print_table(options: &Options, tls: &Tls, results: &[(Impl, Figures)]) {
         println!("{line}");
     }
     // The in-place read beside the reference, read as every column above is not.
-    let in_place = results.iter().find(|(w, _)| *w == Impl::SealstreamInPlace);
+    let in_place = results.iter().find(|(w, f)| {
+        *w == Impl::SealstreamInPlace && !(f.bulk_mbps.is_nan() && f.duplex_mbps.is_nan())
+    });
     if let (Some((_, p)), Some((theirs, r))) = (in_place, reference) {
         let ratio = |get: fn(&Figures) -> f64| {
             let v = get(p) / get(r);
@@ -1137,6 +1212,8 @@ fn print_json(
                 "handshakes_per_s": f.handshakes_per_s,
                 "idle_rss_bytes_per_pair": f.idle_rss_per_pair,
                 "idle_heap_bytes_per_pair": f.idle_heap_per_pair,
+                "held_rss_bytes_per_pair": f.held_rss_per_pair,
+                "held_heap_bytes_per_pair": f.held_heap_per_pair,
                 "allocs_per_record": f.allocs_per_record,
             }),
         );
