@@ -7,8 +7,10 @@
 //! extraction hand out the TLS 1.3 traffic secrets, only the keys derived from them, and the
 //! KeyUpdate ratchet needs the secrets ([`crate::key_schedule`]). rustls does report all of
 //! these to two hooks of the config: the key log receives the TLS 1.3 exporter master secret
-//! and both application traffic secrets, and the server's certificate resolver sees the
-//! ClientHello (with its SNI) and returns the certificate it will present.
+//! and both application traffic secrets (and a TLS 1.2 master secret with the client's random),
+//! and the server's certificate resolver sees the ClientHello (with its SNI) and returns the
+//! certificate it will present. The server's random, which a TLS 1.2 exporter needs too, is
+//! read from the ServerHello as it passes ([`server_random`]).
 //!
 //! The connector and acceptor install wrappers around the user's hooks in their copy of the
 //! config. Both hooks run synchronously inside `process_tls_records`, on the thread that drives
@@ -23,6 +25,8 @@ use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 use zeroize::Zeroizing;
 
+/// The key log label of a TLS 1.2 master secret (logged with the client's random).
+const CLIENT_RANDOM: &str = "CLIENT_RANDOM";
 /// The key log label of the TLS 1.3 exporter master secret.
 const EXPORTER_SECRET: &str = "EXPORTER_SECRET";
 /// The key log labels of the first TLS 1.3 application traffic secrets (RFC 8446 §7.1
@@ -43,6 +47,8 @@ pub(crate) struct Captured {
     pub(crate) server_key: Option<Arc<CertifiedKey>>,
     /// The server name the client sent (SNI), seen by this server.
     pub(crate) sni: Option<String>,
+    /// A TLS 1.2 master secret and the client's random it was logged with.
+    pub(crate) tls12_master: Option<(Vec<u8>, Zeroizing<Vec<u8>>)>,
 }
 
 thread_local! {
@@ -69,6 +75,9 @@ pub(crate) fn during<R>(into: &mut Captured, f: impl FnOnce() -> R) -> R {
         if got.sni.is_some() {
             into.sni = got.sni;
         }
+        if got.tls12_master.is_some() {
+            into.tls12_master = got.tls12_master;
+        }
     }
     result
 }
@@ -79,6 +88,19 @@ fn report(f: impl FnOnce(&mut Captured)) {
             f(captured);
         }
     });
+}
+
+/// The random of a ServerHello at the start of `records` (the first bytes a server sends, in
+/// the clear): record header (type 22), handshake header (type 2), version, then the 32-byte
+/// random (RFC 5246 §7.4.1.3, RFC 8446 §4.1.3).
+pub(crate) fn server_random(records: &[u8]) -> Option<[u8; 32]> {
+    const HANDSHAKE: u8 = 22;
+    const SERVER_HELLO: u8 = 2;
+    const RANDOM_AT: usize = 5 + 4 + 2;
+    if records.first() != Some(&HANDSHAKE) || records.get(5) != Some(&SERVER_HELLO) {
+        return None;
+    }
+    records.get(RANDOM_AT..RANDOM_AT + 32)?.try_into().ok()
 }
 
 /// The user's key log (if any), plus the secrets this crate needs.
@@ -94,6 +116,9 @@ impl KeyLog for CapturingKeyLog {
             EXPORTER_SECRET => report(|c| c.exporter_secret = kept()),
             CLIENT_TRAFFIC_SECRET => report(|c| c.client_traffic_secret = kept()),
             SERVER_TRAFFIC_SECRET => report(|c| c.server_traffic_secret = kept()),
+            CLIENT_RANDOM => report(|c| {
+                c.tls12_master = Some((client_random.to_vec(), Zeroizing::new(secret.to_vec())));
+            }),
             _ => {}
         }
         if self.inner.will_log(label) {
@@ -104,7 +129,7 @@ impl KeyLog for CapturingKeyLog {
     fn will_log(&self, label: &str) -> bool {
         matches!(
             label,
-            EXPORTER_SECRET | CLIENT_TRAFFIC_SECRET | SERVER_TRAFFIC_SECRET
+            EXPORTER_SECRET | CLIENT_TRAFFIC_SECRET | SERVER_TRAFFIC_SECRET | CLIENT_RANDOM
         ) || self.inner.will_log(label)
     }
 }

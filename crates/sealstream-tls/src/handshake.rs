@@ -19,7 +19,7 @@ use rustls::{ExtractedSecrets, SideData};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::capture::{self, Captured};
-use crate::info::{Bindings, TlsInfo};
+use crate::info::{Bindings, Tls12Master, TlsInfo};
 use crate::key_schedule::DirectionKeys;
 use crate::tickets::Tickets;
 
@@ -234,6 +234,8 @@ where
     let mut queued = 0;
     let mut plaintext = Vec::new();
     let mut captured = Captured::default();
+    // The ServerHello's random, for a TLS 1.2 exporter (see `capture::server_random`).
+    let mut server_random: Option<[u8; 32]> = None;
     loop {
         // Once the handshake is over and rustls has encoded everything it queued (a TLS 1.3
         // server's session tickets), send that and stop. Records still to come are ciphertext
@@ -272,6 +274,9 @@ where
                 }
             },
             ConnectionState::TransmitTlsData(transmit) => {
+                if C::IS_SERVER && server_random.is_none() {
+                    server_random = capture::server_random(&outgoing[..queued]);
+                }
                 io.write_all(&outgoing[..queued]).await?;
                 io.flush().await?;
                 queued = 0;
@@ -332,6 +337,9 @@ where
                 ));
             }
             filled += n;
+            if !C::IS_SERVER && server_random.is_none() {
+                server_random = capture::server_random(&incoming[..filled]);
+            }
         }
     }
     let server_name = if C::IS_SERVER {
@@ -343,6 +351,15 @@ where
     info.bindings = Bindings {
         is_server: C::IS_SERVER,
         exporter_secret: captured.exporter_secret.take().map(Arc::new),
+        tls12_master: match (captured.tls12_master.take(), server_random) {
+            (Some((client_random, master)), Some(server_random)) => {
+                let mut randoms = [0u8; 64];
+                randoms[..32].copy_from_slice(client_random.get(..32).unwrap_or(&[0; 32]));
+                randoms[32..].copy_from_slice(&server_random);
+                (client_random.len() == 32).then(|| Arc::new(Tls12Master { master, randoms }))
+            }
+            _ => None,
+        },
         own_key: captured.server_key.take(),
     };
     let (secrets, kernel) = conn.finish().map_err(tls_error)?;

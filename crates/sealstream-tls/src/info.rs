@@ -24,38 +24,81 @@ pub struct TlsInfo {
     pub(crate) bindings: Bindings,
 }
 
+/// What a TLS 1.2 exporter derives from (RFC 5705 §4).
+pub(crate) struct Tls12Master {
+    /// The master secret (the extended one with RFC 7627's extension).
+    pub(crate) master: Zeroizing<Vec<u8>>,
+    /// client_random then server_random.
+    pub(crate) randoms: [u8; 64],
+}
+
+impl std::fmt::Debug for Tls12Master {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Tls12Master(..)")
+    }
+}
+
 /// What channel bindings are computed from.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Bindings {
     pub(crate) is_server: bool,
     /// The TLS 1.3 exporter master secret, shared by the stream's halves.
     pub(crate) exporter_secret: Option<Arc<Zeroizing<Vec<u8>>>>,
+    /// A TLS 1.2 connection's master secret and randoms, for RFC 5705 exports.
+    pub(crate) tls12_master: Option<Arc<Tls12Master>>,
     /// The certificate this side presented, on a server that ran a full handshake.
     pub(crate) own_key: Option<Arc<CertifiedKey>>,
 }
 
 impl TlsInfo {
     /// Keying material exported from this connection (RFC 5705, RFC 8446 §7.5), the same on
-    /// both ends: fill `out` for `label` and, if given, `context`. As rustls's and
-    /// tokio-rustls's `export_keying_material`; the exporter secret it derives from is zeroized
-    /// when the last half of the stream is dropped.
+    /// both ends: fill `out` for `label` and, if given, `context`, as rustls's and
+    /// tokio-rustls's `export_keying_material`.
     ///
-    /// TLS 1.3 only: on TLS 1.2 it fails with `SEC_E_UNSUPPORTED_FUNCTION` (the stream keeps
-    /// no master secret and randoms to derive it from). A label over 249 bytes, or more output
-    /// than the suite's hash can expand to (255 blocks), is `SEC_E_INVALID_PARAMETER`.
+    /// TLS 1.3 derives it from the exporter master secret, TLS 1.2 from the master secret and
+    /// both randoms with the suite's PRF (RFC 5705; a context, even an empty one, is part of
+    /// the seed with its length). A TLS 1.3 label over 249 bytes, more output than the suite's
+    /// hash can expand to (255 blocks), a TLS 1.2 context of 64 KiB or more, or an empty label
+    /// is `SEC_E_INVALID_PARAMETER`. The secrets it derives from are kept for the life of the
+    /// stream and zeroized when its last half is dropped.
     pub fn export_keying_material(
         &self,
         out: &mut [u8],
         label: &[u8],
         context: Option<&[u8]>,
     ) -> Result<(), Error> {
-        let secret = self.bindings.exporter_secret.as_ref().ok_or_else(|| {
-            Error::new(
+        if label.is_empty() {
+            return Err(Error::new(
+                Status::InvalidParameter,
+                "an exporter label is not empty",
+            ));
+        }
+        if let Some(secret) = &self.bindings.exporter_secret {
+            return channel_binding::export(self.suite, secret, label, context, out);
+        }
+        match (&self.bindings.tls12_master, self.suite) {
+            (Some(tls12), SupportedCipherSuite::Tls12(suite)) => {
+                let mut seed = tls12.randoms.to_vec();
+                if let Some(context) = context {
+                    let len = u16::try_from(context.len()).map_err(|_| {
+                        Error::new(
+                            Status::InvalidParameter,
+                            "an RFC 5705 context is shorter than 64 KiB",
+                        )
+                    })?;
+                    seed.extend_from_slice(&len.to_be_bytes());
+                    seed.extend_from_slice(context);
+                }
+                suite
+                    .prf_provider
+                    .for_secret(out, &tls12.master, label, &seed);
+                Ok(())
+            }
+            _ => Err(Error::new(
                 Status::UnsupportedFunction,
-                "keying material export is available on TLS 1.3 connections only",
-            )
-        })?;
-        channel_binding::export(self.suite, secret, label, context, out)
+                "this connection kept nothing to export keying material from",
+            )),
+        }
     }
 
     /// TLS 1.2 or TLS 1.3.

@@ -37,7 +37,8 @@
 //! What a tokio-rustls user reads from the connection is on [`TlsInfo`], from either half:
 //! version, suite, ALPN, peer certificates, the server name (the SNI a server received),
 //! channel bindings ([`TlsInfo::channel_binding`]: `tls-exporter`, `tls-server-end-point`)
-//! and keying material ([`TlsInfo::export_keying_material`], RFC 8446 §7.5, TLS 1.3).
+//! and keying material ([`TlsInfo::export_keying_material`]: RFC 5705 on TLS 1.2, RFC 8446
+//! §7.5 on TLS 1.3).
 //!
 //! The transport comes back where that means something: [`TlsAcceptor::accept_fallible`]
 //! returns it with the error of a failed handshake (to answer a client that does not speak TLS),
