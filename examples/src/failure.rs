@@ -1,6 +1,8 @@
 //! Why an example's command failed: one line for the user and the process's exit status.
 
 use std::fmt;
+use std::future::Future;
+use std::time::Duration;
 
 /// Why the command failed: one line for the user and the process exit status.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,4 +44,18 @@ impl std::error::Error for Failure {}
 /// An IO error while doing `what`, as a failure.
 pub(crate) fn io_failure(what: &str) -> impl FnOnce(std::io::Error) -> Failure + '_ {
     move |e| Failure::other(format!("{what}: {e}"))
+}
+
+/// `session`, or a failure naming `peer` when it takes more than `seconds`.
+pub async fn within<T>(
+    seconds: u64,
+    peer: &str,
+    session: impl Future<Output = Result<T, Failure>>,
+) -> Result<T, Failure> {
+    match tokio::time::timeout(Duration::from_secs(seconds), session).await {
+        Ok(result) => result,
+        Err(_) => Err(Failure::other(format!(
+            "no answer from {peer} within {seconds} s"
+        ))),
+    }
 }

@@ -16,7 +16,6 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use clap::Parser;
 use sealstream::{EofPolicy, StreamBuilder};
@@ -28,7 +27,7 @@ use tokio::net::TcpStream;
 use crate::connect::{Url, connect, parse_url};
 pub use crate::failure::Failure;
 use crate::failure::io_failure;
-use crate::imap::login::{ask_capabilities, describe, greeting, login, starttls};
+use crate::imap::login::{ask_capabilities, greeting, login, starttls};
 use crate::imap::response::{Kind, Status, Token};
 use crate::imap::session::{Session, Trace, closed, quoted, refused};
 use crate::sasl_args::SaslArgs;
@@ -84,14 +83,7 @@ pub fn parse_imap_url(url: &str) -> Result<Url, Failure> {
 /// Run the command: log in, read the mailbox (a summary per message on `out`), append, log
 /// out. With `--verbose`, the layer and the protocol go to `log`.
 pub async fn run(args: &Args, out: &mut impl Write, log: &mut impl Write) -> Result<(), Failure> {
-    let timeout = Duration::from_secs(args.timeout);
-    match tokio::time::timeout(timeout, session(args, out, log)).await {
-        Ok(result) => result,
-        Err(_) => Err(Failure::other(format!(
-            "no answer from {} within {} s",
-            args.url, args.timeout
-        ))),
-    }
+    crate::failure::within(args.timeout, &args.url, session(args, out, log)).await
 }
 
 async fn session(args: &Args, out: &mut impl Write, log: &mut impl Write) -> Result<(), Failure> {
@@ -222,7 +214,8 @@ impl Work<'_> {
         let mechanism = self.mechanism.take().expect("logs in once");
         let authenticated = login(&mut session, &capabilities, mechanism).await?;
         let mechanism = authenticated.mechanism;
-        session.note(&format!("imap_client: {}", describe(&*mechanism)?));
+        let line = crate::mechanism::describe(&*mechanism, "authenticated")?;
+        session.note(&format!("imap_client: {line}"));
         let layer = mechanism
             .into_layer()
             .map_err(|e| Failure::other(e.to_string()))?;

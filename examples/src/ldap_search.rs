@@ -11,12 +11,11 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::Parser;
 use rasn_ldap::{LdapMessage, ProtocolOp, ResultCode, SearchRequestScope};
 use sealstream::{EofPolicy, StreamBuilder};
-use sealstream_sasl::{AsyncClientMechanism, ChannelBindingData, Layer};
+use sealstream_sasl::{AsyncClientMechanism, ChannelBindingData};
 use sealstream_tls::ChannelBinding;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 
@@ -77,14 +76,7 @@ pub fn parse_url(url: &str) -> Result<Url, Failure> {
 /// Run the command: bind, search, write the entries to `out` as LDIF and, with `--verbose`, the
 /// negotiated layer to `log`.
 pub async fn run(args: &Args, out: &mut impl Write, log: &mut impl Write) -> Result<(), Failure> {
-    let timeout = Duration::from_secs(args.timeout);
-    match tokio::time::timeout(timeout, session(args, out, log)).await {
-        Ok(result) => result,
-        Err(_) => Err(Failure::other(format!(
-            "no answer from {} within {} s",
-            args.url, args.timeout
-        ))),
-    }
+    crate::failure::within(args.timeout, &args.url, session(args, out, log)).await
 }
 
 async fn session(args: &Args, out: &mut impl Write, log: &mut impl Write) -> Result<(), Failure> {
@@ -150,26 +142,9 @@ async fn over<T: AsyncRead + AsyncWrite + Unpin>(
     let mut reader = MessageReader::new();
     let client = bind(&mut io, &mut reader, mechanism).await?;
 
-    let outcome = client
-        .outcome()
-        .ok_or_else(|| Failure::other("the bind succeeded without an outcome"))?;
     if args.verbose {
-        let maxbuf = if outcome.our_maxbuf == 0 {
-            "none (no layer)".to_owned()
-        } else {
-            format!(
-                "ours {}, server's {}",
-                outcome.our_maxbuf, outcome.peer_maxbuf
-            )
-        };
-        writeln!(
-            log,
-            "ldap_search: bound as {}; layer {}, ssf {}; maxbuf {maxbuf}",
-            outcome.authcid,
-            layer_name(outcome.layer),
-            outcome.ssf
-        )
-        .ok();
+        let line = crate::mechanism::describe(&*client, "bound")?;
+        writeln!(log, "ldap_search: {line}").ok();
     }
     let layer = client
         .into_layer()
@@ -188,15 +163,6 @@ async fn over<T: AsyncRead + AsyncWrite + Unpin>(
                 .build(io, sealer);
             run_search(&mut stream, &mut reader, &search, out).await
         }
-    }
-}
-
-/// A layer as DIGEST-MD5's qop names it: auth, auth-int, auth-conf (cipher).
-fn layer_name(layer: Layer) -> String {
-    match layer {
-        Layer::Confidentiality { cipher } => format!("auth-conf ({cipher})"),
-        Layer::Integrity => "auth-int".to_owned(),
-        _ => "auth".to_owned(),
     }
 }
 

@@ -21,7 +21,7 @@ use sealstream_ntlm::sasl::NtlmClient;
 use sealstream_ntlm::{Credentials, InitiatorOptions};
 use sealstream_sasl::digest::{DigestClient, DigestClientConfig, LayerChoice};
 use sealstream_sasl::scram::{ScramClient, ScramHash};
-use sealstream_sasl::{AsyncClientMechanism, ChannelBindingData, Ready, SecurityProperties};
+use sealstream_sasl::{AsyncClientMechanism, ChannelBindingData, Layer, Ready, SecurityProperties};
 use zeroize::Zeroizing;
 
 use crate::failure::Failure;
@@ -382,4 +382,29 @@ fn keytab_keys(path: &Path, principal: &Principal) -> Result<ClientSecret, Failu
         )));
     }
     Ok(ClientSecret::Keys(keys))
+}
+
+/// What an exchange established, on one line after `verb` (`bound`, `authenticated`):
+/// `bound as alice; layer auth-int, ssf 1; maxbuf ours 65536, server's 4096`.
+pub fn describe(mechanism: &dyn AsyncClientMechanism, verb: &str) -> Result<String, Failure> {
+    let outcome = mechanism
+        .outcome()
+        .ok_or_else(|| Failure::other("the exchange succeeded without an outcome"))?;
+    let maxbuf = if outcome.our_maxbuf == 0 {
+        "none (no layer)".to_owned()
+    } else {
+        format!(
+            "ours {}, server's {}",
+            outcome.our_maxbuf, outcome.peer_maxbuf
+        )
+    };
+    let layer = match outcome.layer {
+        Layer::Confidentiality { cipher } => format!("auth-conf ({cipher})"),
+        Layer::Integrity => "auth-int".to_owned(),
+        _ => "auth".to_owned(),
+    };
+    Ok(format!(
+        "{verb} as {}; layer {layer}, ssf {}; maxbuf {maxbuf}",
+        outcome.authcid, outcome.ssf
+    ))
 }

@@ -4,7 +4,7 @@
 //! Shared by the `imap_client` example, which then reads a mailbox, and `sealcat connect
 //! --imap`, which then hands the layer to a person at a terminal.
 
-use sealstream_sasl::{AsyncClientMechanism, Layer};
+use sealstream_sasl::AsyncClientMechanism;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::authenticate::{Authenticated, authenticate};
@@ -97,29 +97,4 @@ pub async fn login<S: AsyncRead + AsyncWrite + Unpin>(
     }
     let sasl_ir = capabilities.iter().any(|c| c == "SASL-IR");
     authenticate(session, mechanism, sasl_ir).await
-}
-
-/// What an authentication established, on one line: `authenticated as alice; layer auth-int,
-/// ssf 1; maxbuf ours 65536, server's 4096`.
-pub fn describe(mechanism: &dyn AsyncClientMechanism) -> Result<String, Failure> {
-    let outcome = mechanism
-        .outcome()
-        .ok_or_else(|| Failure::other("the exchange succeeded without an outcome"))?;
-    let maxbuf = if outcome.our_maxbuf == 0 {
-        "none (no layer)".to_owned()
-    } else {
-        format!(
-            "ours {}, server's {}",
-            outcome.our_maxbuf, outcome.peer_maxbuf
-        )
-    };
-    let layer = match outcome.layer {
-        Layer::Confidentiality { cipher } => format!("auth-conf ({cipher})"),
-        Layer::Integrity => "auth-int".to_owned(),
-        _ => "auth".to_owned(),
-    };
-    Ok(format!(
-        "authenticated as {}; layer {layer}, ssf {}; maxbuf {maxbuf}",
-        outcome.authcid, outcome.ssf
-    ))
 }

@@ -15,8 +15,9 @@ use std::task::{Context, Poll, ready};
 use rustls::pki_types::ServerName;
 use sealstream::{EofPolicy, SealedStream, StreamBuilder};
 use sealstream_examples::failure::Failure;
-use sealstream_examples::imap::login::{ask_capabilities, describe, greeting, login, starttls};
+use sealstream_examples::imap::login::{ask_capabilities, greeting, login, starttls};
 use sealstream_examples::imap::session::{Session, Trace};
+use sealstream_examples::mechanism::describe;
 use sealstream_sasl::{ClientMechanism, Ready, SaslSealer};
 use sealstream_tls::TlsConnector;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -96,7 +97,7 @@ where
     let mechanism = authenticated.mechanism;
     session.note(&format!(
         "sealcat: connected to {addr}: IMAP, {}",
-        describe(&*mechanism).map_err(fail)?
+        describe(&*mechanism, "authenticated").map_err(fail)?
     ));
     // --qop asks for a layer, so the mechanism has refused an exchange without one.
     let layer = mechanism
