@@ -438,14 +438,20 @@ mod tests {
         );
     }
 
-    #[test]
-    fn the_server_signature_may_come_as_a_last_challenge() {
+    /// A SCRAM-SHA-256 client that has answered RFC 7677's server-first message.
+    fn rfc7677_answered() -> ScramClient {
         let mut client = ScramClient::new(ScramHash::Sha256, "user", "pencil", None)
             .with_nonce("rOprNGfwEbeRWgbNEkqO");
         client.start().unwrap();
         client
             .step(b"r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")
             .unwrap();
+        client
+    }
+
+    #[test]
+    fn the_server_signature_may_come_as_a_last_challenge() {
+        let mut client = rfc7677_answered();
         let step = client
             .step(b"v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")
             .unwrap();
@@ -478,15 +484,7 @@ mod tests {
 
     #[test]
     fn a_wrong_or_missing_server_signature_fails() {
-        let start = || {
-            let mut client = ScramClient::new(ScramHash::Sha256, "user", "pencil", None)
-                .with_nonce("rOprNGfwEbeRWgbNEkqO");
-            client.start().unwrap();
-            client
-                .step(b"r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096")
-                .unwrap();
-            client
-        };
+        let start = rfc7677_answered;
         let err = start()
             .success(Some(b"v=7rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="))
             .unwrap_err();
