@@ -13,8 +13,6 @@ use crate::mitkdc::{self, Kdc};
 use crate::peer;
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/peers/cyrus-imapd.sh");
-/// The script's exit status when Cyrus IMAP or Cyrus SASL is missing.
-const MISSING_PACKAGES: i32 = 3;
 
 /// alice's password in the server's sasldb (DIGEST-MD5, SCRAM).
 pub const PASSWORD: &str = "alice-imap-password";
@@ -99,10 +97,7 @@ impl Cyrus {
 
 fn start(min_layer: u32, kdc: Option<&Kdc>) -> Option<Cyrus> {
     peer::require("saslpasswd2")?;
-    for attempt in 1.. {
-        let port = peer::free_port();
-        let dir =
-            std::env::temp_dir().join(format!("sealstream-cyrus-{}-{port}", std::process::id()));
+    let (dir, port) = peer::start_script(SCRIPT, "cyrus", |port, dir| {
         let mut command = Command::new(SCRIPT);
         command
             .args(["start".as_ref(), dir.as_os_str()])
@@ -110,22 +105,8 @@ fn start(min_layer: u32, kdc: Option<&Kdc>) -> Option<Cyrus> {
         if let Some(kdc) = kdc {
             command.env("CYRUS_KRB5_DIR", &kdc.dir);
         }
-        let out = command.output().expect("tests/peers/cyrus-imapd.sh runs");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        if out.status.code() == Some(MISSING_PACKAGES) {
-            assert!(std::env::var("CI").as_deref() != Ok("true"), "{stderr}");
-            eprintln!("skipping: {stderr}");
-            return None;
-        }
-        if out.status.success() {
-            peer::stop_at_exit(SCRIPT, &dir);
-            return Some(Cyrus { dir, port });
-        }
-        assert!(
-            stderr.contains("already in use") && attempt < 5,
-            "Cyrus IMAP did not start (attempt {attempt}): {stderr}"
-        );
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-    unreachable!("the loop returns or fails")
+        command
+    })?;
+    peer::stop_at_exit(SCRIPT, &dir);
+    Some(Cyrus { dir, port })
 }

@@ -251,6 +251,46 @@ pub mod peer {
         found
     }
 
+    /// The exit status of a tests/peers script whose packages are missing.
+    const MISSING_PACKAGES: i32 = 3;
+
+    /// Start the peer of `script` (a tests/peers starter: `start DIR PORT ...`, exit status 3
+    /// when its packages are missing, "already in use" in its message when the port was taken)
+    /// on a free port, in a fresh directory named after `name`, the process and the port.
+    /// `command` builds the start command for a port and directory. A port another process
+    /// took before the peer bound it is retried on another (four times). The directory and
+    /// port; `None` when the packages are missing outside CI (under `CI=true` that fails).
+    pub fn start_script(
+        script: &str,
+        name: &str,
+        command: impl Fn(u16, &std::path::Path) -> std::process::Command,
+    ) -> Option<(PathBuf, u16)> {
+        for attempt in 1.. {
+            let port = free_port();
+            let dir = std::env::temp_dir()
+                .join(format!("sealstream-{name}-{}-{port}", std::process::id()));
+            let out = command(port, &dir)
+                .output()
+                .unwrap_or_else(|e| panic!("{script} runs: {e}"));
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            if out.status.code() == Some(MISSING_PACKAGES) {
+                assert!(std::env::var("CI").as_deref() != Ok("true"), "{stderr}");
+                eprintln!("skipping: {stderr}");
+                return None;
+            }
+            if out.status.success() {
+                return Some((dir, port));
+            }
+            assert!(
+                stderr.contains("already in use") && attempt < 5,
+                "{name} did not start (attempt {attempt}): {stderr}"
+            );
+            eprintln!("port {port} was taken before {name} bound it; trying another");
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        unreachable!("the loop returns or fails")
+    }
+
     /// A free TCP port on 127.0.0.1 below the ephemeral range (32768-60999 here), so a client
     /// socket cannot take it between this check and the peer's bind. A port is handed out once
     /// per process: tests run in parallel, and two peers told the same port would have one of

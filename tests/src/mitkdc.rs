@@ -14,8 +14,6 @@ use sealstream_krb5::kdc::KdcConfig;
 use crate::peer;
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/peers/mitkdc.sh");
-/// The script's exit status when the MIT packages are missing.
-const MISSING_PACKAGES: i32 = 3;
 
 /// The realm the KDC serves.
 pub const REALM: &str = "SEALSTREAM.TEST";
@@ -82,39 +80,23 @@ fn start() -> Option<Kdc> {
 /// process exits; `None` as for [`kdc`]. Its `config` names only its own realm.
 pub fn start_realm(realm: &str, settings: &[(&str, &str)]) -> Option<Kdc> {
     peer::require("krb5kdc")?;
-    for attempt in 1.. {
-        let port = peer::free_port();
-        let dir =
-            std::env::temp_dir().join(format!("sealstream-mitkdc-{}-{port}", std::process::id()));
-        let out = Command::new(SCRIPT)
+    let (dir, port) = peer::start_script(SCRIPT, "mitkdc", |port, dir| {
+        let mut command = Command::new(SCRIPT);
+        command
             .args(["start".as_ref(), dir.as_os_str()])
             .arg(port.to_string())
             .arg(realm)
-            .envs(settings.iter().copied())
-            .output()
-            .expect("tests/peers/mitkdc.sh runs");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        if out.status.code() == Some(MISSING_PACKAGES) {
-            assert!(std::env::var("CI").as_deref() != Ok("true"), "{stderr}");
-            eprintln!("skipping: {stderr}");
-            return None;
-        }
-        if out.status.success() {
-            let conf = std::fs::read_to_string(dir.join("krb5.conf")).expect("krb5.conf");
-            let config = KdcConfig::from_krb5_conf(&conf).expect("the script's krb5.conf");
-            assert_eq!(config.default_realm(), Some(realm));
-            // The KDC lives as long as the test process: stop it when the process exits.
-            peer::stop_at_exit(SCRIPT, &dir);
-            return Some(Kdc {
-                dir,
-                config,
-                address: format!("127.0.0.1:{port}"),
-            });
-        }
-        assert!(
-            stderr.contains("already in use") && attempt < 5,
-            "the MIT KDC did not start (attempt {attempt}): {stderr}"
-        );
-    }
-    unreachable!("the loop returns or fails")
+            .envs(settings.iter().copied());
+        command
+    })?;
+    let conf = std::fs::read_to_string(dir.join("krb5.conf")).expect("krb5.conf");
+    let config = KdcConfig::from_krb5_conf(&conf).expect("the script's krb5.conf");
+    assert_eq!(config.default_realm(), Some(realm));
+    // The KDC lives as long as the test process: stop it when the process exits.
+    peer::stop_at_exit(SCRIPT, &dir);
+    Some(Kdc {
+        dir,
+        config,
+        address: format!("127.0.0.1:{port}"),
+    })
 }

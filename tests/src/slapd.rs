@@ -9,8 +9,6 @@ use crate::mitkdc::Kdc;
 use crate::peer;
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/peers/slapd.sh");
-/// The script's exit status when slapd, ldap-utils or a SASL module is missing.
-const MISSING_PACKAGES: i32 = 3;
 
 /// A running slapd, stopped on drop.
 #[derive(Debug)]
@@ -36,10 +34,7 @@ impl Slapd {
     /// started again on another.
     fn launch(minssf: u32, kdc: Option<&Kdc>) -> Option<Slapd> {
         peer::require("ldapsearch")?;
-        for attempt in 1.. {
-            let port = peer::free_port();
-            let dir = std::env::temp_dir()
-                .join(format!("sealstream-slapd-{}-{port}", std::process::id()));
+        let (dir, port) = peer::start_script(SCRIPT, "slapd", |port, dir| {
             let mut command = Command::new(SCRIPT);
             command
                 .args(["start".as_ref(), dir.as_os_str()])
@@ -47,25 +42,9 @@ impl Slapd {
             if let Some(kdc) = kdc {
                 command.env("SLAPD_KRB5_DIR", &kdc.dir);
             }
-            let out = command.output().expect("tests/peers/slapd.sh runs");
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            if out.status.code() == Some(MISSING_PACKAGES) {
-                assert!(std::env::var("CI").as_deref() != Ok("true"), "{stderr}");
-                eprintln!("skipping: {stderr}");
-                return None;
-            }
-            if out.status.success() {
-                return Some(Slapd { dir, port });
-            }
-            let lost_the_port = stderr.contains("already in use");
-            assert!(
-                lost_the_port && attempt < 5,
-                "slapd did not start (attempt {attempt}): {stderr}"
-            );
-            eprintln!("port {port} was taken before slapd bound it; trying another");
-            let _ = std::fs::remove_dir_all(&dir);
-        }
-        unreachable!("the loop returns or fails")
+            command
+        })?;
+        Some(Slapd { dir, port })
     }
 
     /// `ldap://127.0.0.1:PORT`.
