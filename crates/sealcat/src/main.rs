@@ -84,7 +84,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Connect(options) => block_on(net::connect::run(options)),
         Command::Listen(options) => block_on(net::listen::run(options)),
-        Command::Bench(options) => bench::run(options, GLOBAL),
+        Command::Bench(options) => bench::run(options, GLOBAL).map_err(|err| err.to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

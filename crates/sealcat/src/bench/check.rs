@@ -8,6 +8,8 @@
 
 use std::sync::OnceLock;
 
+use super::error::{BenchError, BenchResult};
+
 /// The pattern's period: a prime, so no record or write size lines up with it.
 const PERIOD: usize = 65_521;
 
@@ -90,7 +92,7 @@ impl Pattern {
     }
 
     /// Check that `buf` holds the next bytes of the pattern.
-    pub(crate) fn check(&mut self, buf: &[u8]) -> Result<(), String> {
+    pub(crate) fn check(&mut self, buf: &[u8]) -> BenchResult<()> {
         for chunk in buf.chunks(PERIOD) {
             let expected = self.window(chunk.len());
             if chunk != expected {
@@ -99,10 +101,9 @@ impl Pattern {
                     .zip(expected)
                     .position(|(a, b)| a != b)
                     .unwrap_or(0);
-                return Err(format!(
-                    "byte {} arrived changed: every byte must arrive as sent",
-                    self.offset + first as u64
-                ));
+                return Err(BenchError::Changed {
+                    offset: self.offset + first as u64,
+                });
             }
             self.offset += chunk.len() as u64;
         }
@@ -128,7 +129,12 @@ mod tests {
         rx.check(&buf[..1234]).unwrap();
         let mut rest = buf[1234..].to_vec();
         rest[10] ^= 1;
-        assert!(rx.check(&rest).unwrap_err().contains("byte 1244"));
+        let err = rx.check(&rest).unwrap_err();
+        assert!(
+            matches!(err, BenchError::Changed { offset: 1244 }),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("byte 1244"), "{err}");
     }
 
     #[test]

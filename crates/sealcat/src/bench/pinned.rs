@@ -20,8 +20,10 @@ use std::time::{Duration, Instant};
 use stats_alloc::StatsAlloc;
 use tokio::net::{TcpListener, TcpStream};
 
+use super::error::{BenchError, BenchResult, io_err};
+use super::flows::{receive_all, send_for};
+use super::rounds::{Flow, Mark, Run};
 use super::transport::{End, Impl, Reader, Tls, Writer, client_end, server_end};
-use super::{BenchResult, Flow, Mark, Run, io_err, receive_all, send_for};
 
 /// What one side moved: bytes sent and received per connection, and how long it took from the
 /// moment both sides were connected.
@@ -71,29 +73,31 @@ pub(crate) fn throughput(
         let client = scope.spawn(|| on_own_thread(side.client(addr)));
         (server.join(), client.join())
     });
-    let joined = |side: std::thread::Result<BenchResult<SideReport>>, name: &str| {
-        side.map_err(|_| format!("the pinned {name} thread panicked"))?
+    let joined = |side: std::thread::Result<BenchResult<SideReport>>, name: &'static str| {
+        side.map_err(|_| BenchError::Panicked { side: name })?
     };
     let (server, client) = (joined(server, "server")?, joined(client, "client")?);
     let mut total = 0;
     for (i, (&sent, &received)) in client.sent.iter().zip(&server.received).enumerate() {
         if sent != received {
-            return Err(format!(
+            return Err(BenchError::Lost(format!(
                 "connection {i}: the client sent {sent} bytes but {received} arrived"
-            ));
+            )));
         }
         total += received;
     }
     for (i, (&sent, &received)) in server.sent.iter().zip(&client.received).enumerate() {
         if sent != received {
-            return Err(format!(
+            return Err(BenchError::Lost(format!(
                 "connection {i}: the server sent {sent} bytes but {received} arrived"
-            ));
+            )));
         }
         total += received;
     }
     let [Some(start), Some(end)] = meeting.marks() else {
-        return Err("a pinned side did not reach the start or the end".into());
+        return Err(BenchError::Stalled(
+            "a pinned side did not reach the start or the end".into(),
+        ));
     };
     Ok(Run::between(
         total,
@@ -139,9 +143,9 @@ impl Meeting {
             .wait_timeout_while(state, patience, |state| state.arrived[point] < 2)
             .unwrap_or_else(|p| p.into_inner());
         if waited.timed_out() {
-            return Err(format!(
+            return Err(BenchError::Stalled(format!(
                 "the other side did not arrive within {patience:?} (it failed or hung)"
-            ));
+            )));
         }
         Ok(())
     }
@@ -192,9 +196,9 @@ impl Side<'_> {
         })
         .await
         .unwrap_or_else(|_| {
-            Err(format!(
+            Err(BenchError::Stalled(format!(
                 "the server side did not connect in {CONNECT_TIMEOUT:?}"
-            ))
+            )))
         });
         // The server receives in one-way runs.
         self.transfer(ends, self.job.flow == Flow::Duplex, true)
@@ -216,9 +220,9 @@ impl Side<'_> {
         })
         .await
         .unwrap_or_else(|_| {
-            Err(format!(
+            Err(BenchError::Stalled(format!(
                 "the client side did not connect in {CONNECT_TIMEOUT:?}"
-            ))
+            )))
         });
         self.transfer(ends, true, self.job.flow == Flow::Duplex)
             .await
@@ -287,25 +291,27 @@ impl Side<'_> {
         let mut report = SideReport::default();
         let collected = async {
             for task in senders.iter_mut() {
-                let sent = task
-                    .await
-                    .map_err(|e| format!("sender task failed: {e}"))??;
+                let sent = task.await.map_err(|source| BenchError::Task {
+                    task: "sender task",
+                    source,
+                })??;
                 report.sent.push(sent);
             }
             for task in receivers.iter_mut() {
-                let received = task
-                    .await
-                    .map_err(|e| format!("receiver task failed: {e}"))??;
+                let received = task.await.map_err(|source| BenchError::Task {
+                    task: "receiver task",
+                    source,
+                })??;
                 report.received.push(received);
             }
-            Ok::<_, String>(())
+            Ok::<_, BenchError>(())
         };
         let outcome = tokio::select! {
             outcome = collected => outcome,
-            () = &mut deadline => Err(format!(
+            () = &mut deadline => Err(BenchError::Stalled(format!(
                 "the transfer did not end within {:?} of its duration",
                 TRANSFER_GRACE
-            )),
+            ))),
         };
         if let Err(err) = outcome {
             for task in senders.iter().chain(&receivers) {
@@ -338,7 +344,8 @@ mod tests {
         let err = meeting
             .meet(CONNECTED, Duration::from_millis(50))
             .unwrap_err();
-        assert!(err.contains("did not arrive"), "{err}");
+        assert!(matches!(err, BenchError::Stalled(_)), "{err:?}");
+        assert!(err.to_string().contains("did not arrive"), "{err}");
         assert!(meeting.marks()[CONNECTED].is_none());
     }
 

@@ -31,6 +31,7 @@ use sealstream_sasl::digest::{
 };
 use sealstream_sasl::{ClientMechanism, SecurityProperties, ServerMechanism};
 
+use super::error::{BenchError, BenchResult};
 use crate::net::sasl::{OneUser, SERVICE};
 
 /// The maxbuf both sides announce: frames of 64 KiB, as Cyrus and slapd default to.
@@ -119,7 +120,7 @@ impl SaslLayer {
     }
 
     /// A client and a server mechanism that can only agree on this layer.
-    pub(crate) fn mechanisms(self) -> Result<MechanismPair, String> {
+    pub(crate) fn mechanisms(self) -> BenchResult<MechanismPair> {
         match self {
             SaslLayer::DigestInt => digest(LayerChoice::AuthInt),
             SaslLayer::DigestConfRc4 => digest(LayerChoice::AuthConf(Some(Cipher::Rc4))),
@@ -133,7 +134,7 @@ impl SaslLayer {
 }
 
 /// An NTLM client and server that settle sealing (`seal`) or signing with data in clear.
-fn ntlm(seal: bool) -> Result<MechanismPair, String> {
+fn ntlm(seal: bool) -> BenchResult<MechanismPair> {
     let (min_ssf, max_ssf) = if seal { (2, 256) } else { (1, 1) };
     let props = SecurityProperties {
         min_ssf,
@@ -142,7 +143,7 @@ fn ntlm(seal: bool) -> Result<MechanismPair, String> {
         ..SecurityProperties::default()
     };
     let credentials = sealstream_ntlm::Credentials::with_password(r"BENCH\bench", "bench password")
-        .map_err(|e| e.to_string())?;
+        .map_err(BenchError::setup)?;
     let hash = sealstream_ntlm::NtHash::from_password("bench password");
     let lookup = move |_: &str, _: &str| Some(hash.clone());
     let options = sealstream_ntlm::AcceptorOptions::new("BENCH", "SEALCAT");
@@ -153,8 +154,8 @@ fn ntlm(seal: bool) -> Result<MechanismPair, String> {
 }
 
 /// A DIGEST-MD5 client and server that can only agree on `choice`.
-fn digest(choice: LayerChoice) -> Result<MechanismPair, String> {
-    let mut props = choice.properties(false).map_err(|e| e.to_string())?;
+fn digest(choice: LayerChoice) -> BenchResult<MechanismPair> {
+    let mut props = choice.properties(false).map_err(BenchError::setup)?;
     props.maxbuf = MAXBUF;
     let mut client = DigestClientConfig::new("bench", "bench password", SERVICE, "localhost");
     client.props = props.clone();
@@ -174,20 +175,20 @@ fn krb5_service() -> Principal {
 
 /// The issuer of the bench's tickets: one random service key for the whole process, so that
 /// the client and the server ends, made separately, agree on it.
-fn issuer() -> Result<&'static TicketIssuer, String> {
-    static ISSUER: OnceLock<Result<TicketIssuer, String>> = OnceLock::new();
+fn issuer() -> BenchResult<&'static TicketIssuer> {
+    static ISSUER: OnceLock<BenchResult<TicketIssuer>> = OnceLock::new();
     ISSUER
         .get_or_init(|| {
-            TicketIssuer::with_random_key(krb5_service(), KRB5_ENCTYPE).map_err(|e| e.to_string())
+            TicketIssuer::with_random_key(krb5_service(), KRB5_ENCTYPE).map_err(BenchError::setup)
         })
         .as_ref()
-        .map_err(Clone::clone)
+        .map_err(BenchError::setup)
 }
 
 /// A GSSAPI client with a fresh ticket and a server with its own acceptor (and so its own
 /// replay cache, as a connection of a server with many would find it nearly empty) that can
 /// only agree on a layer of strength `min_ssf..=max_ssf`.
-fn gssapi(min_ssf: u32, max_ssf: u32) -> Result<MechanismPair, String> {
+fn gssapi(min_ssf: u32, max_ssf: u32) -> BenchResult<MechanismPair> {
     let props = SecurityProperties {
         min_ssf,
         max_ssf,
@@ -195,7 +196,7 @@ fn gssapi(min_ssf: u32, max_ssf: u32) -> Result<MechanismPair, String> {
         ..SecurityProperties::default()
     };
     let issuer = issuer()?;
-    let client = Principal::parse("bench", Some(REALM)).map_err(|e| e.to_string())?;
+    let client = Principal::parse("bench", Some(REALM)).map_err(BenchError::setup)?;
     let ticket = issuer
         .issue(
             client,
@@ -203,7 +204,7 @@ fn gssapi(min_ssf: u32, max_ssf: u32) -> Result<MechanismPair, String> {
             Duration::from_secs(3600),
             SystemTime::now(),
         )
-        .map_err(|e| e.to_string())?;
+        .map_err(BenchError::setup)?;
     let acceptor = Acceptor::new(
         issuer.keytab(),
         Some(krb5_service()),

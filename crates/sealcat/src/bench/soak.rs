@@ -23,8 +23,10 @@ use rustls::pki_types::ServerName;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 
 use super::check::Pattern;
+use super::error::{BenchError, BenchResult, io_err};
+use super::flows::spawn;
+use super::process;
 use super::transport::{End, Impl, Loopback, Reader, Tls};
-use super::{BenchResult, io_err, process};
 
 /// What a soak run saw.
 #[derive(Debug, Default)]
@@ -87,7 +89,7 @@ impl ChildServer {
         let stderr = child
             .stderr
             .take()
-            .ok_or("the server process has no stderr")?;
+            .ok_or_else(|| BenchError::Child("the server process has no stderr".into()))?;
         let mut lines = tokio::io::BufReader::new(stderr).lines();
         let addr = tokio::time::timeout(CHILD_START_TIMEOUT, async {
             loop {
@@ -95,22 +97,26 @@ impl ChildServer {
                     .next_line()
                     .await
                     .map_err(io_err("reading the server process"))?
-                    .ok_or("the server process ended before listening")?;
+                    .ok_or_else(|| {
+                        BenchError::Child("the server process ended before listening".into())
+                    })?;
                 if let Some(rest) = line.split("listening on ").nth(1) {
                     return rest
                         .split_whitespace()
                         .next()
                         .map(str::to_string)
-                        .ok_or_else(|| format!("the server process said {line:?}"));
+                        .ok_or_else(|| {
+                            BenchError::Child(format!("the server process said {line:?}"))
+                        });
                 }
             }
         })
         .await
         .map_err(|_| {
-            format!(
+            BenchError::Stalled(format!(
                 "the server process did not say where it listens within {} s",
                 CHILD_START_TIMEOUT.as_secs()
-            )
+            ))
         })??;
         // Its later lines (failed connections) are drained, so it never blocks on stderr.
         tokio::spawn(async move {
@@ -118,7 +124,8 @@ impl ChildServer {
                 eprintln!("server process: {line}");
             }
         });
-        let config = crate::net::config::client(crate::net::config::Trust::CaFile(&cert), &[])?;
+        let config = crate::net::config::client(crate::net::config::Trust::CaFile(&cert), &[])
+            .map_err(BenchError::Setup)?;
         Ok(Self {
             child,
             addr,
@@ -152,7 +159,7 @@ async fn echo_client(
     chunk: usize,
     deadline: Instant,
     lost: Arc<AtomicU64>,
-) -> Result<u64, String> {
+) -> BenchResult<u64> {
     let End {
         mut reader,
         mut writer,
@@ -179,12 +186,15 @@ async fn echo_client(
         .await
         .map_err(io_err("soak end"))?;
     if !rest.is_empty() {
-        return Err(format!("{} bytes after the echo ended", rest.len()));
+        return Err(BenchError::Lost(format!(
+            "{} bytes after the echo ended",
+            rest.len()
+        )));
     }
     Ok(rx.offset())
 }
 
-async fn echo_server(end: End) -> Result<(), String> {
+async fn echo_server(end: End) -> BenchResult<()> {
     let End {
         mut reader,
         mut writer,
@@ -205,7 +215,9 @@ pub(crate) async fn soak(
 ) -> BenchResult<SoakReport> {
     let child = match server {
         Server::Process if which != Impl::Sealstream => {
-            return Err("--server-process runs `sealcat listen --tls`: soak sealstream-tls".into());
+            return Err(BenchError::Usage(
+                "--server-process runs `sealcat listen --tls`: soak sealstream-tls".into(),
+            ));
         }
         Server::Process => Some(ChildServer::start().await?),
         Server::InProcess(..) => None,
@@ -236,9 +248,9 @@ pub(crate) async fn soak(
     let mut tasks = Vec::with_capacity(connections);
     for (i, (client, server)) in pairs.into_iter().enumerate() {
         if let Some(server) = server {
-            super::spawn(&format!("soak echo server {i}"), echo_server(server))?;
+            spawn(&format!("soak echo server {i}"), echo_server(server))?;
         }
-        tasks.push(super::spawn(
+        tasks.push(spawn(
             &format!("soak client {i}"),
             echo_client(client, chunk, deadline, lost.clone()),
         )?);
@@ -265,7 +277,7 @@ pub(crate) async fn soak(
             Ok(Ok(bytes)) => report.bytes += bytes,
             Ok(Err(err)) => {
                 report.errors += 1;
-                report.first_error.get_or_insert(err);
+                report.first_error.get_or_insert(err.to_string());
             }
             Err(err) => {
                 report.errors += 1;

@@ -21,6 +21,7 @@ use rustls::{ClientConfig, RootCertStore, ServerConfig, SupportedCipherSuite};
 use tokio::io::{AsyncBufRead, AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
+use super::error::{BenchError, BenchResult};
 use super::sasl::SaslLayer;
 use crate::net::sasl::exchange;
 
@@ -86,7 +87,7 @@ impl Impl {
         }
     }
 
-    pub(crate) fn parse(name: &str) -> Result<Self, String> {
+    pub(crate) fn parse(name: &str) -> BenchResult<Self> {
         match name {
             "sealstream" | "sealstream-tls" | "tls" => Ok(Impl::Sealstream),
             "sealstream-tls-in-place" | "in-place" => Ok(Impl::SealstreamInPlace),
@@ -94,11 +95,11 @@ impl Impl {
             "plain" | "tcp" => Ok(Impl::Plain),
             other => SaslLayer::parse(other).map(Impl::Sasl).ok_or_else(|| {
                 let layers: Vec<&str> = SaslLayer::ALL.iter().map(|l| l.name()).collect();
-                format!(
+                BenchError::Usage(format!(
                     "unknown implementation {other:?} (sealstream-tls, sealstream-tls-in-place, \
                      tokio-rustls, plain, {})",
                     layers.join(", ")
-                )
+                ))
             }),
         }
     }
@@ -138,7 +139,7 @@ pub(crate) struct Tls {
 }
 
 impl Tls {
-    pub(crate) fn new(suite_name: &str) -> Result<Self, String> {
+    pub(crate) fn new(suite_name: &str) -> BenchResult<Self> {
         let provider = aws_lc_rs::default_provider();
         let suite = *provider
             .cipher_suites
@@ -150,10 +151,10 @@ impl Tls {
                     .iter()
                     .map(|s| format!("{:?}", s.suite()))
                     .collect();
-                format!(
+                BenchError::Usage(format!(
                     "unknown cipher suite {suite_name:?}; known: {}",
                     known.join(", ")
-                )
+                ))
             })?;
         let provider = Arc::new(rustls::crypto::CryptoProvider {
             cipher_suites: vec![suite],
@@ -161,20 +162,20 @@ impl Tls {
         });
         let version = suite.version();
         let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()])
-            .map_err(|e| e.to_string())?;
+            .map_err(BenchError::setup)?;
         let cert_der: CertificateDer<'static> = cert.cert.der().clone();
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.signing_key.serialize_der()));
         let server = ServerConfig::builder_with_provider(provider.clone())
             .with_protocol_versions(&[version])
-            .map_err(|e| e.to_string())?
+            .map_err(BenchError::setup)?
             .with_no_client_auth()
             .with_single_cert(vec![cert_der.clone()], key)
-            .map_err(|e| e.to_string())?;
+            .map_err(BenchError::setup)?;
         let mut roots = RootCertStore::empty();
-        roots.add(cert_der).map_err(|e| e.to_string())?;
+        roots.add(cert_der).map_err(BenchError::setup)?;
         let mut client = ClientConfig::builder_with_provider(provider)
             .with_protocol_versions(&[version])
-            .map_err(|e| e.to_string())?
+            .map_err(BenchError::setup)?
             .with_root_certificates(roots)
             .with_no_client_auth();
         client.resumption = Resumption::disabled();

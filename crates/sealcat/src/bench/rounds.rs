@@ -1,0 +1,256 @@
+//! The measured tests that take turns: throughput (one-way bulk with CPU time and allocations,
+//! full duplex), ping-pong latency and full handshakes, each run in [`INTERLEAVED_ROUNDS`]
+//! rounds with the implementations alternating, and what a round yields ([`Run`], between two
+//! [`Mark`]s) and adds up to ([`Tally`]). The data itself moves in `flows` (or `pinned`).
+
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use stats_alloc::StatsAlloc;
+
+use super::error::{BenchError, BenchResult, io_err};
+use super::figures::Figures;
+use super::flows::{duplex, one_way, pairs, ping_pong_on};
+use super::options::{Mode, Options};
+use super::transport::{Impl, Loopback, Tls};
+use super::{pinned, primitives, process};
+
+/// Rounds of the throughput, ping-pong and handshake tests (see [`Rounds`]).
+const INTERLEAVED_ROUNDS: u32 = 5;
+
+/// What one implementation's throughput rounds add up to.
+#[derive(Debug, Default)]
+pub(crate) struct Tally {
+    bulk_bytes: u64,
+    bulk_time: Duration,
+    /// Process CPU time over the bulk rounds; None where /proc/self/stat cannot be read.
+    bulk_cpu: Option<Duration>,
+    bulk_allocs: u64,
+    duplex_bytes: u64,
+    duplex_time: Duration,
+}
+
+impl Tally {
+    /// The figures of `which`, whose writes were `write_size` bytes each.
+    pub(crate) fn fill(&self, which: Impl, write_size: usize, f: &mut Figures) {
+        if !self.bulk_time.is_zero() {
+            let bytes = self.bulk_bytes as f64;
+            f.bulk_mbps = bytes / self.bulk_time.as_secs_f64() / 1e6;
+            f.cpu_ns_per_byte = self
+                .bulk_cpu
+                .map_or(f64::NAN, |c| c.as_nanos() as f64 / bytes);
+            // Each write is sealed as records of at most the payload a record carries.
+            let per_write = write_size.div_ceil(which.record_payload()) as f64;
+            let records = (bytes / write_size as f64 * per_write).max(1.0);
+            f.allocs_per_record = self.bulk_allocs as f64 / records;
+        }
+        if !self.duplex_time.is_zero() {
+            f.duplex_mbps = self.duplex_bytes as f64 / self.duplex_time.as_secs_f64() / 1e6;
+        }
+    }
+}
+
+/// The tests that run in [`INTERLEAVED_ROUNDS`] rounds, the implementations taking turns (ours,
+/// tokio-rustls, plain, ours, ...), each round on new connections. Each implementation's
+/// figure adds up all its rounds. This machine's speed drifts over seconds, and a round trip or
+/// a transfer on two workers is fast or slow depending on which threads its tasks land on:
+/// with one long run per implementation, that chance decided the ratios.
+pub(crate) struct Rounds<'a> {
+    pub(crate) impls: &'a [Impl],
+    pub(crate) loopback: &'a Loopback,
+    pub(crate) tls: &'a Tls,
+    pub(crate) progress: &'a indicatif::ProgressBar,
+}
+
+impl Rounds<'_> {
+    fn say(&self, which: Impl, test: &str, round: u32) {
+        self.progress.set_message(format!(
+            "{}: {test}, round {round} of {INTERLEAVED_ROUNDS}",
+            which.name()
+        ));
+    }
+
+    /// One-way bulk (with process CPU time and allocations over the same interval) and full
+    /// duplex, as the mode asks, `duration` per implementation and test. A `meter` times the
+    /// primitives for half a round's time before each round.
+    pub(crate) async fn throughput(
+        &self,
+        options: &Options,
+        duration: Duration,
+        alloc: &'static StatsAlloc<std::alloc::System>,
+        mut meter: Option<&mut primitives::PrimitiveMeter>,
+    ) -> BenchResult<Vec<Tally>> {
+        let per_round = duration / INTERLEAVED_ROUNDS;
+        let bulk = matches!(options.mode, Mode::All | Mode::Bulk);
+        let both_ways = matches!(options.mode, Mode::All | Mode::Duplex);
+        let mut tallies: Vec<Tally> = self
+            .impls
+            .iter()
+            .map(|_| Tally {
+                bulk_cpu: Some(Duration::ZERO),
+                ..Tally::default()
+            })
+            .collect();
+        for round in 1..=INTERLEAVED_ROUNDS {
+            if let Some(meter) = meter.as_deref_mut() {
+                self.progress
+                    .set_message(format!("primitives, round {round} of {INTERLEAVED_ROUNDS}"));
+                // On this task's thread, with the runtime's workers idle: one core, as the
+                // layer's two sides each have.
+                tokio::task::block_in_place(|| meter.sample(per_round / 2));
+            }
+            for (&which, tally) in self.impls.iter().zip(&mut tallies) {
+                if bulk {
+                    self.say(which, "one-way bulk", round);
+                    let run = self
+                        .round(which, options, per_round, Flow::OneWay, alloc)
+                        .await?;
+                    tally.bulk_allocs += run.allocations;
+                    tally.bulk_cpu = tally.bulk_cpu.zip(run.cpu).map(|(sum, c)| sum + c);
+                    tally.bulk_bytes += run.bytes;
+                    tally.bulk_time += run.elapsed;
+                }
+                if both_ways {
+                    self.say(which, "full duplex", round);
+                    let run = self
+                        .round(which, options, per_round, Flow::Duplex, alloc)
+                        .await?;
+                    tally.duplex_bytes += run.bytes;
+                    tally.duplex_time += run.elapsed;
+                }
+            }
+        }
+        Ok(tallies)
+    }
+
+    /// One throughput round of `flow` on new connections, on the runtime or with the sides
+    /// pinned to a thread each (`--pin-sides`, during which the runtime's own workers stay
+    /// idle); CPU time and allocations count from the moment all are connected.
+    async fn round(
+        &self,
+        which: Impl,
+        options: &Options,
+        duration: Duration,
+        flow: Flow,
+        alloc: &'static StatsAlloc<std::alloc::System>,
+    ) -> BenchResult<Run> {
+        if options.pinned {
+            let job = pinned::Job {
+                which,
+                tls: self.tls,
+                connections: options.connections,
+                size: options.write_size,
+                duration,
+                flow,
+            };
+            return tokio::task::block_in_place(|| pinned::throughput(job, alloc));
+        }
+        let pairs = pairs(which, self.loopback, self.tls, options.connections).await?;
+        let start = Mark::now(alloc);
+        let (bytes, elapsed) = match flow {
+            Flow::OneWay => one_way(pairs, options.write_size, duration).await?,
+            Flow::Duplex => duplex(pairs, options.write_size, duration).await?,
+        };
+        Ok(Run::between(bytes, elapsed, &start, &Mark::now(alloc)))
+    }
+
+    /// 64-byte ping-pong latency, `duration` per implementation; each implementation's
+    /// histogram holds all its rounds.
+    pub(crate) async fn ping_pong(&self, duration: Duration) -> BenchResult<Vec<Histogram<u64>>> {
+        let mut hists = self
+            .impls
+            .iter()
+            .map(|_| Histogram::<u64>::new(3).map_err(BenchError::measure))
+            .collect::<BenchResult<Vec<_>>>()?;
+        for round in 1..=INTERLEAVED_ROUNDS {
+            for (&which, hist) in self.impls.iter().zip(&mut hists) {
+                self.say(which, "ping-pong", round);
+                let (client, server) = self
+                    .loopback
+                    .pair(which, self.tls)
+                    .await
+                    .map_err(io_err("connecting"))?;
+                let part = ping_pong_on(client, server, duration / INTERLEAVED_ROUNDS).await?;
+                hist.add(&part).map_err(BenchError::measure)?;
+            }
+        }
+        Ok(hists)
+    }
+
+    /// Full handshakes per second (TCP connect and accept included for all), `duration` per
+    /// implementation.
+    pub(crate) async fn handshakes(&self, duration: Duration) -> BenchResult<Vec<f64>> {
+        let mut totals = vec![(0u64, Duration::ZERO); self.impls.len()];
+        for round in 1..=INTERLEAVED_ROUNDS {
+            for (&which, (count, spent)) in self.impls.iter().zip(&mut totals) {
+                self.say(which, "handshakes", round);
+                let start = Instant::now();
+                // At least one handshake a round, however short the round.
+                loop {
+                    let pair = self
+                        .loopback
+                        .pair(which, self.tls)
+                        .await
+                        .map_err(io_err("handshake"))?;
+                    drop(pair);
+                    *count += 1;
+                    if start.elapsed() >= duration / INTERLEAVED_ROUNDS {
+                        break;
+                    }
+                }
+                *spent += start.elapsed();
+            }
+        }
+        Ok(totals
+            .into_iter()
+            .map(|(count, spent)| count as f64 / spent.as_secs_f64())
+            .collect())
+    }
+}
+
+/// Which ways data flows in a throughput round.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Flow {
+    /// Each client sends to its server.
+    OneWay,
+    /// Both ends send and receive at once.
+    Duplex,
+}
+
+/// Process CPU time and heap allocations so far.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Mark {
+    /// None where /proc/self/stat cannot be read.
+    cpu: Option<Duration>,
+    allocations: usize,
+}
+
+impl Mark {
+    pub(crate) fn now(alloc: &'static StatsAlloc<std::alloc::System>) -> Self {
+        Self {
+            cpu: process::cpu_time(),
+            allocations: alloc.stats().allocations,
+        }
+    }
+}
+
+/// One throughput round: bytes received, time taken, and the process's CPU time and heap
+/// allocations over the transfer (connections and handshakes excluded).
+#[derive(Debug)]
+pub(crate) struct Run {
+    bytes: u64,
+    elapsed: Duration,
+    cpu: Option<Duration>,
+    allocations: u64,
+}
+
+impl Run {
+    pub(crate) fn between(bytes: u64, elapsed: Duration, start: &Mark, end: &Mark) -> Self {
+        Self {
+            bytes,
+            elapsed,
+            cpu: end.cpu.zip(start.cpu).map(|(e, s)| e.saturating_sub(s)),
+            allocations: end.allocations.saturating_sub(start.allocations) as u64,
+        }
+    }
+}
