@@ -53,6 +53,9 @@ pub struct Args {
     /// TLS: the CA certificates to trust, a PEM file (default: the system's).
     #[arg(long, value_name = "FILE")]
     pub ca: Option<PathBuf>,
+    /// TLS: only this version, 1.2 or 1.3 (default: either, 1.3 preferred).
+    #[arg(long, value_name = "VERSION", value_parser = ["1.2", "1.3"])]
+    pub tls_version: Option<String>,
     /// The SASL mechanism and its credentials.
     #[command(flatten)]
     pub sasl: SaslArgs,
@@ -105,7 +108,11 @@ async fn session(args: &Args, out: &mut impl Write, log: &mut impl Write) -> Res
     let tls_config = if tls || args.starttls {
         let name = rustls::pki_types::ServerName::try_from(server_name.clone())
             .map_err(|e| Failure::usage(format!("{server_name:?} is not a server name: {e}")))?;
-        Some((crate::tls::client_config(args.ca.as_deref())?, name))
+        let version = args.tls_version.as_deref();
+        Some((
+            crate::tls::client_config_for(args.ca.as_deref(), version)?,
+            name,
+        ))
     } else {
         None
     };
@@ -177,7 +184,8 @@ struct Work<'a> {
 
 impl Work<'_> {
     /// Make the mechanism of a `-plus` `--mech` now that `tls` is up, bound to it:
-    /// `tls-exporter` (RFC 9266) on TLS 1.3, `tls-server-end-point` (RFC 5929) before.
+    /// `tls-exporter` (RFC 9266) on TLS 1.3, `tls-unique` (RFC 5929, SCRAM's default) on
+    /// TLS 1.2, else `tls-server-end-point`.
     async fn bind_to(&mut self, tls: &sealstream_tls::TlsStream<TcpStream>) -> Result<(), Failure> {
         if self.mechanism.is_some() {
             return Ok(());
@@ -185,6 +193,7 @@ impl Work<'_> {
         let info = tls.seal_half().info();
         let bindings = [
             ChannelBinding::TlsExporter,
+            ChannelBinding::TlsUnique,
             ChannelBinding::TlsServerEndPoint,
         ]
         .into_iter()

@@ -13,7 +13,8 @@ pub struct SaslArgs {
     /// password); gss-spnego (as Active Directory runs it: NTLM with --user and a password,
     /// else Kerberos with the credential cache's tickets); or scram-sha-256, scram-sha-1 (no
     /// layer: --qop auth, inside TLS) and their -plus variants, bound to the TLS channel
-    /// (tls-exporter on TLS 1.3, else tls-server-end-point).
+    /// (imap_client: tls-exporter on TLS 1.3, tls-unique on TLS 1.2; ldap_search:
+    /// tls-server-end-point).
     #[arg(long, default_value = "digest-md5", value_parser = [
         "digest-md5", "gssapi", "ntlm", "gss-spnego",
         "scram-sha-256", "scram-sha-256-plus", "scram-sha-1", "scram-sha-1-plus",

@@ -8,6 +8,15 @@ use crate::failure::Failure;
 /// A TLS client configuration trusting the CA certificates of the PEM file `ca` (`--ca`), else
 /// the system's.
 pub fn client_config(ca: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, Failure> {
+    client_config_for(ca, None)
+}
+
+/// [`client_config`] limited to one TLS version (`"1.2"` or `"1.3"`, `--tls-version`) when
+/// `version` names one.
+pub fn client_config_for(
+    ca: Option<&Path>,
+    version: Option<&str>,
+) -> Result<Arc<rustls::ClientConfig>, Failure> {
     use rustls::pki_types::CertificateDer;
     use rustls::pki_types::pem::PemObject;
     let mut roots = rustls::RootCertStore::empty();
@@ -35,8 +44,16 @@ pub fn client_config(ca: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, Fai
             }
         }
     }
+    let versions: &[&rustls::SupportedProtocolVersion] = match version {
+        None => rustls::DEFAULT_VERSIONS,
+        Some("1.2") => &[&rustls::version::TLS12],
+        Some("1.3") => &[&rustls::version::TLS13],
+        Some(other) => {
+            return Err(Failure::usage(format!("--tls-version {other}: 1.2 or 1.3")));
+        }
+    };
     Ok(Arc::new(
-        rustls::ClientConfig::builder()
+        rustls::ClientConfig::builder_with_protocol_versions(versions)
             .with_root_certificates(roots)
             .with_no_client_auth(),
     ))

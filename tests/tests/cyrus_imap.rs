@@ -367,8 +367,41 @@ async fn scram_sha_256_inside_starttls() {
     );
 }
 
-/// SCRAM-SHA-256-PLUS: Cyrus SASL 2.1.28 takes only `tls-unique`, which rustls cannot give;
-/// ours sends `tls-exporter` (RFC 9266) on TLS 1.3, and Cyrus refuses it, saying so in its log.
+/// SCRAM-SHA-256-PLUS on TLS 1.2 binds with `tls-unique`, the type Cyrus SASL 2.1.28 asks for:
+/// Cyrus (OpenSSL's Finished message) and sealstream-tls (the Finished recomputed from the
+/// master secret and the handshake messages) agree, and the whole mailbox goes through.
+#[tokio::test]
+async fn scram_sha_256_plus_binds_with_tls_unique_on_tls12() {
+    let Some(cyrus) = cyrus::cyrus() else { return };
+    let ca = cyrus.ca();
+    let mech = [
+        "--mech",
+        "scram-sha-256-plus",
+        "--user",
+        "alice",
+        "--password",
+        PASSWORD,
+        "--qop",
+        "auth",
+        "--tls-version",
+        "1.2",
+        "--ca",
+        ca.to_str().unwrap(),
+    ];
+    let log = round(cyrus, "scram-plus-tls12", &cyrus.imaps_url(), &mech).await;
+    assert!(
+        log.contains("C: a2 AUTHENTICATE SCRAM-SHA-256-PLUS"),
+        "{log}"
+    );
+    assert!(
+        log.contains("authenticated as alice; layer auth, ssf 0"),
+        "{log}"
+    );
+}
+
+/// SCRAM-SHA-256-PLUS on TLS 1.3: ours sends `tls-exporter` (RFC 9266, which replaces
+/// `tls-unique` there); Cyrus SASL 2.1.28 takes only `tls-unique`, refuses it, and says so in
+/// its log.
 #[tokio::test]
 async fn scram_sha_256_plus_is_refused_by_cyrus_for_its_binding_type() {
     let Some(cyrus) = cyrus::cyrus() else { return };
@@ -387,6 +420,8 @@ async fn scram_sha_256_plus_is_refused_by_cyrus_for_its_binding_type() {
         PASSWORD,
         "--qop",
         "auth",
+        "--tls-version",
+        "1.3",
     ])
     .await
     .unwrap_err();

@@ -961,3 +961,49 @@ async fn a_fallible_accept_hands_the_transport_back() {
         .expect("a TLS client");
     assert!(server.await.unwrap(), "the TLS client got a stream");
 }
+
+/// `tls-unique` (TLS 1.2): both ends compute the same 12 bytes, for a full handshake (the
+/// client's Finished) and a resumed one (the server's), a different value for each connection;
+/// TLS 1.3 has none (RFC 9266's tls-exporter takes its place). Cyrus IMAP, which reads it from
+/// OpenSSL, agrees too (`scram_sha_256_plus_binds_with_tls_unique_on_tls12`).
+#[tokio::test]
+async fn tls_unique_agrees_on_both_ends() {
+    let id = tls::identity();
+    let server_config = tls::server(&id, false, None);
+    let acceptor = TlsAcceptor::new(server_config);
+    let client_config = tls::client(&id, false, None);
+    let connector = TlsConnector::new(client_config);
+    let mut seen = Vec::new();
+    for round in 0..2 {
+        let (c, s) = tcp_pair().await.unwrap();
+        let acceptor = acceptor.clone();
+        let server = tokio::spawn(async move { acceptor.accept(s).await.unwrap() });
+        let client = connector.connect(tls::localhost(), c).await.unwrap();
+        let server = server.await.unwrap();
+        let unique = |stream: &sealstream_tls::TlsStream<tokio::net::TcpStream>| {
+            stream
+                .seal_half()
+                .info()
+                .channel_binding(ChannelBinding::TlsUnique)
+                .unwrap()
+        };
+        let (ours, theirs) = (unique(&client), unique(&server));
+        assert_eq!(ours.len(), 12, "round {round}");
+        assert_eq!(ours, theirs, "round {round}");
+        assert!(!seen.contains(&ours), "round {round}: a value of its own");
+        seen.push(ours);
+        let kind = client.seal_half().info().handshake_kind();
+        assert_eq!(
+            kind == HandshakeKind::Resumed,
+            round == 1,
+            "the second round resumes: {kind:?}"
+        );
+    }
+    let (client, _server) = our_pair(&id, true).await;
+    let err = client
+        .seal_half()
+        .info()
+        .channel_binding(ChannelBinding::TlsUnique)
+        .unwrap_err();
+    assert_eq!(err.status(), Status::UnsupportedFunction);
+}

@@ -103,6 +103,50 @@ pub(crate) fn server_random(records: &[u8]) -> Option<[u8; 32]> {
     records.get(RANDOM_AT..RANDOM_AT + 32)?.try_into().ok()
 }
 
+/// The TLS 1.2 handshake messages up to the first ChangeCipherSpec, in the order they crossed
+/// the wire: what the first Finished message is computed over, and so what `tls-unique`
+/// (RFC 5929 §3: that Finished message's verify_data) is derived from. Both directions' flights
+/// alternate, so appending each direction's records as they are sent or revealed to rustls
+/// keeps the order.
+#[derive(Default)]
+pub(crate) struct Transcript {
+    messages: Vec<u8>,
+    /// Who sent the first ChangeCipherSpec (and so the first Finished): `Some(true)` for the
+    /// client. Nothing is appended after it.
+    first_ccs_from_client: Option<bool>,
+}
+
+/// More than a handshake's messages: a peer that sends more is not one `tls-unique` serves.
+const MAX_TRANSCRIPT: usize = 256 * 1024;
+
+impl Transcript {
+    /// Append the handshake records among whole `records`, sent by the client when
+    /// `from_client`.
+    pub(crate) fn records(&mut self, mut records: &[u8], from_client: bool) {
+        const CHANGE_CIPHER_SPEC: u8 = 20;
+        const HANDSHAKE: u8 = 22;
+        while self.first_ccs_from_client.is_none() && records.len() >= 5 {
+            let len = usize::from(u16::from_be_bytes([records[3], records[4]]));
+            let Some(payload) = records.get(5..5 + len) else {
+                return;
+            };
+            match records[0] {
+                CHANGE_CIPHER_SPEC => self.first_ccs_from_client = Some(from_client),
+                HANDSHAKE if self.messages.len() + len <= MAX_TRANSCRIPT => {
+                    self.messages.extend_from_slice(payload);
+                }
+                _ => {}
+            }
+            records = &records[5 + len..];
+        }
+    }
+
+    /// The messages before the first Finished, and whether the client sent that Finished.
+    pub(crate) fn before_first_finished(&self) -> Option<(&[u8], bool)> {
+        Some((&self.messages, self.first_ccs_from_client?))
+    }
+}
+
 /// The user's key log (if any), plus the secrets this crate needs.
 #[derive(Debug)]
 pub(crate) struct CapturingKeyLog {

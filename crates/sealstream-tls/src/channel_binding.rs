@@ -10,6 +10,7 @@ use rustls::pki_types::CertificateDer;
 use sealstream::{Error, Status};
 use sha2::Digest;
 
+use crate::capture::Transcript;
 use crate::key_schedule::expand_label;
 use x509_parser::oid_registry::{self as oids, Oid};
 use x509_parser::prelude::{FromDer, X509Certificate};
@@ -26,6 +27,10 @@ pub enum ChannelBinding {
     /// can compute it on TLS 1.2 and 1.3; it binds to the server's certificate, not the
     /// connection.
     TlsServerEndPoint,
+    /// `tls-unique` (RFC 5929 §3): the verify_data of the connection's first Finished message
+    /// (the client's in a full handshake, the server's in a resumed one). TLS 1.2 only; SCRAM's
+    /// default there (RFC 5802 §6), and the type Cyrus SASL asks for.
+    TlsUnique,
 }
 
 impl ChannelBinding {
@@ -34,6 +39,7 @@ impl ChannelBinding {
         match self {
             ChannelBinding::TlsExporter => "tls-exporter",
             ChannelBinding::TlsServerEndPoint => "tls-server-end-point",
+            ChannelBinding::TlsUnique => "tls-unique",
         }
     }
 }
@@ -42,6 +48,32 @@ impl ChannelBinding {
 /// 'EXPORTER-Channel-Binding'" and "The context value is the empty string", 32 bytes long.
 const EXPORTER_LABEL: &[u8] = b"EXPORTER-Channel-Binding";
 const EXPORTER_LEN: usize = 32;
+
+/// The `tls-unique` value of a TLS 1.2 connection: the first Finished message's verify_data,
+/// recomputed from the master secret and the messages before it (RFC 5246 §7.4.9:
+/// `PRF(master_secret, finished_label, Hash(handshake_messages))[0..11]`), since the Finished
+/// itself crosses the wire encrypted.
+pub(crate) fn tls_unique(
+    suite: SupportedCipherSuite,
+    master_secret: &[u8],
+    transcript: &Transcript,
+) -> Option<[u8; 12]> {
+    let SupportedCipherSuite::Tls12(suite) = suite else {
+        return None;
+    };
+    let (messages, client_first) = transcript.before_first_finished()?;
+    let hash = suite.common.hash_provider.hash(messages);
+    let label: &[u8] = if client_first {
+        b"client finished"
+    } else {
+        b"server finished"
+    };
+    let mut out = [0u8; 12];
+    suite
+        .prf_provider
+        .for_secret(&mut out, master_secret, label, hash.as_ref());
+    Some(out)
+}
 
 /// The `tls-exporter` value from the TLS 1.3 exporter master secret.
 pub(crate) fn tls_exporter(

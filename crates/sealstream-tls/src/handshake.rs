@@ -18,7 +18,8 @@ use rustls::unbuffered::{
 use rustls::{ExtractedSecrets, SideData};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use crate::capture::{self, Captured};
+use crate::capture::{self, Captured, Transcript};
+use crate::channel_binding;
 use crate::info::{Bindings, Tls12Master, TlsInfo};
 use crate::key_schedule::DirectionKeys;
 use crate::tickets::Tickets;
@@ -236,6 +237,8 @@ where
     let mut captured = Captured::default();
     // The ServerHello's random, for a TLS 1.2 exporter (see `capture::server_random`).
     let mut server_random: Option<[u8; 32]> = None;
+    // TLS 1.2's messages before the first Finished, for tls-unique.
+    let mut transcript = Transcript::default();
     loop {
         // Once the handshake is over and rustls has encoded everything it queued (a TLS 1.3
         // server's session tickets), send that and stop. Records still to come are ciphertext
@@ -277,6 +280,7 @@ where
                 if C::IS_SERVER && server_random.is_none() {
                     server_random = capture::server_random(&outgoing[..queued]);
                 }
+                transcript.records(&outgoing[..queued], !C::IS_SERVER);
                 io.write_all(&outgoing[..queued]).await?;
                 io.flush().await?;
                 queued = 0;
@@ -317,6 +321,7 @@ where
         }
         loop {
             if let Some(more) = reveal(&incoming[..filled], shown, visible) {
+                transcript.records(&incoming[shown..more.1], C::IS_SERVER);
                 (visible, shown) = more;
                 break;
             }
@@ -351,6 +356,10 @@ where
     info.bindings = Bindings {
         is_server: C::IS_SERVER,
         exporter_secret: captured.exporter_secret.take().map(Arc::new),
+        tls_unique: captured
+            .tls12_master
+            .as_ref()
+            .and_then(|(_, master)| channel_binding::tls_unique(info.suite, master, &transcript)),
         tls12_master: match (captured.tls12_master.take(), server_random) {
             (Some((client_random, master)), Some(server_random)) => {
                 let mut randoms = [0u8; 64];

@@ -46,6 +46,8 @@ pub(crate) struct Bindings {
     pub(crate) exporter_secret: Option<Arc<Zeroizing<Vec<u8>>>>,
     /// A TLS 1.2 connection's master secret and randoms, for RFC 5705 exports.
     pub(crate) tls12_master: Option<Arc<Tls12Master>>,
+    /// The `tls-unique` value (TLS 1.2).
+    pub(crate) tls_unique: Option<[u8; 12]>,
     /// The certificate this side presented, on a server that ran a full handshake.
     pub(crate) own_key: Option<Arc<CertifiedKey>>,
 }
@@ -161,6 +163,16 @@ impl TlsInfo {
                 .and_then(|secret| channel_binding::tls_exporter(self.suite, secret))
                 .map(|value| value.to_vec())
                 .ok_or_else(|| unsupported("RFC 9266 defines it for TLS 1.3 only")),
+            ChannelBinding::TlsUnique => self
+                .bindings
+                .tls_unique
+                .map(|value| value.to_vec())
+                .ok_or_else(|| {
+                    unsupported(
+                        "RFC 5929 defines it for TLS 1.2 (RFC 9266 has tls-exporter take its \
+                         place on TLS 1.3)",
+                    )
+                }),
             ChannelBinding::TlsServerEndPoint => {
                 let cert = if self.bindings.is_server {
                     self.bindings

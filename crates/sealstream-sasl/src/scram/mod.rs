@@ -19,10 +19,10 @@
 //!
 //! Channel binding: [`ScramClient::channel_binding`] makes the client the `-PLUS` mechanism
 //! with the binding type and data `sealstream-tls` computes (`tls-exporter` on TLS 1.3,
-//! `tls-server-end-point`). RFC 5802 carries no negotiation of the type: the server must
-//! accept the one the client sends. Cyrus SASL 2.1.28 accepts only `tls-unique`, which rustls
-//! cannot provide (it exposes no Finished message), so against Cyrus the `-PLUS` variants
-//! fail and plain SCRAM inside TLS is what works.
+//! `tls-unique` on TLS 1.2, `tls-server-end-point` on either). RFC 5802 carries no negotiation
+//! of the type: the server must accept the one the client sends. Cyrus SASL 2.1.28 accepts only
+//! `tls-unique`, so against Cyrus the `-PLUS` variants work on TLS 1.2 and are refused on
+//! TLS 1.3, where plain SCRAM inside TLS is what works.
 //!
 //! The hostile-server cases are bounded: an iteration count outside
 //! [`ScramClient::iterations`]'s range (by default 4096 to 600,000) is refused before any key
