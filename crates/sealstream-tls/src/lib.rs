@@ -40,6 +40,16 @@
 //! and keying material ([`TlsInfo::export_keying_material`]: RFC 5705 on TLS 1.2, RFC 8446
 //! §7.5 on TLS 1.3).
 //!
+//! ```no_run
+//! # fn run(tls: &sealstream_tls::TlsStream<tokio::net::TcpStream>) -> Result<(), sealstream::Error> {
+//! // The same 32 bytes on both ends, bound to this connection.
+//! let mut key = [0u8; 32];
+//! let info = tls.seal_half().info();
+//! info.export_keying_material(&mut key, b"EXPERIMENTAL my-protocol", Some(b"context"))?;
+//! println!("{:?} {:?}, SNI {:?}", info.version(), info.alpn(), info.server_name());
+//! # Ok(()) }
+//! ```
+//!
 //! The transport comes back where that means something: [`TlsAcceptor::accept_fallible`]
 //! returns it with the error of a failed handshake (to answer a client that does not speak TLS),
 //! and `SealedStream::into_inner` with the bytes read past the last record (once both sides
