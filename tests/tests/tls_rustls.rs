@@ -1007,3 +1007,29 @@ async fn tls_unique_agrees_on_both_ends() {
         .unwrap_err();
     assert_eq!(err.status(), Status::UnsupportedFunction);
 }
+
+/// A ClientHello that never ends costs a lazy acceptor a bounded amount: handshake records
+/// announcing a message far larger than any ClientHello are refused by the time 64 KiB arrived.
+#[tokio::test]
+async fn a_lazy_acceptor_bounds_an_endless_client_hello() {
+    use sealstream_tls::LazyConfigAcceptor;
+    let (mut peer, ours) = tokio::io::duplex(1 << 20);
+    let accept = tokio::spawn(LazyConfigAcceptor::accept(ours));
+    // A ClientHello header announcing 16 MB, then full handshake records of filler.
+    let mut first = vec![22, 3, 1, 0x40, 0x00, 1, 0xff, 0xff, 0xff];
+    first.resize(5 + 0x4000, 0);
+    let _ = peer.write_all(&first).await;
+    let mut filler = vec![22, 3, 1, 0x40, 0x00];
+    filler.resize(5 + 0x4000, 0);
+    let mut sent = first.len();
+    while !accept.is_finished() && sent < 1 << 20 {
+        if peer.write_all(&filler).await.is_err() {
+            break;
+        }
+        sent += filler.len();
+        tokio::task::yield_now().await;
+    }
+    let err = accept.await.unwrap().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidData, "{err}");
+    assert!(sent <= 128 * 1024, "{sent} bytes taken before the refusal");
+}
