@@ -1,5 +1,5 @@
-//! The examples as a user runs them: curl against `https_hello` over HTTP/1.1 and HTTP/2, and
-//! `tls_client` against `tls_echo_server`.
+//! The examples as a user runs them: curl against `https_hello` over HTTP/1.1 and HTTP/2, curl
+//! against `tls_sni_server` by two names, and `tls_client` against `tls_echo_server`.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -46,7 +46,12 @@ fn require(tool: &str) -> Option<PathBuf> {
 
 /// A certificate for localhost and its key, as PEM files.
 fn cert_files(tag: &str) -> (PathBuf, PathBuf) {
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    cert_files_for(tag, "localhost")
+}
+
+/// A certificate for `name` and its key, as PEM files.
+fn cert_files_for(tag: &str, name: &str) -> (PathBuf, PathBuf) {
+    let cert = rcgen::generate_simple_self_signed(vec![name.into()]).unwrap();
     let dir =
         std::env::temp_dir().join(format!("sealstream-examples-{}-{tag}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -66,10 +71,15 @@ impl Drop for Server {
     }
 }
 
-fn start(name: &str, cert: &PathBuf, key: &PathBuf) -> (Server, u16) {
+fn start(name: &str, cert: &std::path::Path, key: &std::path::Path) -> (Server, u16) {
+    start_with(name, &[cert.as_os_str(), key.as_os_str()])
+}
+
+/// The server example `name` on a free port with `args` after the address.
+fn start_with(name: &str, args: &[&std::ffi::OsStr]) -> (Server, u16) {
     let mut child = Command::new(example(name))
         .args(["127.0.0.1:0"])
-        .args([cert, key])
+        .args(args)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -142,4 +152,41 @@ fn tls_client_talks_to_tls_echo_server() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(out.stdout == data, "echoed bytes differ");
+}
+
+#[test]
+fn curl_gets_the_certificate_of_the_name_it_asks_for() {
+    let Some(curl) = require("curl") else { return };
+    let (one_cert, one_key) = cert_files_for("sni-one", "one.test");
+    let (two_cert, two_key) = cert_files_for("sni-two", "two.test");
+    let (_server, port) = start_with(
+        "tls_sni_server",
+        &[
+            "one.test".as_ref(),
+            one_cert.as_os_str(),
+            one_key.as_os_str(),
+            "two.test".as_ref(),
+            two_cert.as_os_str(),
+            two_key.as_os_str(),
+        ],
+    );
+    for (name, cert) in [("one.test", &one_cert), ("two.test", &two_cert)] {
+        // curl trusts only this name's certificate: the server must pick it by SNI.
+        let out = Command::new(&curl)
+            .args(["--silent", "--show-error", "--max-time", "10", "--cacert"])
+            .arg(cert)
+            .args(["--resolve", &format!("{name}:{port}:127.0.0.1")])
+            .arg(format!("https://{name}:{port}/"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "curl {name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            format!("hello from {name}\n")
+        );
+    }
 }
