@@ -7,9 +7,11 @@
 //! reading them as clear text.
 //!
 //! A hostile or broken server costs what it sends: a line without CRLF is refused past
-//! [`Limits::max_line`], and a literal's announced size is checked against
-//! [`Limits::max_response`] before any byte of it is read; memory for a literal grows with the
-//! bytes that arrive, never with the size announced.
+//! [`Limits::max_line`], a literal's announced size is checked against
+//! [`Limits::max_response`] before any byte of it is read, and a response holds at most
+//! [`MAX_LITERALS`]; memory for a literal grows with the bytes that arrive, never with the size
+//! announced. Consumed bytes are skipped with an offset, not moved: the buffer is compacted once
+//! per read from the connection, whatever the number of lines in it.
 
 use std::io;
 
@@ -39,10 +41,16 @@ impl Default for Limits {
 /// Bytes asked of the connection per read.
 const READ_CHUNK: usize = 16 * 1024;
 
+/// The most literals one response may carry: a FETCH of a few body parts has a handful, and
+/// each costs more to keep than its `{0}` marker costs to send.
+pub const MAX_LITERALS: usize = 1024;
+
 /// Reads responses from a connection, one at a time.
 #[derive(Debug, Default)]
 pub struct ResponseReader {
     buf: Vec<u8>,
+    /// Where the bytes not yet returned start in `buf`.
+    start: usize,
     /// How far `buf` is known to hold no CRLF (so a long line is scanned once).
     scanned: usize,
     limits: Limits,
@@ -65,13 +73,15 @@ impl ResponseReader {
     /// The bytes received after the last response returned, handed over (the reader is empty
     /// afterwards).
     pub fn take_buffered(&mut self) -> Vec<u8> {
+        self.buf.drain(..self.start);
+        self.start = 0;
         self.scanned = 0;
         std::mem::take(&mut self.buf)
     }
 
     /// How many bytes received after the last response wait in the reader.
     pub fn buffered(&self) -> usize {
-        self.buf.len()
+        self.buf.len() - self.start
     }
 
     /// The next whole response from `io`.
@@ -84,13 +94,17 @@ impl ResponseReader {
         let mut literals = Vec::new();
         let mut total = 0usize;
         loop {
-            let segment = self.read_line(io, line.is_empty()).await?;
-            total += segment.len();
-            let announced = literal_length(&segment);
-            line.extend_from_slice(&segment);
-            let Some(len) = announced else {
+            let segment_start = line.len();
+            self.read_line(io, &mut line).await?;
+            total += line.len() - segment_start;
+            let Some(len) = literal_length(&line[segment_start..]) else {
                 return Ok(Response::new(line, literals));
             };
+            if literals.len() == MAX_LITERALS {
+                return Err(invalid(format!(
+                    "the server sent more than {MAX_LITERALS} literals in one response"
+                )));
+            }
             let len = usize::try_from(len)
                 .ok()
                 .filter(|&len| total.saturating_add(len) <= self.limits.max_response)
@@ -107,40 +121,39 @@ impl ResponseReader {
         }
     }
 
-    /// The next line, CRLF removed; `first` says whether it starts a response (for the
+    /// Append the next line, CRLF removed, to `line` (empty when a response starts, for the
     /// message when the connection ends).
     async fn read_line<R: AsyncRead + Unpin>(
         &mut self,
         io: &mut R,
-        first: bool,
-    ) -> io::Result<Vec<u8>> {
+        line: &mut Vec<u8>,
+    ) -> io::Result<()> {
+        let first = line.is_empty();
         loop {
-            if let Some(at) = self.buf[self.scanned..]
-                .windows(2)
-                .position(|pair| pair == b"\r\n")
-            {
-                let end = self.scanned + at;
-                if end > self.limits.max_line {
+            let from = self.scanned.max(self.start);
+            if let Some(at) = self.buf[from..].windows(2).position(|pair| pair == b"\r\n") {
+                let end = from + at;
+                if end - self.start > self.limits.max_line {
                     return Err(self.line_too_long());
                 }
-                let line = self.buf[..end].to_vec();
-                self.buf.drain(..end + 2);
-                self.scanned = 0;
-                return Ok(line);
+                line.extend_from_slice(&self.buf[self.start..end]);
+                self.start = end + 2;
+                self.scanned = self.start;
+                return Ok(());
             }
             // The last byte may be the CR of a CRLF still to come.
-            self.scanned = self.buf.len().saturating_sub(1);
-            if self.scanned > self.limits.max_line {
+            self.scanned = self.buf.len().saturating_sub(1).max(self.start);
+            if self.scanned - self.start > self.limits.max_line {
                 return Err(self.line_too_long());
             }
             if self.fill(io).await? == 0 {
-                let what = if first && self.buf.is_empty() {
+                let what = if first && self.buffered() == 0 {
                     "the server closed the connection".to_owned()
                 } else {
                     format!(
                         "the server closed the connection in the middle of a response line \
                          ({} bytes without its CRLF)",
-                        self.buf.len()
+                        self.buffered()
                     )
                 };
                 return Err(io::Error::new(io::ErrorKind::UnexpectedEof, what));
@@ -154,10 +167,11 @@ impl ResponseReader {
         io: &mut R,
         len: usize,
     ) -> io::Result<Vec<u8>> {
-        let buffered = len.min(self.buf.len());
+        let buffered = len.min(self.buffered());
         let mut literal = Vec::with_capacity(buffered.max(len.min(READ_CHUNK)));
-        literal.extend(self.buf.drain(..buffered));
-        self.scanned = 0;
+        literal.extend_from_slice(&self.buf[self.start..self.start + buffered]);
+        self.start += buffered;
+        self.scanned = self.start;
         while literal.len() < len {
             let want = (len - literal.len()).min(READ_CHUNK);
             let start = literal.len();
@@ -177,8 +191,15 @@ impl ResponseReader {
         Ok(literal)
     }
 
-    /// Read what the connection has into the buffer; the number of bytes (0 at its end).
+    /// Read what the connection has into the buffer; the number of bytes (0 at its end). What
+    /// was returned already is dropped from the buffer first: one move of the unread rest (at
+    /// most a line's worth) per read.
     async fn fill<R: AsyncRead + Unpin>(&mut self, io: &mut R) -> io::Result<usize> {
+        if self.start > 0 {
+            self.buf.drain(..self.start);
+            self.scanned -= self.start;
+            self.start = 0;
+        }
         let start = self.buf.len();
         self.buf.resize(start + READ_CHUNK, 0);
         let result = io.read(&mut self.buf[start..]).await;
@@ -318,6 +339,50 @@ mod tests {
         line.extend_from_slice(b"\r\n");
         let (responses, _) = read_all(&[&line], limits).await;
         assert_eq!(responses[0].as_ref().unwrap().line().len(), 32);
+    }
+
+    #[tokio::test]
+    async fn a_flood_of_small_lines_is_read_in_one_pass() {
+        // 300,000 responses of 9 bytes, in reads of up to 1 MiB: each comes back, and nothing
+        // of them stays buffered.
+        let flood = b"* 1 FOO\r\n".repeat(300_000);
+        let mut io = ChunkedIo::new(scripted(flood), vec![1 << 20], vec![1], vec![]);
+        let mut reader = ResponseReader::new();
+        for _ in 0..300_000 {
+            assert_eq!(reader.read(&mut io).await.unwrap().line(), b"* 1 FOO");
+        }
+        assert_eq!(reader.buffered(), 0);
+        assert_eq!(
+            reader.read(&mut io).await.unwrap_err().kind(),
+            io::ErrorKind::UnexpectedEof
+        );
+    }
+
+    #[tokio::test]
+    async fn a_response_of_endless_empty_literals_is_refused() {
+        let mut wire = b"* 1 FETCH (X".to_vec();
+        for _ in 0..=MAX_LITERALS {
+            wire.extend_from_slice(b" {0}\r\n");
+        }
+        wire.extend_from_slice(b")\r\n");
+        let (responses, _) = read_all(&[&wire], Limits::default()).await;
+        let err = responses[0].as_ref().unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert!(
+            err.to_string().contains("literals in one response"),
+            "{err}"
+        );
+        // Exactly the limit is a response.
+        let mut wire = b"* 1 FETCH (X".to_vec();
+        for _ in 0..MAX_LITERALS {
+            wire.extend_from_slice(b" {0}\r\n");
+        }
+        wire.extend_from_slice(b")\r\n");
+        let (responses, _) = read_all(&[&wire], Limits::default()).await;
+        assert_eq!(
+            responses[0].as_ref().unwrap().literals().count(),
+            MAX_LITERALS
+        );
     }
 
     #[test]

@@ -13,6 +13,10 @@ use super::reader::ResponseReader;
 use super::response::{Kind, Response, Status};
 use crate::failure::Failure;
 
+/// The most untagged responses kept for one command (CAPABILITY, SELECT, ...), which draw a
+/// handful: a server that sends more is refused instead of kept.
+pub const MAX_UNTAGGED: usize = 10_000;
+
 /// Where protocol lines are traced: `C: ` for ours, `S: ` for the server's.
 pub type Trace<'t> = Option<&'t mut dyn Write>;
 
@@ -202,7 +206,7 @@ impl<'t, S: AsyncRead + AsyncWrite + Unpin> Session<'t, S> {
     }
 
     /// Read the responses to the command tagged `tag` (called `name` in failures) up to its
-    /// completion.
+    /// completion; more than [`MAX_UNTAGGED`] untagged responses before it fail.
     pub async fn complete(&mut self, tag: &str, name: &str) -> Result<Completed, Failure> {
         let mut untagged = Vec::new();
         loop {
@@ -219,6 +223,11 @@ impl<'t, S: AsyncRead + AsyncWrite + Unpin> Session<'t, S> {
                 }
                 Some(Kind::Untagged) if response.status() == Some(Status::Bye) => {
                     return Err(closed(&response));
+                }
+                Some(Kind::Untagged) if untagged.len() == MAX_UNTAGGED => {
+                    return Err(Failure::other(format!(
+                        "{name}: the server sent more than {MAX_UNTAGGED} untagged responses"
+                    )));
                 }
                 Some(Kind::Untagged) => untagged.push(response),
                 Some(Kind::Continuation) => {
@@ -322,6 +331,23 @@ mod tests {
             trace.starts_with("C: a1 SELECT \"INBOX\"\nS: * 2 EXISTS\n"),
             "{trace}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_flood_of_untagged_responses_is_refused() {
+        let mut server = b"* 1 EXISTS\r\n".repeat(MAX_UNTAGGED + 1);
+        server.extend_from_slice(b"a1 OK done\r\n");
+        let mut session = Session::new(scripted(server), None);
+        let err = session.command("SELECT \"INBOX\"").await.unwrap_err();
+        assert_eq!(
+            err.message,
+            format!("SELECT: the server sent more than {MAX_UNTAGGED} untagged responses")
+        );
+        let mut server = b"* 1 EXISTS\r\n".repeat(MAX_UNTAGGED);
+        server.extend_from_slice(b"a1 OK done\r\n");
+        let mut session = Session::new(scripted(server), None);
+        let done = session.command("SELECT \"INBOX\"").await.unwrap();
+        assert_eq!(done.untagged.len(), MAX_UNTAGGED);
     }
 
     #[tokio::test]
