@@ -59,7 +59,14 @@ impl LazyConfigAcceptor {
             received.extend_from_slice(&chunk[..n]);
             let mut fresh = &chunk[..n];
             while !fresh.is_empty() {
-                acceptor.read_tls(&mut fresh)?;
+                // rustls takes what its buffer has room for; one that takes nothing would have
+                // this loop spin, so it is an error here rather than a retry.
+                if acceptor.read_tls(&mut fresh)? == 0 {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        "rustls took no more of the ClientHello",
+                    ));
+                }
             }
             match acceptor.accept() {
                 Ok(Some(accepted)) => {
