@@ -1033,3 +1033,42 @@ async fn a_lazy_acceptor_bounds_an_endless_client_hello() {
     assert_eq!(err.kind(), ErrorKind::InvalidData, "{err}");
     assert!(sent <= 128 * 1024, "{sent} bytes taken before the refusal");
 }
+
+/// A ClientHello sent one byte per record (rustls holds its discard back until the message is
+/// whole) is joined and answered: thousands of tiny records, each handled without moving the
+/// buffered ones again.
+#[tokio::test]
+async fn a_client_hello_in_one_byte_records_is_answered() {
+    let id = tls::identity();
+    // A real ClientHello, from our client.
+    let (c, mut s) = tokio::io::duplex(1 << 16);
+    let client = tokio::spawn(async move {
+        TlsConnector::new(tls::client(&id, true, None))
+            .connect(tls::localhost(), c)
+            .await
+            .map(|_| ())
+    });
+    let mut header = [0u8; 5];
+    s.read_exact(&mut header).await.unwrap();
+    let mut hello = vec![0u8; usize::from(u16::from_be_bytes([header[3], header[4]]))];
+    s.read_exact(&mut hello).await.unwrap();
+    client.abort();
+    // The same bytes, one per handshake record.
+    let mut wire = Vec::new();
+    for byte in &hello {
+        wire.extend_from_slice(&[22, 3, 1, 0, 1, *byte]);
+    }
+    let (ours, mut peer) = tokio::io::duplex(1 << 20);
+    let acceptor = TlsAcceptor::new(tls::server(&tls::identity(), true, None));
+    let server = tokio::spawn(async move { acceptor.accept(ours).await.map(|_| ()) });
+    peer.write_all(&wire).await.unwrap();
+    let mut answer = [0u8; 6];
+    peer.read_exact(&mut answer).await.unwrap();
+    assert_eq!(
+        (answer[0], answer[5]),
+        (22, 2),
+        "a ServerHello after {} records",
+        hello.len()
+    );
+    server.abort();
+}

@@ -100,29 +100,35 @@ pub(crate) fn server_random(records: &[u8]) -> Option<[u8; 32]> {
     if records.first() != Some(&HANDSHAKE) || records.get(5) != Some(&SERVER_HELLO) {
         return None;
     }
+    // The first record must hold the random itself: a ServerHello split into tiny fragments
+    // (a small max_fragment_size) would have this read record headers instead.
+    let record_len = usize::from(u16::from_be_bytes([*records.get(3)?, *records.get(4)?]));
+    if record_len < 4 + 2 + 32 {
+        return None;
+    }
     records.get(RANDOM_AT..RANDOM_AT + 32)?.try_into().ok()
 }
 
-/// The TLS 1.2 handshake messages up to the first ChangeCipherSpec, in the order they crossed
-/// the wire: what the first Finished message is computed over, and so what `tls-unique`
-/// (RFC 5929 §3: that Finished message's verify_data) is derived from. Both directions' flights
-/// alternate, so appending each direction's records as they are sent or revealed to rustls
-/// keeps the order.
+/// The hash of the TLS 1.2 handshake messages up to the first ChangeCipherSpec, in the order
+/// they crossed the wire: what the first Finished message is computed over, and so what
+/// `tls-unique` (RFC 5929 §3: that Finished message's verify_data) is derived from. Both
+/// directions' flights alternate, so hashing each direction's records as they are sent or
+/// revealed to rustls keeps the order. The suite (and so the hash: SHA-256 or SHA-384 for
+/// TLS 1.2's PRF) is not known until the ServerHello, so both run; nothing is buffered.
 #[derive(Default)]
 pub(crate) struct Transcript {
-    messages: Vec<u8>,
+    sha256: sha2::Sha256,
+    sha384: sha2::Sha384,
     /// Who sent the first ChangeCipherSpec (and so the first Finished): `Some(true)` for the
-    /// client. Nothing is appended after it.
+    /// client. Nothing is hashed after it.
     first_ccs_from_client: Option<bool>,
 }
 
-/// More than a handshake's messages: a peer that sends more is not one `tls-unique` serves.
-const MAX_TRANSCRIPT: usize = 256 * 1024;
-
 impl Transcript {
-    /// Append the handshake records among whole `records`, sent by the client when
+    /// Hash the handshake records among whole `records`, sent by the client when
     /// `from_client`.
     pub(crate) fn records(&mut self, mut records: &[u8], from_client: bool) {
+        use sha2::Digest;
         const CHANGE_CIPHER_SPEC: u8 = 20;
         const HANDSHAKE: u8 = 22;
         while self.first_ccs_from_client.is_none() && records.len() >= 5 {
@@ -132,8 +138,9 @@ impl Transcript {
             };
             match records[0] {
                 CHANGE_CIPHER_SPEC => self.first_ccs_from_client = Some(from_client),
-                HANDSHAKE if self.messages.len() + len <= MAX_TRANSCRIPT => {
-                    self.messages.extend_from_slice(payload);
+                HANDSHAKE => {
+                    self.sha256.update(payload);
+                    self.sha384.update(payload);
                 }
                 _ => {}
             }
@@ -141,9 +148,17 @@ impl Transcript {
         }
     }
 
-    /// The messages before the first Finished, and whether the client sent that Finished.
-    pub(crate) fn before_first_finished(&self) -> Option<(&[u8], bool)> {
-        Some((&self.messages, self.first_ccs_from_client?))
+    /// The hash (of `hash_len` bytes: 32 or 48) of the messages before the first Finished,
+    /// and whether the client sent that Finished.
+    pub(crate) fn before_first_finished(&self, hash_len: usize) -> Option<(Vec<u8>, bool)> {
+        use sha2::Digest;
+        let client_first = self.first_ccs_from_client?;
+        let hash = match hash_len {
+            32 => self.sha256.clone().finalize().to_vec(),
+            48 => self.sha384.clone().finalize().to_vec(),
+            _ => return None,
+        };
+        Some((hash, client_first))
     }
 }
 

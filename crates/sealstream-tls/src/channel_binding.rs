@@ -61,8 +61,8 @@ pub(crate) fn tls_unique(
     let SupportedCipherSuite::Tls12(suite) = suite else {
         return None;
     };
-    let (messages, client_first) = transcript.before_first_finished()?;
-    let hash = suite.common.hash_provider.hash(messages);
+    let hash_len = suite.common.hash_provider.output_len();
+    let (hash, client_first) = transcript.before_first_finished(hash_len)?;
     let label: &[u8] = if client_first {
         b"client finished"
     } else {
@@ -71,7 +71,7 @@ pub(crate) fn tls_unique(
     let mut out = [0u8; 12];
     suite
         .prf_provider
-        .for_secret(&mut out, master_secret, label, hash.as_ref());
+        .for_secret(&mut out, master_secret, label, &hash);
     Some(out)
 }
 

@@ -307,7 +307,12 @@ where
                 )));
             }
         }
-        incoming.copy_within(discard..filled, 0);
+        // Only when rustls let go of something: it holds the discard back while a handshake
+        // message is split across records, and a move per tiny record would cost the whole
+        // buffer each time.
+        if discard > 0 {
+            incoming.copy_within(discard..filled, 0);
+        }
         filled -= discard;
         visible -= discard;
         shown = shown.saturating_sub(discard);

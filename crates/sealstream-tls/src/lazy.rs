@@ -40,7 +40,8 @@ pub struct LazyConfigAcceptor;
 impl LazyConfigAcceptor {
     /// Read from `io` until a whole ClientHello has arrived. A malformed one is answered with
     /// the alert rustls chose and fails with `InvalidData`; a transport that ends first fails
-    /// with `UnexpectedEof`.
+    /// with `UnexpectedEof`. There is no timeout here (the acceptor's `handshake_timeout` starts
+    /// with `into_stream`): a server facing untrusted clients wraps this in one of its own.
     pub async fn accept<T>(mut io: T) -> io::Result<StartHandshake<T>>
     where
         T: AsyncRead + AsyncWrite + Unpin,
