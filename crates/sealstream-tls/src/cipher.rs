@@ -47,12 +47,17 @@ pub(crate) enum Framing {
 /// idle connections do not hold forty thousand of them. The traffic key itself stays, to
 /// rebuild the schedule for the next record.
 ///
+/// Under ring the schedule (about 550 bytes: AES round keys and the GHASH table) is a plain
+/// value inside ring's `LessSafeKey`, so it is kept in a heap block of its own ([`Schedule`])
+/// that [`release`] frees the same way.
+///
 /// Key wiping: the traffic key and IV live in one heap block, so moving the cipher copies a
 /// pointer and never the key; the block is zeroized on drop. aws-lc wipes its context when it is
-/// freed. ring keeps its key schedule inline in the `LessSafeKey` value and does not zeroize it
-/// on drop (and we cannot reach it without unsafe code), so under the `ring` feature the
-/// expanded schedule stays in the memory it occupied, including copies left by moves, until
-/// that memory is reused; [`release`] keeps it there, since freeing it would save nothing.
+/// freed. ring does not zeroize its key schedule on drop, and its fields are private, so under
+/// the `ring` feature [`release`] (and drop) first overwrites the boxed schedule with the
+/// schedule of an all-zero key of the same algorithm, which has the same layout, then frees
+/// it. What that cannot reach is the copy the expansion leaves on the stack while the schedule
+/// is built and moved into its box.
 ///
 /// [`release`]: RecordCipher::release
 pub(crate) struct RecordCipher {
@@ -60,8 +65,25 @@ pub(crate) struct RecordCipher {
     /// The traffic key (its first `alg.key_len()` bytes) then the 12-byte IV.
     material: Box<Zeroizing<[u8; MATERIAL_LEN]>>,
     /// The expanded key schedule, while the direction is in use.
-    key: Option<LessSafeKey>,
+    key: Option<Schedule>,
     framing: Framing,
+}
+
+/// An expanded key schedule as this backend holds it: aws-lc-rs's `LessSafeKey` owns a pointer
+/// to aws-lc's context in the C heap, so it is kept as is.
+#[cfg(feature = "aws-lc-rs")]
+type Schedule = LessSafeKey;
+/// An expanded key schedule as this backend holds it: ring's `LessSafeKey` holds the schedule
+/// itself, so it is boxed, to be freed (and wiped) on release.
+#[cfg(not(feature = "aws-lc-rs"))]
+type Schedule = Box<LessSafeKey>;
+
+/// A schedule from the expanded key `key`.
+fn schedule(key: LessSafeKey) -> Schedule {
+    #[cfg(feature = "aws-lc-rs")]
+    return key;
+    #[cfg(not(feature = "aws-lc-rs"))]
+    return Box::new(key);
 }
 
 /// The longest traffic key: AES-256-GCM's and ChaCha20-Poly1305's 32 bytes.
@@ -92,6 +114,14 @@ impl Clone for RecordCipher {
             key: None,
             framing: self.framing,
         }
+    }
+}
+
+/// Under ring, wipes the expanded schedule (see [`RecordCipher::release`]); the key block
+/// zeroizes itself.
+impl Drop for RecordCipher {
+    fn drop(&mut self) {
+        self.release();
     }
 }
 
@@ -174,19 +204,28 @@ impl RecordCipher {
         if self.key.is_none() {
             let unbound = UnboundKey::new(self.alg, &self.material[..self.alg.key_len()])
                 .map_err(|_| Error::new(Status::InternalError, "cannot expand the traffic key"))?;
-            self.key = Some(LessSafeKey::new(unbound));
+            self.key = Some(schedule(LessSafeKey::new(unbound)));
         }
         self.key
             .as_ref()
+            .map(|key| -> &LessSafeKey { key })
             .ok_or_else(|| Error::new(Status::InternalError, "traffic key not expanded"))
     }
 
-    /// Drop the expanded key schedule; the next record builds it again. Under ring the
-    /// schedule is inline, so dropping it would free nothing and only cost a rebuild: it stays.
+    /// Drop the expanded key schedule; the next record builds it again. aws-lc wipes its
+    /// context as it frees it; ring's boxed schedule is overwritten with an all-zero key's
+    /// first.
     pub(crate) fn release(&mut self) {
-        if cfg!(feature = "aws-lc-rs") {
-            self.key = None;
+        #[cfg(not(feature = "aws-lc-rs"))]
+        if let Some(expanded) = self.key.as_mut() {
+            let zero = [0u8; MAX_KEY_LEN];
+            if let Ok(unbound) = UnboundKey::new(self.alg, &zero[..self.alg.key_len()]) {
+                **expanded = LessSafeKey::new(unbound);
+                // The box is freed next: keep the overwrite from being optimized away.
+                std::hint::black_box(&**expanded);
+            }
         }
+        self.key = None;
     }
 
     /// The raw traffic key and IV (tests).

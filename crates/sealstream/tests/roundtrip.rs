@@ -316,7 +316,11 @@ async fn each_direction_tells_its_sealer_when_it_goes_quiet_but_not_while_chatty
     client.flush().await.unwrap();
     assert_eq!(client.seal_half().idle_releases, 1);
     server.read_exact(&mut got).await.unwrap();
-    // Nothing more to read: the read half parks with its buffer empty.
+    // Everything received was handed out: the read half went idle there, without waiting for
+    // a read to find the transport empty (a connection held by a pool is never read again).
+    assert_eq!(server.unseal_half().idle_releases, 1);
+    // Nothing more to read: the read half parks with its buffer empty, and has nothing more
+    // to release.
     // (Polled once: a read polled again by a timer would wake and go idle a second time.)
     let mut more = [0u8; 1];
     {

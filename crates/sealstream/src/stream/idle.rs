@@ -1,7 +1,8 @@
 //! When a direction that went idle also tells its sealer to drop what it can rebuild.
 //!
-//! A direction "goes idle" whenever it gives its buffer back: the transport had nothing more to
-//! read, or a flush emptied the write buffer. On a connection that then stays quiet that is the
+//! A direction "goes idle" whenever it gives its buffer back: the reader handed out everything it
+//! had received (or the transport had nothing more), or a flush emptied the write buffer. It has
+//! work again when bytes arrive or the writer takes a buffer. On a connection that then stays quiet that is the
 //! last event for a long time, so it is the only moment to make the connection cheap: the
 //! sealer drops its expanded key schedule there ([`Seal::release_idle`]). On a chatty
 //! connection (request and response, ping-pong) the same moment comes once per message, and
@@ -65,11 +66,14 @@ impl IdleGaps {
     }
 
     /// The direction goes idle at `now`; returns whether its sealer should release what it can
-    /// rebuild.
+    /// rebuild. Only the moment it goes idle decides: going idle again with no work in between
+    /// (a drained read that then finds the transport empty) keeps the first moment and returns
+    /// `false`, since whatever was to be released already was.
     pub(crate) fn went_idle(&mut self, now: Instant) -> bool {
-        if self.idle_since.is_none() {
-            self.idle_since = Some(now);
+        if self.idle_since.is_some() {
+            return false;
         }
+        self.idle_since = Some(now);
         self.short_gaps < CHATTY_STREAK
     }
 }
@@ -101,6 +105,10 @@ mod tests {
         now += CHATTY_GAP;
         gaps.woke(now);
         assert!(gaps.went_idle(now), "a long gap: quiet again, release");
+        assert!(
+            !gaps.went_idle(now),
+            "idle already: nothing more to release"
+        );
         gaps.woke(now);
         assert!(gaps.went_idle(now), "the streak starts over");
     }
@@ -109,9 +117,10 @@ mod tests {
     fn going_idle_twice_keeps_the_first_moment() {
         let start = Instant::now();
         let mut gaps = IdleGaps::default();
-        gaps.went_idle(start);
-        // A second Pending without work in between does not restart the gap.
-        gaps.went_idle(start + CHATTY_GAP);
+        assert!(gaps.went_idle(start), "first idle: release");
+        // A second Pending without work in between does not restart the gap, and has nothing
+        // left to release.
+        assert!(!gaps.went_idle(start + CHATTY_GAP));
         gaps.woke(start + CHATTY_GAP + Duration::from_millis(1));
         assert_eq!(gaps.short_gaps, 0, "the gap counts from the first Pending");
         assert!(gaps.went_idle(start + CHATTY_GAP + Duration::from_millis(1)));

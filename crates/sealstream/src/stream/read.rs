@@ -342,6 +342,8 @@ impl<U: Unseal> ReadState<U> {
                 if n == 0 {
                     self.transport_ended();
                 } else {
+                    // Work again: bytes arrived (taking a buffer to look is not work).
+                    self.idle.wake();
                     self.end += n;
                 }
                 Poll::Ready(())
@@ -370,7 +372,6 @@ impl<U: Unseal> ReadState<U> {
         }
         if self.buf.is_empty() {
             self.buf = pool::take(self.capacity, pool::Direction::Read);
-            self.idle.wake();
             return;
         }
         let tail = self.buf.len() - self.end;
@@ -414,18 +415,19 @@ impl<U: Unseal> ReadState<U> {
         self.release();
     }
 
-    /// Give the buffer back as soon as it holds nothing unread: no plaintext left to hand out
-    /// and no bytes of a next record. A connection held by a pool, or a server busy with the
-    /// request it just read, then costs no read buffer, whether or not it reads again; a busy
-    /// connection takes the same buffer back from this thread's pool on its next read (a move,
-    /// not an allocation).
+    /// Go idle as soon as the buffer holds nothing unread: no plaintext left to hand out and
+    /// no bytes of a next record. A connection held by a pool, or a server busy with the
+    /// request it just read, then costs no read buffer and (unless it is chatty) no expanded
+    /// key schedule, whether or not it reads again; a busy connection takes the same buffer
+    /// back from this thread's pool on its next read (a move, not an allocation) and, after
+    /// [`CHATTY_STREAK`](super::idle::CHATTY_STREAK) short gaps, keeps its keys.
     fn release_if_drained(&mut self) {
         if self.release_idle
             && self.plain.is_empty()
             && self.start == self.end
             && !self.buf.is_empty()
         {
-            self.release();
+            self.go_idle();
         }
     }
 
