@@ -101,6 +101,65 @@ fn pinned_sides_move_every_byte_for_each_implementation() {
     );
 }
 
+/// A sweep runs the throughput tests once per workers/connections pair, reports each pair's
+/// figures, and ends a table run with one summary line per pair.
+#[test]
+fn a_sweep_runs_every_workers_and_connections_pair() {
+    let common = [
+        "bench",
+        "--mode",
+        "throughput",
+        "--workers",
+        "1,2",
+        "--connections",
+        "1,3",
+        "--duration",
+        "0.2",
+        "--compare",
+        "sealstream-tls,tokio-rustls,plain",
+    ];
+    let doc = bench_json(&[&common[..], &["--json"]].concat());
+    let runs = doc["runs"].as_array().expect("a sweep prints its runs");
+    let pairs: Vec<(u64, u64)> = runs
+        .iter()
+        .map(|r| {
+            (
+                r["workers"].as_u64().unwrap(),
+                r["connections"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(pairs, [(1, 1), (1, 3), (2, 1), (2, 3)]);
+    for run in runs {
+        for name in ["sealstream-tls", "tokio-rustls", "plain TCP"] {
+            for key in ["bulk_mb_per_s", "duplex_mb_per_s", "cpu_ns_per_byte"] {
+                let v = run["results"][name][key].as_f64().unwrap_or(f64::NAN);
+                assert!(v.is_finite() && v > 0.0, "{name} {key} = {v} in {run}");
+            }
+            // Throughput only: nothing else was measured.
+            assert!(run["results"][name]["handshakes_per_s"].is_null());
+        }
+    }
+    let out = sealcat().args(common).output().expect("sealcat runs");
+    assert!(out.status.success());
+    let table = String::from_utf8_lossy(&out.stdout);
+    let summary = table
+        .split_once("sweep: sealstream-tls ÷ tokio-rustls")
+        .map(|(_, rest)| rest)
+        .unwrap_or_else(|| panic!("no sweep summary in:\n{table}"));
+    // A header line, then one line per pair that starts with its workers and connections.
+    let rows: Vec<Vec<&str>> = summary
+        .lines()
+        .skip(2)
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(rows.len(), 4, "{summary}");
+    for (row, (w, c)) in rows.iter().zip([(1, 1), (1, 3), (2, 1), (2, 3)]) {
+        assert_eq!(row[..2], [w.to_string(), c.to_string()], "{summary}");
+        assert!(row[2].ends_with('×') && row[3].ends_with('×'), "{summary}");
+    }
+}
+
 #[test]
 fn bad_options_fail_with_one_line() {
     for args in [
@@ -112,6 +171,9 @@ fn bad_options_fail_with_one_line() {
         &["bench", "--size", "100000000000"],
         &["bench", "--size", "0"],
         &["bench", "--workers", "0"],
+        &["bench", "--workers", "2,0"],
+        &["bench", "--connections", "1,,2"],
+        &["bench", "--mode", "soak", "--connections", "1,2"],
         &["bench", "--sealer", "digest-md5-conf-des"],
         &["bench", "--sealer", "krb5-rc4-hmac"],
         &["bench", "--compare", ""],

@@ -43,64 +43,129 @@ use figures::Figures;
 use idle::{Idle, idle_memory, idle_memory_in_child};
 use options::Mode;
 pub(crate) use options::Options;
-use output::{print_json, print_primitives, print_soak, print_table};
+use output::{print_json, print_primitives, print_soak, print_sweep, print_table};
 use rounds::Rounds;
 use transport::{Impl, Loopback, Tls};
 
-/// Run the benchmark: check the options, run the soak or the tests the mode asks for, and print
-/// the results.
+/// Run the benchmark: check the options, run the soak or the tests the mode asks for (once per
+/// `--workers`/`--connections` pair of a sweep), and print the results.
 pub(crate) fn run(
     mut options: Options,
     alloc: &'static StatsAlloc<std::alloc::System>,
 ) -> BenchResult<()> {
     let (ours, impls) = options.validate()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(options.workers)
-        .enable_all()
-        .build()
-        .map_err(io_err("starting the runtime"))?;
     let tls = Tls::new(&options.suite)?;
-    let duration = Duration::from_secs_f64(options.duration);
     let progress = indicatif::ProgressBar::new_spinner();
     progress.enable_steady_tick(Duration::from_millis(120));
     if options.mode == Mode::Soak {
-        let which = impls[0];
-        let report = runtime.block_on(async {
-            let loopback = Loopback::new()
-                .await
-                .map_err(io_err("listening on 127.0.0.1"))?;
-            let chunk = options.write_size.min(64 * 1024);
-            let server = if options.server_process {
-                soak::Server::Process
-            } else {
-                soak::Server::InProcess(&loopback, &tls)
-            };
-            soak::soak(
-                which,
-                server,
-                options.connections,
-                chunk,
-                duration,
-                &progress,
-            )
-            .await
-        })?;
-        progress.finish_and_clear();
-        print_soak(&options, which, &report);
-        if report.errors > 0 || report.lost > 0 {
-            return Err(BenchError::Soak {
-                errors: report.errors,
-                lost: report.lost,
-                first_error: report.first_error,
+        return soak_run(&options, impls[0], &tls, &progress);
+    }
+    let sweep = options.sweep();
+    let mut runs = Vec::with_capacity(sweep.len());
+    for (workers, connections) in sweep {
+        (options.workers, options.connections) = (workers, connections);
+        let run = measure(&options, ours, &impls, &tls, &progress, alloc)?;
+        if !options.json {
+            progress.suspend(|| {
+                print_table(&options, &tls, &run.results);
+                if let Some((layer, rates)) = &run.primitives {
+                    print_primitives(*layer, rates, &run.results);
+                }
+                println!();
             });
         }
-        return Ok(());
+        runs.push(run);
     }
+    progress.finish_and_clear();
+    if options.json {
+        print_json(&options, &tls, &runs);
+    } else if runs.len() > 1 {
+        print_sweep(&runs);
+    }
+    Ok(())
+}
+
+/// A soak of `which` (the first of `--compare`), with its report printed; lost bytes or failed
+/// connections make it an error.
+fn soak_run(
+    options: &Options,
+    which: Impl,
+    tls: &Tls,
+    progress: &indicatif::ProgressBar,
+) -> BenchResult<()> {
+    let report = runtime(options.workers)?.block_on(async {
+        let loopback = Loopback::new()
+            .await
+            .map_err(io_err("listening on 127.0.0.1"))?;
+        let chunk = options.write_size.min(64 * 1024);
+        let server = if options.server_process {
+            soak::Server::Process
+        } else {
+            soak::Server::InProcess(&loopback, tls)
+        };
+        let duration = Duration::from_secs_f64(options.duration);
+        soak::soak(
+            which,
+            server,
+            options.connections,
+            chunk,
+            duration,
+            progress,
+        )
+        .await
+    })?;
+    progress.finish_and_clear();
+    print_soak(options, which, &report);
+    if report.errors > 0 || report.lost > 0 {
+        return Err(BenchError::Soak {
+            errors: report.errors,
+            lost: report.lost,
+            first_error: report.first_error,
+        });
+    }
+    Ok(())
+}
+
+/// A multi-thread runtime of `workers` worker threads.
+fn runtime(workers: usize) -> BenchResult<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()
+        .map_err(io_err("starting the runtime"))
+}
+
+/// What one run (one `--workers`/`--connections` pair) found.
+pub(crate) struct Run {
+    /// Tokio worker threads.
+    pub(crate) workers: usize,
+    /// Connections at once in the throughput tests.
+    pub(crate) connections: usize,
+    /// Each implementation's figures, in `--compare` order.
+    pub(crate) results: Vec<(Impl, Figures)>,
+    /// A SASL layer's primitives, timed between the rounds.
+    pub(crate) primitives: Option<(sasl::SaslLayer, primitives::PrimitiveRates)>,
+}
+
+/// Run the tests the mode asks for with `options.workers` workers and `options.connections`
+/// connections, on a runtime of their own.
+fn measure(
+    options: &Options,
+    ours: Impl,
+    impls: &[Impl],
+    tls: &Tls,
+    progress: &indicatif::ProgressBar,
+    alloc: &'static StatsAlloc<std::alloc::System>,
+) -> BenchResult<Run> {
+    let runtime = runtime(options.workers)?;
+    let duration = Duration::from_secs_f64(options.duration);
+    let throughput = matches!(
+        options.mode,
+        Mode::All | Mode::Bulk | Mode::Duplex | Mode::Throughput
+    );
     // A SASL layer is judged against its primitives, timed in slices between the rounds.
     let mut meter = match ours {
-        Impl::Sasl(layer) if matches!(options.mode, Mode::All | Mode::Bulk | Mode::Duplex) => {
-            Some(primitives::PrimitiveMeter::new(layer))
-        }
+        Impl::Sasl(layer) if throughput => Some(primitives::PrimitiveMeter::new(layer)),
         _ => None,
     };
     let mut results: Vec<(Impl, Figures)> =
@@ -110,10 +175,10 @@ pub(crate) fn run(
             .await
             .map_err(io_err("listening on 127.0.0.1"))?;
         let rounds = Rounds {
-            impls: &impls,
+            impls,
             loopback: &loopback,
-            tls: &tls,
-            progress: &progress,
+            tls,
+            progress,
         };
         // A variant that differs only in how it is read is measured for throughput only.
         let whole: Vec<Impl> = impls
@@ -125,9 +190,9 @@ pub(crate) fn run(
             impls: &whole,
             ..rounds
         };
-        if matches!(options.mode, Mode::All | Mode::Bulk | Mode::Duplex) {
+        if throughput {
             let tallies = rounds
-                .throughput(&options, duration, alloc, meter.as_mut())
+                .throughput(options, duration, alloc, meter.as_mut())
                 .await?;
             for ((which, f), tally) in results.iter_mut().zip(tallies) {
                 tally.fill(*which, options.write_size, f);
@@ -153,35 +218,31 @@ pub(crate) fn run(
                 progress.set_message(format!("{}: idle memory", which.name()));
                 if options.measures_several() {
                     (f.idle_rss_per_pair, f.idle_heap_per_pair) =
-                        idle_memory_in_child(*which, &options, Idle::ReadPending).await?;
+                        idle_memory_in_child(*which, options, Idle::ReadPending).await?;
                     (f.held_rss_per_pair, f.held_heap_per_pair) =
-                        idle_memory_in_child(*which, &options, Idle::Held).await?;
+                        idle_memory_in_child(*which, options, Idle::Held).await?;
                 } else if options.idle_held {
                     let count = options.idle_connections;
                     (f.held_rss_per_pair, f.held_heap_per_pair) =
-                        idle_memory(*which, &loopback, &tls, count, Idle::Held, alloc).await?;
+                        idle_memory(*which, &loopback, tls, count, Idle::Held, alloc).await?;
                 } else {
                     let count = options.idle_connections;
                     (f.idle_rss_per_pair, f.idle_heap_per_pair) =
-                        idle_memory(*which, &loopback, &tls, count, Idle::ReadPending, alloc)
+                        idle_memory(*which, &loopback, tls, count, Idle::ReadPending, alloc)
                             .await?;
                 }
             }
         }
         Ok::<_, BenchError>(())
     })?;
-    progress.finish_and_clear();
     let primitives = match (ours, &meter) {
         (Impl::Sasl(layer), Some(meter)) => Some((layer, meter.rates())),
         _ => None,
     };
-    if options.json {
-        print_json(&options, &tls, &results, primitives);
-    } else {
-        print_table(&options, &tls, &results);
-        if let Some((layer, rates)) = primitives {
-            print_primitives(layer, &rates, &results);
-        }
-    }
-    Ok(())
+    Ok(Run {
+        workers: options.workers,
+        connections: options.connections,
+        results,
+        primitives,
+    })
 }

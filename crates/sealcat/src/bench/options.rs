@@ -16,6 +16,9 @@ pub(crate) enum Mode {
     Bulk,
     /// Both directions at once.
     Duplex,
+    /// One-way and both directions at once (bulk and duplex), as a --workers/--connections
+    /// sweep wants them.
+    Throughput,
     /// 64-byte ping-pong latency.
     Echo,
     /// Resident memory and live heap per idle connection pair (--idle-connections pairs, the
@@ -31,8 +34,12 @@ pub(crate) struct Options {
     /// What to measure.
     #[arg(long, value_enum, default_value_t = Mode::All)]
     pub(crate) mode: Mode,
-    /// Connections at once in the bulk, duplex and soak tests.
-    #[arg(long, default_value_t = 1)]
+    /// Connections at once in the bulk, duplex and soak tests. A comma-separated list (with
+    /// --workers, every pair) runs the tests once for each and ends with a summary of the ratios.
+    #[arg(long = "connections", value_delimiter = ',', default_value = "1")]
+    connection_counts: Vec<usize>,
+    /// This run's --connections (one of the list).
+    #[arg(skip)]
     pub(crate) connections: usize,
     /// The sealer under test: tls (sealstream-tls); a DIGEST-MD5 layer: digest-md5-int,
     /// digest-md5-conf-rc4, digest-md5-conf-3des; or a Kerberos layer (SASL GSSAPI with
@@ -65,8 +72,12 @@ pub(crate) struct Options {
     /// TLS cipher suite (rustls name).
     #[arg(long, default_value = "TLS13_AES_128_GCM_SHA256")]
     pub(crate) suite: String,
-    /// Tokio worker threads.
-    #[arg(long, default_value_t = 2)]
+    /// Tokio worker threads. A comma-separated list (with --connections, every pair) runs the
+    /// tests once for each and ends with a summary of the ratios.
+    #[arg(long = "workers", value_delimiter = ',', default_value = "2")]
+    worker_counts: Vec<usize>,
+    /// This run's --workers (one of the list).
+    #[arg(skip)]
     pub(crate) workers: usize,
     /// In the throughput tests, run every client end on one thread and every server end on
     /// another (a current-thread runtime each) instead of both on the --workers runtime: one
@@ -123,15 +134,21 @@ impl Options {
                 "--size must be between 1 and {MAX_WRITE_SIZE} bytes"
             )));
         }
-        if self.workers == 0 {
+        if self.worker_counts.is_empty() || self.worker_counts.contains(&0) {
             return Err(usage("--workers must be at least 1"));
         }
         if self.server_process && self.mode != Mode::Soak {
             return Err(usage("--server-process goes with --mode soak"));
         }
-        if self.connections == 0 {
+        if self.connection_counts.is_empty() || self.connection_counts.contains(&0) {
             return Err(usage("--connections must be at least 1"));
         }
+        if self.mode == Mode::Soak && self.sweep().len() > 1 {
+            return Err(usage(
+                "a soak takes one --workers and one --connections, not a list",
+            ));
+        }
+        (self.workers, self.connections) = self.sweep()[0];
         let impls = match &self.compare {
             Some(names) => names
                 .iter()
@@ -152,6 +169,15 @@ impl Options {
             return Err(usage("--compare needs at least one implementation"));
         }
         Ok((ours, impls))
+    }
+
+    /// Every (workers, connections) pair to run, workers first: the whole sweep, or the one
+    /// pair of a plain run.
+    pub(crate) fn sweep(&self) -> Vec<(usize, usize)> {
+        self.worker_counts
+            .iter()
+            .flat_map(|&w| self.connection_counts.iter().map(move |&c| (w, c)))
+            .collect()
     }
 
     /// Whether the run measures more than one implementation (the default lists two or three).

@@ -5,14 +5,25 @@
 use super::figures::{Figures, ROWS, ours, reference};
 use super::options::Options;
 use super::transport::{Impl, Tls};
-use super::{primitives, sasl, soak};
+use super::{Run, primitives, sasl, soak};
+
+/// The AEAD backend sealstream-tls seals records with in this build (`--features ring` on
+/// sealcat for ring); tokio-rustls's records and every handshake use aws-lc-rs.
+const RECORD_LAYER: &str = if cfg!(feature = "aws-lc-rs") {
+    "aws-lc-rs"
+} else {
+    "ring"
+};
 
 /// The figures as a table, a column per implementation and one for the ratio of ours to the
 /// reference, then the in-place read's ratios.
 pub(crate) fn print_table(options: &Options, tls: &Tls, results: &[(Impl, Figures)]) {
     let sealer = match ours(results) {
         Some((Impl::Sasl(layer), _)) => format!("{} ({}-byte frames)", layer.name(), sasl::MAXBUF),
-        _ => format!("{:?}", tls.suite.suite()),
+        _ => format!(
+            "{:?} (sealstream-tls records on {RECORD_LAYER})",
+            tls.suite.suite()
+        ),
     };
     let pinned = if options.pinned {
         " (throughput: sides pinned to a thread each)"
@@ -141,13 +152,20 @@ pub(crate) fn print_primitives(
 }
 
 /// The figures (and a SASL layer's primitives) as one JSON document; a figure not measured is
-/// null.
-pub(crate) fn print_json(
-    options: &Options,
-    tls: &Tls,
-    results: &[(Impl, Figures)],
-    primitives: Option<(sasl::SaslLayer, primitives::PrimitiveRates)>,
-) {
+/// null. A sweep prints `{"runs": [...]}`, one such document per `--workers`/`--connections`
+/// pair.
+pub(crate) fn print_json(options: &Options, tls: &Tls, runs: &[Run]) {
+    let docs: Vec<serde_json::Value> = runs.iter().map(|run| json_doc(options, tls, run)).collect();
+    let doc = match <[_; 1]>::try_from(docs) {
+        Ok([one]) => one,
+        Err(docs) => serde_json::json!({ "runs": docs }),
+    };
+    println!("{doc:#}");
+}
+
+/// One run's figures as a JSON document.
+fn json_doc(options: &Options, tls: &Tls, run: &Run) -> serde_json::Value {
+    let results = &run.results;
     let mut impls = serde_json::Map::new();
     for (which, f) in results {
         impls.insert(
@@ -167,7 +185,7 @@ pub(crate) fn print_json(
             }),
         );
     }
-    let primitives = primitives.map(|(layer, rates)| {
+    let primitives = run.primitives.as_ref().map(|(layer, rates)| {
         let ours = ours(results).map(|(_, f)| f.clone()).unwrap_or_default();
         serde_json::json!({
             "layer": layer.name(),
@@ -181,20 +199,74 @@ pub(crate) fn print_json(
             "duplex_ratio": ours.duplex_mbps / rates.combined,
         })
     });
-    let doc = serde_json::json!({
+    serde_json::json!({
         "sealer": options.sealer,
         "primitives": primitives,
         "suite": format!("{:?}", tls.suite.suite()),
+        "record_layer": RECORD_LAYER,
         "write_size": options.write_size,
         "mode": format!("{:?}", options.mode).to_lowercase(),
-        "connections": options.connections,
-        "workers": options.workers,
+        "connections": run.connections,
+        "workers": run.workers,
         "pin_sides": options.pinned,
         "duration_s": options.duration,
         "errors": 0,
         "results": impls,
-    });
-    println!("{doc:#}");
+    })
+}
+
+/// A sweep's ratios, one line per `--workers`/`--connections` pair: ours against the reference
+/// one-way and in duplex, each implementation's duplex against its own one-way, and CPU per byte
+/// against plain TCP's.
+pub(crate) fn print_sweep(runs: &[Run]) {
+    let Some(first) = runs.first() else { return };
+    let (Some((us, _)), Some((theirs, _))) = (ours(&first.results), reference(&first.results))
+    else {
+        return;
+    };
+    let (us, theirs) = (us.name(), theirs.name());
+    println!(
+        "sweep: {us} ÷ {theirs}; duplex ÷ one-way and CPU per byte ÷ plain TCP's, {us} / {theirs}"
+    );
+    println!(
+        "{:>8}{:>13}{:>10}{:>10}{:>22}{:>26}",
+        "workers", "connections", "one-way", "duplex", "duplex ÷ one-way", "CPU per byte ÷ plain"
+    );
+    let ratio = |v: f64| {
+        if v.is_finite() {
+            format!("{v:.2}×")
+        } else {
+            "-".into()
+        }
+    };
+    for run in runs {
+        let (Some((_, o)), Some((_, r))) = (ours(&run.results), reference(&run.results)) else {
+            continue;
+        };
+        let plain = run
+            .results
+            .iter()
+            .find(|(w, _)| *w == Impl::Plain)
+            .map(|(_, f)| f.cpu_ns_per_byte)
+            .unwrap_or(f64::NAN);
+        println!(
+            "{:>8}{:>13}{:>10}{:>10}{:>22}{:>26}",
+            run.workers,
+            run.connections,
+            ratio(o.bulk_mbps / r.bulk_mbps),
+            ratio(o.duplex_mbps / r.duplex_mbps),
+            format!(
+                "{} / {}",
+                ratio(o.duplex_mbps / o.bulk_mbps),
+                ratio(r.duplex_mbps / r.bulk_mbps)
+            ),
+            format!(
+                "{} / {}",
+                ratio(o.cpu_ns_per_byte / plain),
+                ratio(r.cpu_ns_per_byte / plain)
+            ),
+        );
+    }
 }
 
 /// A soak's report, as lines or (`--json`) a JSON document.

@@ -81,8 +81,8 @@ impl Rounds<'_> {
         mut meter: Option<&mut primitives::PrimitiveMeter>,
     ) -> BenchResult<Vec<Tally>> {
         let per_round = duration / INTERLEAVED_ROUNDS;
-        let bulk = matches!(options.mode, Mode::All | Mode::Bulk);
-        let both_ways = matches!(options.mode, Mode::All | Mode::Duplex);
+        let bulk = matches!(options.mode, Mode::All | Mode::Bulk | Mode::Throughput);
+        let both_ways = matches!(options.mode, Mode::All | Mode::Duplex | Mode::Throughput);
         let mut tallies: Vec<Tally> = self
             .impls
             .iter()
