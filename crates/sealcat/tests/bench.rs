@@ -56,6 +56,15 @@ fn short_json_run_has_sane_figures() {
         allocs < 0.05,
         "sealstream-tls allocates per record: {allocs}"
     );
+    // Request and response on the multi-thread runtime: the read buffer given back when a
+    // message is drained comes back from the pool, and a chatty connection keeps its keys.
+    let per_trip = doc["results"]["sealstream-tls"]["allocs_per_round_trip"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        per_trip < 0.2,
+        "sealstream-tls allocates per round trip: {per_trip}"
+    );
 }
 
 #[test]

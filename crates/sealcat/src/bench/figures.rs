@@ -18,6 +18,8 @@ pub(crate) struct Figures {
     pub(crate) held_rss_per_pair: f64,
     pub(crate) held_heap_per_pair: f64,
     pub(crate) allocs_per_record: f64,
+    /// Heap allocations per 64-byte ping-pong round trip (both ends, two records).
+    pub(crate) allocs_per_round_trip: f64,
 }
 
 impl Default for Figures {
@@ -34,6 +36,7 @@ impl Default for Figures {
             held_rss_per_pair: f64::NAN,
             held_heap_per_pair: f64::NAN,
             allocs_per_record: f64::NAN,
+            allocs_per_round_trip: f64::NAN,
         }
     }
 }
@@ -112,6 +115,12 @@ pub(crate) const ROWS: &[Row] = &[
         label: "heap allocs per record",
         unit: "",
         get: |f| f.allocs_per_record,
+        lower_is_better: true,
+    },
+    Row {
+        label: "heap allocs per round trip",
+        unit: "",
+        get: |f| f.allocs_per_round_trip,
         lower_is_better: true,
     },
 ];

@@ -199,11 +199,12 @@ fn measure(
             }
         }
         if matches!(options.mode, Mode::All | Mode::Echo) {
-            let latencies = others.ping_pong(duration).await?;
+            let latencies = others.ping_pong(duration, alloc).await?;
             let measured = results.iter_mut().filter(|(w, _)| !w.is_read_variant());
-            for ((_, f), hist) in measured.zip(latencies) {
+            for ((_, f), (hist, allocs)) in measured.zip(latencies) {
                 f.ping_p50_us = hist.value_at_quantile(0.50) as f64 / 1000.0;
                 f.ping_p99_us = hist.value_at_quantile(0.99) as f64 / 1000.0;
+                f.allocs_per_round_trip = allocs;
             }
         }
         if options.mode == Mode::All {

@@ -182,6 +182,7 @@ fn json_doc(options: &Options, tls: &Tls, run: &Run) -> serde_json::Value {
                 "held_rss_bytes_per_pair": f.held_rss_per_pair,
                 "held_heap_bytes_per_pair": f.held_heap_per_pair,
                 "allocs_per_record": f.allocs_per_record,
+                "allocs_per_round_trip": f.allocs_per_round_trip,
             }),
         );
     }

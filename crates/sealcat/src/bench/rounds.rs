@@ -154,27 +154,46 @@ impl Rounds<'_> {
         Ok(Run::between(bytes, elapsed, &start, &Mark::now(alloc)))
     }
 
-    /// 64-byte ping-pong latency, `duration` per implementation; each implementation's
-    /// histogram holds all its rounds.
-    pub(crate) async fn ping_pong(&self, duration: Duration) -> BenchResult<Vec<Histogram<u64>>> {
+    /// 64-byte ping-pong latency, `duration` per implementation: each implementation's
+    /// histogram holds all its rounds, beside the heap allocations per round trip over them
+    /// (connecting excluded).
+    pub(crate) async fn ping_pong(
+        &self,
+        duration: Duration,
+        alloc: &'static StatsAlloc<std::alloc::System>,
+    ) -> BenchResult<Vec<(Histogram<u64>, f64)>> {
         let mut hists = self
             .impls
             .iter()
             .map(|_| Histogram::<u64>::new(3).map_err(BenchError::measure))
             .collect::<BenchResult<Vec<_>>>()?;
+        let mut allocations = vec![0u64; self.impls.len()];
         for round in 1..=INTERLEAVED_ROUNDS {
-            for (&which, hist) in self.impls.iter().zip(&mut hists) {
+            for ((&which, hist), allocated) in
+                self.impls.iter().zip(&mut hists).zip(&mut allocations)
+            {
                 self.say(which, "ping-pong", round);
                 let (client, server) = self
                     .loopback
                     .pair(which, self.tls)
                     .await
                     .map_err(io_err("connecting"))?;
+                let start = Mark::now(alloc);
                 let part = ping_pong_on(client, server, duration / INTERLEAVED_ROUNDS).await?;
+                *allocated += Mark::now(alloc)
+                    .allocations
+                    .saturating_sub(start.allocations) as u64;
                 hist.add(&part).map_err(BenchError::measure)?;
             }
         }
-        Ok(hists)
+        Ok(hists
+            .into_iter()
+            .zip(allocations)
+            .map(|(hist, allocated)| {
+                let per_trip = allocated as f64 / hist.len().max(1) as f64;
+                (hist, per_trip)
+            })
+            .collect())
     }
 
     /// Full handshakes per second (TCP connect and accept included for all), `duration` per

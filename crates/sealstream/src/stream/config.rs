@@ -90,8 +90,8 @@ impl StreamBuilder {
         self
     }
 
-    /// Whether to free a direction's buffer when it is empty and the transport is not ready
-    /// (reads) or after a flush (writes), so idle connections cost little memory. With it, a
+    /// Whether to give back a direction's buffer when it holds nothing unread (reads) or after
+    /// a flush (writes), so idle connections, and connections held unread, cost little memory. With it, a
     /// direction that goes quiet also lets its sealer drop what it can rebuild (TLS: the expanded
     /// key schedule; see [`Seal::release_idle`](crate::Seal::release_idle)). On by default; turn
     /// it off to trade memory for fewer allocations on request/response traffic.
