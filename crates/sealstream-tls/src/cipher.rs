@@ -44,8 +44,10 @@ pub(crate) enum Framing {
 /// Under aws-lc-rs the expanded key schedule (aws-lc's AEAD context: about 600 bytes of AES
 /// round keys and GHASH tables per direction, in the C heap) is built on the first record and
 /// dropped by [`release`] when the stream says the direction went idle, so that ten thousand
-/// idle connections do not hold forty thousand of them. The traffic key itself stays, to
-/// rebuild the schedule for the next record.
+/// idle connections do not hold forty thousand of them. On TLS 1.2 the traffic key stays, to
+/// rebuild the schedule for the next record; on TLS 1.3 the key and IV go too
+/// ([`forget`](Self::forget)), and the direction's traffic secret derives them again
+/// ([`TrafficSecret::forget_keys`](crate::key_schedule::TrafficSecret::forget_keys)).
 ///
 /// Under ring the schedule (about 550 bytes: AES round keys and the GHASH table) is a plain
 /// value inside ring's `LessSafeKey`, so it is kept in a heap block of its own ([`Schedule`])
@@ -62,8 +64,9 @@ pub(crate) enum Framing {
 /// [`release`]: RecordCipher::release
 pub(crate) struct RecordCipher {
     alg: &'static Algorithm,
-    /// The traffic key (its first `alg.key_len()` bytes) then the 12-byte IV.
-    material: Box<Zeroizing<[u8; MATERIAL_LEN]>>,
+    /// The traffic key (its first `alg.key_len()` bytes) then the 12-byte IV. `None` once
+    /// [`forget`](Self::forget) dropped it, until [`restore`](Self::restore) derives it again.
+    material: Option<Material>,
     /// The expanded key schedule, while the direction is in use.
     key: Option<Schedule>,
     framing: Framing,
@@ -86,6 +89,14 @@ fn schedule(key: LessSafeKey) -> Schedule {
     return Box::new(key);
 }
 
+/// A traffic key and IV in a heap block of their own, zeroized on drop.
+type Material = Box<Zeroizing<[u8; MATERIAL_LEN]>>;
+
+/// A zeroed [`Material`] block.
+fn new_material() -> Material {
+    Box::new(Zeroizing::new([0u8; MATERIAL_LEN]))
+}
+
 /// The longest traffic key: AES-256-GCM's and ChaCha20-Poly1305's 32 bytes.
 const MAX_KEY_LEN: usize = 32;
 /// Where the IV starts in [`RecordCipher::material`].
@@ -106,8 +117,11 @@ impl std::fmt::Debug for RecordCipher {
 impl Clone for RecordCipher {
     fn clone(&self) -> Self {
         // Copied heap to heap: a by-value copy would leave the key on the stack.
-        let mut material = Box::new(Zeroizing::new([0u8; MATERIAL_LEN]));
-        material.copy_from_slice(&self.material[..]);
+        let material = self.material.as_ref().map(|original| {
+            let mut material = new_material();
+            material.copy_from_slice(&original[..]);
+            material
+        });
         Self {
             alg: self.alg,
             material,
@@ -154,7 +168,7 @@ impl RecordCipher {
                 "traffic IV is not 12 bytes",
             ));
         }
-        let mut material = Box::new(Zeroizing::new([0u8; MATERIAL_LEN]));
+        let mut material = new_material();
         material[..key.len()].copy_from_slice(key);
         material[IV_AT..].copy_from_slice(iv);
         let framing = match (tls13, chacha) {
@@ -164,7 +178,7 @@ impl RecordCipher {
         };
         Ok(Self {
             alg,
-            material,
+            material: Some(material),
             key: None,
             framing,
         })
@@ -176,33 +190,74 @@ impl RecordCipher {
         alg: &'static Algorithm,
         derive: impl FnOnce(&mut [u8], &mut [u8]),
     ) -> Self {
-        let mut material = Box::new(Zeroizing::new([0u8; MATERIAL_LEN]));
-        let (key, iv) = material.split_at_mut(IV_AT);
-        derive(&mut key[..alg.key_len()], iv);
-        Self {
+        let mut cipher = Self {
             alg,
-            material,
+            material: None,
             key: None,
             framing: Framing::Tls13,
+        };
+        cipher.restore(derive);
+        cipher
+    }
+
+    /// Whether the traffic key and IV are here (not [`forget`](Self::forget)-ten).
+    pub(crate) fn has_keys(&self) -> bool {
+        self.material.is_some()
+    }
+
+    /// Drop the expanded key schedule and the traffic key and IV too, for a TLS 1.3 direction
+    /// whose traffic secret [`restore`](Self::restore)s them for its next record.
+    pub(crate) fn forget(&mut self) {
+        self.release();
+        self.material = None;
+    }
+
+    /// Bring back forgotten keys: `derive` writes the key and IV (into the zeroized block they
+    /// are kept in, so they are never copied). Keys already here stay as they are.
+    pub(crate) fn restore(&mut self, derive: impl FnOnce(&mut [u8], &mut [u8])) {
+        if self.material.is_none() {
+            let mut material = new_material();
+            let (key, iv) = material.split_at_mut(IV_AT);
+            derive(&mut key[..self.alg.key_len()], iv);
+            self.material = Some(material);
         }
+    }
+
+    /// The traffic key and IV; an error if they were forgotten and not restored (the record
+    /// layer restores them before every record, so this is never seen).
+    fn material(&self) -> Result<&[u8; MATERIAL_LEN], Error> {
+        self.material
+            .as_deref()
+            .map(|material| &**material)
+            .ok_or_else(|| Error::new(Status::InternalError, "traffic key not restored"))
     }
 
     /// Whether `other` protects records with the same algorithm, key and IV (in constant time).
     pub(crate) fn same_keys(&self, other: &RecordCipher) -> bool {
         use subtle::ConstantTimeEq;
-        self.alg == other.alg && bool::from(self.material[..].ct_eq(&other.material[..]))
+        match (&self.material, &other.material) {
+            (Some(ours), Some(theirs)) => {
+                self.alg == other.alg && bool::from(ours[..].ct_eq(&theirs[..]))
+            }
+            _ => false,
+        }
     }
 
+    /// The IV; zeros if the keys were forgotten and not restored, in which case no record is
+    /// sealed or opened with it: [`key`](Self::key) fails first.
     fn iv(&self) -> [u8; 12] {
         let mut iv = [0u8; 12];
-        iv.copy_from_slice(&self.material[IV_AT..]);
+        if let Ok(material) = self.material() {
+            iv.copy_from_slice(&material[IV_AT..]);
+        }
         iv
     }
 
     /// The expanded key, built now if it was released (or never built).
     fn key(&mut self) -> Result<&LessSafeKey, Error> {
         if self.key.is_none() {
-            let unbound = UnboundKey::new(self.alg, &self.material[..self.alg.key_len()])
+            let material = self.material()?;
+            let unbound = UnboundKey::new(self.alg, &material[..self.alg.key_len()])
                 .map_err(|_| Error::new(Status::InternalError, "cannot expand the traffic key"))?;
             self.key = Some(schedule(LessSafeKey::new(unbound)));
         }
@@ -232,8 +287,8 @@ impl RecordCipher {
     #[cfg(test)]
     pub(crate) fn key_and_iv(&self) -> (&[u8], &[u8]) {
         (
-            &self.material[..self.alg.key_len()],
-            &self.material[IV_AT..],
+            &self.material().expect("keys present")[..self.alg.key_len()],
+            &self.material().expect("keys present")[IV_AT..],
         )
     }
 

@@ -135,6 +135,37 @@ impl TrafficSecret {
         })
     }
 
+    /// Let `cipher`, this generation's, go idle: drop its key schedule and, once this secret
+    /// is known to give its keys, the traffic key and IV too ([`restore_keys`] derives them
+    /// again). The first time, that costs the two derivations [`next`] would make at the
+    /// first KeyUpdate; a secret that does not give the keys (which the hand-over is built
+    /// never to allow) leaves them in place.
+    ///
+    /// [`restore_keys`]: Self::restore_keys
+    /// [`next`]: Self::next
+    pub(crate) fn forget_keys(&mut self, cipher: &mut RecordCipher) {
+        if !self.in_step && cipher.has_keys() {
+            self.in_step = self.record_cipher().same_keys(cipher);
+        }
+        if self.in_step {
+            cipher.forget();
+        } else {
+            cipher.release();
+        }
+    }
+
+    /// Derive `cipher`'s traffic key and IV again if [`forget_keys`](Self::forget_keys)
+    /// dropped them (RFC 8446 §7.3, as in [`record_cipher`](Self::record_cipher)).
+    pub(crate) fn restore_keys(&self, cipher: &mut RecordCipher) {
+        if !cipher.has_keys() {
+            let secret = &self.secret[..usize::from(self.len)];
+            cipher.restore(|key, iv| {
+                expand_label(self.suite, secret, b"key", &[], key);
+                expand_label(self.suite, secret, b"iv", &[], iv);
+            });
+        }
+    }
+
     /// RFC 8446 §7.2: "application_traffic_secret_N+1 =
     /// HKDF-Expand-Label(application_traffic_secret_N, "traffic upd", "", Hash.length)".
     fn step(&mut self) {

@@ -184,6 +184,9 @@ impl TlsSeal {
     /// Seal the `len`-byte payload at `buf[header_len..]` as a record of content type `ty`.
     fn seal_typed(&mut self, ty: u8, buf: &mut [u8], len: usize) -> Result<usize, Error> {
         self.check_room(buf, len)?;
+        if let Some(secret) = &self.secret {
+            secret.restore_keys(&mut self.cipher);
+        }
         if self.closed {
             return Err(Error::new(
                 Status::ContextExpired,
@@ -362,9 +365,13 @@ impl Seal for TlsSeal {
         }
     }
 
-    /// Drops the expanded key schedule (rebuilt from the traffic key on the next record).
+    /// Drops the expanded key schedule (rebuilt from the traffic key on the next record) and,
+    /// on TLS 1.3, the traffic key and IV too (derived again from the traffic secret).
     fn release_idle(&mut self) {
-        self.cipher.release();
+        match &mut self.secret {
+            Some(secret) => secret.forget_keys(&mut self.cipher),
+            None => self.cipher.release(),
+        }
     }
 
     fn sequence(&self) -> u64 {
@@ -444,6 +451,9 @@ impl TlsUnseal {
 
     /// Decrypt the record `input[..total]` in place: its content type and content range.
     fn open(&mut self, input: &mut [u8], total: usize) -> Result<(u8, Range<usize>), Error> {
+        if let Some(secret) = &self.secret {
+            secret.restore_keys(&mut self.cipher);
+        }
         let hdr: [u8; HEADER_LEN] = input[..HEADER_LEN].try_into().expect("header present");
         let outer = hdr[0];
         let len = total - HEADER_LEN;
@@ -660,9 +670,13 @@ impl Unseal for TlsUnseal {
         self.fatal.map(|d| Control::Alert(AlertCode::fatal(d)))
     }
 
-    /// Drops the expanded key schedule (rebuilt from the traffic key on the next record).
+    /// Drops the expanded key schedule (rebuilt from the traffic key on the next record) and,
+    /// on TLS 1.3, the traffic key and IV too (derived again from the traffic secret).
     fn release_idle(&mut self) {
-        self.cipher.release();
+        match &mut self.secret {
+            Some(secret) => secret.forget_keys(&mut self.cipher),
+            None => self.cipher.release(),
+        }
     }
 
     fn sequence(&self) -> u64 {
