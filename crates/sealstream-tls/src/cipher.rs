@@ -69,6 +69,8 @@ pub(crate) struct RecordCipher {
     material: Option<Material>,
     /// The expanded key schedule, while the direction is in use.
     key: Option<Schedule>,
+    /// Whether the key and IV were [`restore`](Self::restore)d after being forgotten.
+    restored: bool,
     framing: Framing,
 }
 
@@ -126,6 +128,7 @@ impl Clone for RecordCipher {
             alg: self.alg,
             material,
             key: None,
+            restored: false,
             framing: self.framing,
         }
     }
@@ -180,6 +183,7 @@ impl RecordCipher {
             alg,
             material: Some(material),
             key: None,
+            restored: false,
             framing,
         })
     }
@@ -194,9 +198,11 @@ impl RecordCipher {
             alg,
             material: None,
             key: None,
+            restored: false,
             framing: Framing::Tls13,
         };
         cipher.restore(derive);
+        cipher.restored = false;
         cipher
     }
 
@@ -220,7 +226,27 @@ impl RecordCipher {
             let (key, iv) = material.split_at_mut(IV_AT);
             derive(&mut key[..self.alg.key_len()], iv);
             self.material = Some(material);
+            self.restored = true;
         }
+    }
+
+    /// Whether the key and IV were forgotten and [`restore`](Self::restore)d since this
+    /// cipher was made.
+    pub(crate) fn was_restored(&self) -> bool {
+        self.restored
+    }
+
+    /// Whether this cipher protects records with `alg` under `key` and `iv` (in constant
+    /// time); false if its keys are forgotten.
+    pub(crate) fn has_key_and_iv(&self, alg: &'static Algorithm, key: &[u8], iv: &[u8]) -> bool {
+        use subtle::ConstantTimeEq;
+        let Some(material) = &self.material else {
+            return false;
+        };
+        let len = self.alg.key_len();
+        self.alg == alg
+            && key.len() == len
+            && bool::from(material[..len].ct_eq(key) & material[IV_AT..].ct_eq(iv))
     }
 
     /// The traffic key and IV; an error if they were forgotten and not restored (the record

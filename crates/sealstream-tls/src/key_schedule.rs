@@ -11,7 +11,7 @@
 //! shown a record after the one that ends the handshake ([`crate::handshake`]); the first
 //! KeyUpdate checks that against the keys rustls extracted ([`TrafficSecret::next`]).
 
-use rustls::crypto::tls13::OkmBlock;
+use rustls::crypto::tls13::{HkdfExpander, OkmBlock};
 use rustls::{CipherSuite, ConnectionTrafficSecrets, SupportedCipherSuite, Tls13CipherSuite};
 use sealstream::{Error, Status};
 use zeroize::Zeroizing;
@@ -41,6 +41,11 @@ pub(crate) fn expand_label(
     out: &mut [u8],
 ) {
     let expander = suite.hkdf_provider.expander_for_okm(&OkmBlock::new(secret));
+    expand_label_with(&*expander, label, context, out);
+}
+
+/// [`expand_label`] with an expander already made from the secret (making one allocates).
+fn expand_label_with(expander: &dyn HkdfExpander, label: &[u8], context: &[u8], out: &mut [u8]) {
     let length = (out.len() as u16).to_be_bytes();
     let label_len = [(b"tls13 ".len() + label.len()) as u8];
     let context_len = [context.len() as u8];
@@ -128,41 +133,59 @@ impl TrafficSecret {
     /// [sender]_write_iv  = HKDF-Expand-Label(Secret, "iv", "", iv_length)
     /// ```"
     pub(crate) fn record_cipher(&self) -> RecordCipher {
-        let secret = &self.secret[..usize::from(self.len)];
-        RecordCipher::tls13(self.aead, |key, iv| {
-            expand_label(self.suite, secret, b"key", &[], key);
-            expand_label(self.suite, secret, b"iv", &[], iv);
-        })
+        RecordCipher::tls13(self.aead, |key, iv| self.derive_key_and_iv(key, iv))
     }
 
-    /// Let `cipher`, this generation's, go idle: drop its key schedule and, once this secret
-    /// is known to give its keys, the traffic key and IV too ([`restore_keys`] derives them
-    /// again). The first time, that costs the two derivations [`next`] would make at the
-    /// first KeyUpdate; a secret that does not give the keys (which the hand-over is built
-    /// never to allow) leaves them in place.
+    /// This generation's traffic key and IV (RFC 8446 §7.3, above), into `key` and `iv`.
+    fn derive_key_and_iv(&self, key: &mut [u8], iv: &mut [u8]) {
+        let secret = &self.secret[..usize::from(self.len)];
+        let expander = self
+            .suite
+            .hkdf_provider
+            .expander_for_okm(&OkmBlock::new(secret));
+        expand_label_with(&*expander, b"key", &[], key);
+        expand_label_with(&*expander, b"iv", &[], iv);
+    }
+
+    /// Let `cipher`, this generation's, go idle: drop its key schedule and, the first time
+    /// this generation goes idle, the traffic key and IV too ([`restore_keys`] derives them
+    /// again for the next record). Once restored they stay until the next generation: a
+    /// connection that is used again after its first quiet spell is likely used on and on, and
+    /// every restore costs two derivations and allocations, which a connection that ramps up
+    /// (going idle a few times before it counts as chatty) would otherwise pay each time.
+    ///
+    /// Before the keys are first dropped, this secret must be found to give them (the check
+    /// [`next`] would make at the first KeyUpdate); a secret that does not (which the
+    /// hand-over is built never to allow) leaves them in place.
     ///
     /// [`restore_keys`]: Self::restore_keys
     /// [`next`]: Self::next
     pub(crate) fn forget_keys(&mut self, cipher: &mut RecordCipher) {
         if !self.in_step && cipher.has_keys() {
-            self.in_step = self.record_cipher().same_keys(cipher);
+            self.in_step = self.gives_keys_of(cipher);
         }
-        if self.in_step {
+        if self.in_step && !cipher.was_restored() {
             cipher.forget();
         } else {
             cipher.release();
         }
     }
 
+    /// Whether this secret gives `cipher`'s key and IV (compared in constant time), derived
+    /// into a zeroized block on the stack.
+    fn gives_keys_of(&self, cipher: &RecordCipher) -> bool {
+        let mut derived = Zeroizing::new([0u8; 32 + 12]);
+        let (key, iv) = derived.split_at_mut(32);
+        let key = &mut key[..self.aead.key_len()];
+        self.derive_key_and_iv(key, iv);
+        cipher.has_key_and_iv(self.aead, key, iv)
+    }
+
     /// Derive `cipher`'s traffic key and IV again if [`forget_keys`](Self::forget_keys)
-    /// dropped them (RFC 8446 §7.3, as in [`record_cipher`](Self::record_cipher)).
+    /// dropped them.
     pub(crate) fn restore_keys(&self, cipher: &mut RecordCipher) {
         if !cipher.has_keys() {
-            let secret = &self.secret[..usize::from(self.len)];
-            cipher.restore(|key, iv| {
-                expand_label(self.suite, secret, b"key", &[], key);
-                expand_label(self.suite, secret, b"iv", &[], iv);
-            });
+            cipher.restore(|key, iv| self.derive_key_and_iv(key, iv));
         }
     }
 

@@ -228,6 +228,40 @@ async fn idle_buffers_are_released() {
     );
 }
 
+/// A read that drains the buffer looks at the transport once more: a bulk reader, with more
+/// waiting, keeps its buffer (giving it back would cost a trip through the pool per buffer),
+/// and a reader that took the last message gives it back there and then.
+#[tokio::test]
+async fn a_drained_read_keeps_its_buffer_only_while_more_is_waiting() {
+    // 1024-byte records (11-byte header, 997-byte payload, 16-byte tag): 64 of them fill the 64
+    // KiB read buffer exactly, so a read that fills it ends on a record boundary.
+    use sealstream_testkit::test_sealer::{HEADER, TAG};
+    let payload = 1024 - HEADER - TAG;
+    let (a, b) = duplex(1 << 20);
+    let (mut client, mut server) = connect(a, b, payload);
+    let data = pattern(payload * 64 * 3);
+    client.write_all(&data).await.unwrap();
+    client.flush().await.unwrap();
+    let mut got = vec![0u8; payload * 64];
+    let chunks: Vec<&[u8]> = data.chunks(payload * 64).collect();
+    for (i, part) in chunks.iter().enumerate() {
+        server.read_exact(&mut got).await.unwrap();
+        assert_eq!(&got[..], *part);
+        let kept = server.buffered_capacity().0;
+        if i + 1 < chunks.len() {
+            assert_eq!(kept, 64 * 1024, "a busy reader gave its buffer back");
+        } else {
+            assert_eq!(kept, 0, "the last message's reader kept its buffer");
+        }
+    }
+    // The last message was not followed by a read: what a pool or a busy server holds.
+    client.write_all(b"later").await.unwrap();
+    client.flush().await.unwrap();
+    let mut later = [0u8; 5];
+    server.read_exact(&mut later).await.unwrap();
+    assert_eq!(&later, b"later");
+}
+
 #[tokio::test]
 async fn buffers_can_be_kept() {
     let (a, b) = duplex(1 << 16);

@@ -61,6 +61,9 @@ pub(crate) struct ReadState<U> {
     phase: Phase,
     capacity: usize,
     release_idle: bool,
+    /// Whether the last read from the transport filled all the room it was given: then more
+    /// is probably waiting, and a drained buffer is kept for the read that follows.
+    filled_room: bool,
     idle: IdleGaps,
     eof: EofPolicy,
     span: HalfSpan,
@@ -121,6 +124,7 @@ impl<U: Unseal> ReadState<U> {
             phase: Phase::Open,
             capacity,
             release_idle,
+            filled_room: false,
             idle: IdleGaps::default(),
             eof,
             span: HalfSpan::new(span),
@@ -158,7 +162,7 @@ impl<U: Unseal> ReadState<U> {
         loop {
             self.hand_out(out);
             if out.remaining() == 0 {
-                self.release_if_drained();
+                self.look_again_if_drained(io, cx);
                 return Poll::Ready(Ok(()));
             }
             let copied = out.filled().len() > filled_before;
@@ -175,7 +179,7 @@ impl<U: Unseal> ReadState<U> {
             };
             if copied {
                 // Don't wait on the transport while holding plaintext for the caller.
-                self.release_if_drained();
+                self.look_again_if_drained(io, cx);
                 return Poll::Ready(Ok(()));
             }
             ready!(self.poll_fill(io, cx, missing));
@@ -339,6 +343,7 @@ impl<U: Unseal> ReadState<U> {
             }
             Poll::Ready(Ok(())) => {
                 let n = read_buf.filled().len();
+                self.filled_room = read_buf.remaining() == 0;
                 if n == 0 {
                     self.transport_ended();
                 } else {
@@ -415,19 +420,43 @@ impl<U: Unseal> ReadState<U> {
         self.release();
     }
 
-    /// Go idle as soon as the buffer holds nothing unread: no plaintext left to hand out and
-    /// no bytes of a next record. A connection held by a pool, or a server busy with the
-    /// request it just read, then costs no read buffer and (unless it is chatty) no expanded
-    /// key schedule, whether or not it reads again; a busy connection takes the same buffer
-    /// back from this thread's pool on its next read (a move, not an allocation) and, after
-    /// [`CHATTY_STREAK`](super::idle::CHATTY_STREAK) short gaps, keeps its keys.
+    /// Go idle as soon as the buffer holds nothing unread (no plaintext left to hand out and
+    /// no bytes of a next record) and the last read from the transport came back short of the
+    /// room it had, so that nothing more was waiting then. A connection held by a pool, or a
+    /// server busy with the request it just read, then costs no read buffer and (unless it is
+    /// chatty) no expanded key schedule, whether or not it reads again; a busy connection
+    /// takes the same buffer back from this thread's pool on its next read (a move, not an
+    /// allocation) and, after [`CHATTY_STREAK`](super::idle::CHATTY_STREAK) short gaps, keeps
+    /// its keys. A read that filled all its room says more is waiting: the buffer stays for
+    /// the next read, which on a bulk transfer comes at once. Giving it back there would send
+    /// it through the pool once per buffer drained, and with many connections on a thread the
+    /// pool runs dry and allocates; it goes back when a later read finds the transport empty.
     fn release_if_drained(&mut self) {
-        if self.release_idle
+        if !self.filled_room && self.is_drained() {
+            self.go_idle();
+        }
+    }
+
+    /// Whether the buffer is held with nothing unread in it, under a policy of giving it back.
+    fn is_drained(&self) -> bool {
+        self.release_idle
+            && self.prefix.is_none()
             && self.plain.is_empty()
             && self.start == self.end
             && !self.buf.is_empty()
-        {
-            self.go_idle();
+    }
+
+    /// A read handed out everything the buffer held: look at the transport once, without
+    /// waiting, instead of guessing ([`release_if_drained`](Self::release_if_drained) is for
+    /// `consume`, which cannot poll). Bytes waiting stay in the buffer for the next call, as
+    /// on a bulk transfer; an empty transport makes the read half go idle there and then,
+    /// buffer given back and the task registered for the next bytes, as a connection that is
+    /// held unread after its last message needs. The read that finds the transport empty is
+    /// the one the next call would have made.
+    fn look_again_if_drained<R: AsyncRead + Unpin>(&mut self, io: &mut R, cx: &mut Context<'_>) {
+        if self.is_drained() && matches!(self.phase, Phase::Open) {
+            // Ready (bytes, the transport's end or an error) is for the next call to report.
+            let _ = self.poll_fill(io, cx, 1);
         }
     }
 
