@@ -319,6 +319,32 @@ async fn one_read_takes_many_records_and_one_write_sends_many() {
     );
 }
 
+/// The write buffer is sized in plaintext: 64 KiB of it, in records of at most 16 KiB, is four
+/// full records, and the buffer holds all four sealed, so the write is one transport write of
+/// four full records, not three, a shortened fourth and a sliver after it.
+#[tokio::test]
+async fn a_write_of_the_buffer_size_goes_out_in_one_transport_write() {
+    let (a, b) = duplex(1 << 20);
+    let (mut client, mut server) = connect(
+        ChunkedIo::new(a, vec![], vec![], vec![]),
+        ChunkedIo::new(b, vec![], vec![], vec![]),
+        16 * 1024,
+    );
+    let data = pattern(64 * 1024);
+    client.write_all(&data).await.unwrap();
+    client.flush().await.unwrap();
+    assert_eq!(client.get_ref().write_calls(), 1, "a 64 KiB write was cut");
+    let mut got = vec![0u8; data.len()];
+    server.read_exact(&mut got).await.unwrap();
+    assert_eq!(got, data);
+    // Four records: the receiver's next sequence number.
+    assert_eq!(
+        sealstream::Unseal::sequence(server.unseal_half()),
+        4,
+        "records were shortened"
+    );
+}
+
 #[tokio::test]
 async fn an_empty_leftover_holds_no_memory() {
     // A handshake hands over its input buffer; empty, it must not stay allocated.

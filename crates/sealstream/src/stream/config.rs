@@ -83,8 +83,10 @@ impl StreamBuilder {
         self
     }
 
-    /// Size of the write buffer: how many sealed bytes may wait for the transport. Raised to the
-    /// sealer's largest record if smaller.
+    /// Size of the write buffer, in plaintext: it holds as many whole sealed records as `bytes`
+    /// of plaintext fill (at least one), so a write of that size goes to the transport in one
+    /// call. The default, 64 KiB, is four full TLS records (65,624 bytes sealed) or one full
+    /// 64 KiB SASL frame.
     pub fn write_buffer(mut self, bytes: usize) -> Self {
         self.write_buffer = bytes;
         self

@@ -62,7 +62,14 @@ pub(crate) struct WriteState<S> {
 impl<S: Seal> WriteState<S> {
     pub(crate) fn new(seal: S, capacity: usize, release_idle: bool, span: Span) -> Self {
         // The seal half's sizes are constant (`Seal::sizes`): asked for when needed, not kept.
-        let max_record = seal.sizes().max_record();
+        let sizes = seal.sizes();
+        // Room for as many whole records as `capacity` bytes of plaintext fill (at least one):
+        // 64 KiB of plaintext is four full TLS records, 65,624 bytes sealed. A buffer of exactly
+        // 64 KiB would take three full records and a shortened fourth, then send the last 88
+        // bytes as a record and a transport write of their own.
+        let whole_records = (capacity / sizes.max_message.max(1))
+            .max(1)
+            .saturating_mul(sizes.max_record());
         Self {
             seal,
             buf: Vec::new(),
@@ -71,7 +78,7 @@ impl<S: Seal> WriteState<S> {
             used: 0,
             phase: Phase::Open,
             qop: Qop::Default,
-            capacity: capacity.max(max_record),
+            capacity: capacity.max(whole_records),
             release_idle,
             idle: IdleGaps::default(),
             span: HalfSpan::new(span),
