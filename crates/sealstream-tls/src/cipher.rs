@@ -258,7 +258,9 @@ impl RecordCipher {
             .ok_or_else(|| Error::new(Status::InternalError, "traffic key not restored"))
     }
 
-    /// Whether `other` protects records with the same algorithm, key and IV (in constant time).
+    /// Whether `other` protects records with the same algorithm, key and IV (in constant time;
+    /// tests: the record layer compares with [`has_key_and_iv`](Self::has_key_and_iv)).
+    #[cfg(test)]
     pub(crate) fn same_keys(&self, other: &RecordCipher) -> bool {
         use subtle::ConstantTimeEq;
         match (&self.material, &other.material) {

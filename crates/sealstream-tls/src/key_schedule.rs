@@ -208,7 +208,7 @@ impl TrafficSecret {
     /// the secret must first be found to give `current`'s keys: a failure here means the key
     /// log and the extracted keys disagree, which the hand-over is built never to allow.
     pub(crate) fn next(&self, current: &RecordCipher) -> Result<(Self, RecordCipher), Error> {
-        if !self.in_step && !self.record_cipher().same_keys(current) {
+        if !self.in_step && !self.gives_keys_of(current) {
             return Err(Error::new(
                 Status::InternalError,
                 "the logged traffic secret does not give the keys rustls extracted",

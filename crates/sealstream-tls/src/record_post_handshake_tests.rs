@@ -465,3 +465,31 @@ fn tls13_ignores_the_legacy_record_version_and_tls12_requires_its_own() {
         }
     }
 }
+
+/// A peer that asks for a new key generation before every byte it sends, against a receiver
+/// whose directions go idle between messages: every generation is ratcheted once, its keys
+/// dropped at its first idle and derived once again, and nothing accumulates; the sender's
+/// side the same. Ten thousand rounds, each message still opened.
+#[test]
+fn a_key_update_before_every_byte_with_idle_gaps_costs_one_ratchet_each() {
+    let (mut client, mut server) = connected(true, tls::suites(true)[0], None);
+    let update = Control::KeyUpdate {
+        update_requested: false,
+    };
+    for i in 0..10_000u32 {
+        let record = seal_control(&mut client, &update);
+        client.seal.release_idle();
+        assert!(open(&mut server, record).is_ok(), "round {i}");
+        server.unseal.release_idle();
+        assert!(!server.unseal.cipher.has_keys() && !server.unseal.cipher.is_expanded());
+        let byte = [i as u8];
+        let record = seal(&mut client, &byte);
+        assert_eq!(
+            open(&mut server, record).unwrap().unwrap(),
+            byte,
+            "round {i}"
+        );
+        server.unseal.release_idle();
+    }
+    assert_eq!(server.unseal.key_updates_received(), 10_000);
+}
