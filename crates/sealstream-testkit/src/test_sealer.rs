@@ -8,7 +8,12 @@
 //! It is shaped like TLS on purpose (close record, alerts, key updates with an "update
 //! requested" flag) and carries explicit sequence numbers like Kerberos, so a replayed record
 //! authenticates but is refused as out of sequence.
+//!
+//! Encrypted data records that fit a reader's buffer are opened straight into it
+//! ([`Unseal::unseal_into`]) and everything else in place, so tests that read with buffers of
+//! random sizes go through both of the stream's paths.
 
+use chacha20poly1305::aead::inout::InOutBuf;
 use chacha20poly1305::aead::{AeadInOut, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Nonce, Tag};
 use sha2::{Digest, Sha256};
@@ -252,19 +257,14 @@ impl TestUnseal {
     }
 }
 
-impl Unseal for TestUnseal {
-    fn max_record(&self) -> usize {
-        HEADER + self.max_message + TAG
-    }
-
-    fn unseal(&mut self, input: &mut [u8]) -> Result<Unsealed, Error> {
+impl TestUnseal {
+    /// The first record's header and length, or the outcome when it is not whole.
+    fn frame(&self, input: &[u8]) -> Result<Result<([u8; HEADER], usize), Unsealed>, Error> {
         let Some(header) = input.first_chunk::<HEADER>() else {
-            return Ok(Unsealed::Incomplete {
+            return Ok(Err(Unsealed::Incomplete {
                 missing: Some(HEADER - input.len()),
-            });
+            }));
         };
-        let header = *header;
-        let ty = header[0];
         let len = u16::from_be_bytes([header[1], header[2]]) as usize;
         if len > self.max_message {
             return Err(Error::illegal_message(format!(
@@ -274,10 +274,39 @@ impl Unseal for TestUnseal {
         }
         let total = HEADER + len + TAG;
         if input.len() < total {
-            return Ok(Unsealed::Incomplete {
+            return Ok(Err(Unsealed::Incomplete {
                 missing: Some(total - input.len()),
-            });
+            }));
         }
+        Ok(Ok((*header, total)))
+    }
+
+    /// After a record's tag was checked: refuse it if it failed or is out of sequence, else
+    /// count it.
+    fn verified(&mut self, authentic: bool, seq: u64) -> Result<(), Error> {
+        if !authentic {
+            return Err(Error::message_altered("test record failed authentication"));
+        }
+        if seq != self.seq {
+            return Err(Error::out_of_sequence(self.seq, seq));
+        }
+        self.seq += 1;
+        Ok(())
+    }
+}
+
+impl Unseal for TestUnseal {
+    fn max_record(&self) -> usize {
+        HEADER + self.max_message + TAG
+    }
+
+    fn unseal(&mut self, input: &mut [u8]) -> Result<Unsealed, Error> {
+        let (header, total) = match self.frame(input)? {
+            Ok(framed) => framed,
+            Err(incomplete) => return Ok(incomplete),
+        };
+        let ty = header[0];
+        let len = total - HEADER - TAG;
         let seq = u64::from_be_bytes(header[3..11].try_into().expect("8 bytes"));
         let (payload, tag) = input[HEADER..total].split_at_mut(len);
         let tag = Tag::try_from(&*tag).expect("a 16-byte tag");
@@ -290,13 +319,7 @@ impl Unseal for TestUnseal {
             self.cipher
                 .decrypt_inout_detached(&nonce(seq), &header, payload.into(), &tag)
         };
-        if verified.is_err() {
-            return Err(Error::message_altered("test record failed authentication"));
-        }
-        if seq != self.seq {
-            return Err(Error::out_of_sequence(self.seq, seq));
-        }
-        self.seq += 1;
+        self.verified(verified.is_ok(), seq)?;
         match ty {
             TYPE_DATA | TYPE_DATA_CLEAR => Ok(Unsealed::Data {
                 plaintext: HEADER..HEADER + len,
@@ -336,6 +359,36 @@ impl Unseal for TestUnseal {
                 "unexpected record type {ty:#04x} of {len} bytes"
             ))),
         }
+    }
+
+    /// Encrypted data records that fit `out` are opened into it; everything else declines.
+    fn unseal_into(&mut self, input: &mut [u8], out: &mut [u8]) -> Result<Option<Unsealed>, Error> {
+        let (header, total) = match self.frame(input)? {
+            Ok(framed) => framed,
+            Err(incomplete) => return Ok(Some(incomplete)),
+        };
+        let len = total - HEADER - TAG;
+        if header[0] != TYPE_DATA || len > out.len() {
+            return Ok(None);
+        }
+        let seq = u64::from_be_bytes(header[3..11].try_into().expect("8 bytes"));
+        let (payload, tag) = input[HEADER..total].split_at(len);
+        let tag = Tag::try_from(tag).expect("a 16-byte tag");
+        let out = &mut out[..len];
+        let buffer = InOutBuf::new(payload, out).expect("equal lengths");
+        let verified = self
+            .cipher
+            .decrypt_inout_detached(&nonce(seq), &header, buffer, &tag);
+        if let Err(err) = self.verified(verified.is_ok(), seq) {
+            // Leave nothing of a refused record (forged, replayed) in the caller's buffer.
+            out.fill(0);
+            return Err(err);
+        }
+        Ok(Some(Unsealed::Data {
+            plaintext: 0..len,
+            consumed: total,
+            protection: Protection::Confidential,
+        }))
     }
 
     fn signals_close(&self) -> bool {

@@ -1,8 +1,11 @@
 //! One direction's AEAD, built from the traffic secrets rustls extracted.
 //!
-//! rustls 0.23's `MessageEncrypter::encrypt` allocates a buffer per record; sealing in place
-//! with the backend's AEAD (aws-lc-rs, or ring under the `ring` feature; see [`crate::provider`])
-//! over our record buffer allocates nothing. The nonce rules are the RFCs':
+//! rustls 0.23's `MessageEncrypter::encrypt` allocates a buffer per record; sealing with the
+//! backend's AEAD (aws-lc-rs, or ring under the `ring` feature; see [`crate::provider`]) into our
+//! record buffer allocates nothing. Under aws-lc-rs a record is sealed from the writer's buffer
+//! into the record buffer and opened from the read buffer into the reader's
+//! (`seal_out_of_place_scatter`, `open_separate_gather`), so plaintext is copied only by the
+//! cipher; ring has no such calls and copies. The nonce rules are the RFCs':
 //!
 //! - TLS 1.3 (RFC 8446 §5.3): "the per-record nonce ... is formed as follows: 1. The 64-bit
 //!   record sequence number is encoded in network byte order and padded to the left with zeros
@@ -347,20 +350,88 @@ impl RecordCipher {
         nonce
     }
 
-    /// Encrypt `in_out` in place; returns the tag.
-    pub(crate) fn seal(
+    /// Seal a record body into `out`: the plaintext, then `extra` (TLS 1.3's inner content
+    /// type), encrypted, then the tag, so `out` is as long as the three. The plaintext is
+    /// `plaintext` where it lies (a caller's buffer), or with `None` already at the front of
+    /// `out`. From a caller's buffer it is read once, by the cipher, not first copied into the
+    /// record; ring has no such call, so under ring it is copied and sealed in place.
+    pub(crate) fn seal_body(
         &mut self,
         nonce: [u8; 12],
         aad: &[u8],
-        in_out: &mut [u8],
-    ) -> Result<[u8; TAG_LEN], Error> {
+        plaintext: Option<&[u8]>,
+        extra: &[u8],
+        out: &mut [u8],
+    ) -> Result<(), Error> {
+        let payload_len = out.len().checked_sub(TAG_LEN + extra.len());
+        let Some(payload_len) = payload_len.filter(|&n| plaintext.is_none_or(|p| p.len() == n))
+        else {
+            return Err(Error::new(
+                Status::InternalError,
+                "record body of the wrong length",
+            ));
+        };
+        let failed = |_| Error::new(Status::InternalError, "record encryption failed");
+        let nonce = Nonce::assume_unique_for_key(nonce);
+        let aad = Aad::from(aad);
+        let (payload, rest) = out.split_at_mut(payload_len);
+        #[cfg(feature = "aws-lc-rs")]
+        if let Some(plaintext) = plaintext {
+            return self
+                .key()?
+                .seal_out_of_place_scatter(nonce, aad, plaintext, payload, extra, rest)
+                .map_err(failed);
+        }
+        if let Some(plaintext) = plaintext {
+            payload.copy_from_slice(plaintext);
+        }
+        rest[..extra.len()].copy_from_slice(extra);
+        let body = &mut out[..payload_len + extra.len()];
         let tag = self
             .key()?
-            .seal_in_place_separate_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), in_out)
-            .map_err(|_| Error::new(Status::InternalError, "record encryption failed"))?;
-        let mut out = [0u8; TAG_LEN];
-        out.copy_from_slice(tag.as_ref());
-        Ok(out)
+            .seal_in_place_separate_tag(nonce, aad, body)
+            .map_err(failed)?;
+        out[payload_len + extra.len()..].copy_from_slice(tag.as_ref());
+        Ok(())
+    }
+
+    /// Verify and decrypt `ciphertext_and_tag` into `out`, exactly as long as the ciphertext:
+    /// a reader's buffer, so that the plaintext is not copied there afterwards. If the record
+    /// fails authentication, `out` is wiped: aws-lc decrypts before it checks the tag, and
+    /// although both backends clear their output on failure, this does not rely on it.
+    /// Under ring, which has no such call, the ciphertext is copied to `out` and opened there.
+    pub(crate) fn open_into(
+        &mut self,
+        nonce: [u8; 12],
+        aad: &[u8],
+        ciphertext_and_tag: &[u8],
+        out: &mut [u8],
+    ) -> Result<(), Error> {
+        let Some((ciphertext, tag)) = ciphertext_and_tag
+            .split_at_checked(ciphertext_and_tag.len().wrapping_sub(TAG_LEN))
+            .filter(|(ciphertext, _)| ciphertext.len() == out.len())
+        else {
+            return Err(Error::new(
+                Status::InternalError,
+                "record body of the wrong length",
+            ));
+        };
+        let nonce = Nonce::assume_unique_for_key(nonce);
+        let key = self.key()?;
+        #[cfg(feature = "aws-lc-rs")]
+        let opened = key.open_separate_gather(nonce, Aad::from(aad), ciphertext, tag, out);
+        #[cfg(not(feature = "aws-lc-rs"))]
+        let opened = {
+            out.copy_from_slice(ciphertext);
+            let tag = crate::provider::aead::Tag::try_from(tag)
+                .map_err(|_| Error::new(Status::InternalError, "record tag of the wrong length"))?;
+            key.open_in_place_separate_tag(nonce, Aad::from(aad), tag, out, 0..)
+                .map(|_| ())
+        };
+        opened.map_err(|_| {
+            zeroize::Zeroize::zeroize(&mut *out);
+            Error::message_altered("TLS record failed authentication (bad_record_mac)")
+        })
     }
 
     /// Verify and decrypt `in_out` (ciphertext then tag) in place; returns the plaintext length.

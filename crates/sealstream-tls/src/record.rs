@@ -72,6 +72,25 @@ fn no_key_schedule() -> Error {
     )
 }
 
+/// Where a record's plaintext lies.
+#[derive(Clone, Copy)]
+enum Plaintext<'a> {
+    /// This many bytes already in the record buffer, after the header.
+    InPlace(usize),
+    /// In the caller's buffer: sealed from there into the record (see
+    /// [`RecordCipher::seal_body`]).
+    From(&'a [u8]),
+}
+
+impl Plaintext<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Plaintext::InPlace(len) => *len,
+            Plaintext::From(bytes) => bytes.len(),
+        }
+    }
+}
+
 /// The sending half of a TLS connection.
 #[derive(Debug)]
 pub struct TlsSeal {
@@ -175,15 +194,17 @@ impl TlsSeal {
         out: &mut [u8],
         payload: &[u8],
     ) -> Result<usize, Error> {
-        self.check_room(out, payload.len())?;
-        let start = self.header_len();
-        out[start..start + payload.len()].copy_from_slice(payload);
-        self.seal_typed(ty, out, payload.len())
+        self.seal_typed(ty, out, Plaintext::From(payload))
     }
 
-    /// Seal the `len`-byte payload at `buf[header_len..]` as a record of content type `ty`.
-    fn seal_typed(&mut self, ty: u8, buf: &mut [u8], len: usize) -> Result<usize, Error> {
-        self.check_room(buf, len)?;
+    /// Seal `plaintext` as a record of content type `ty` at the start of `buf`.
+    fn seal_typed(
+        &mut self,
+        ty: u8,
+        buf: &mut [u8],
+        plaintext: Plaintext<'_>,
+    ) -> Result<usize, Error> {
+        self.check_room(buf, plaintext.len())?;
         if let Some(secret) = &self.secret {
             secret.restore_keys(&mut self.cipher);
         }
@@ -203,21 +224,25 @@ impl TlsSeal {
             ));
         }
         let seq = self.seq;
+        let len = plaintext.len();
+        let from = match plaintext {
+            Plaintext::InPlace(_) => None,
+            Plaintext::From(bytes) => Some(bytes),
+        };
         let total = match self.cipher.framing() {
             Framing::Tls13 => {
                 // RFC 8446 §5.2: TLSInnerPlaintext = content || ContentType || zeros; the outer
                 // record says application_data and its header is the additional data.
-                let body = len + 1;
-                let total = HEADER_LEN + body + TAG_LEN;
-                buf[HEADER_LEN + len] = ty;
-                let hdr = header(APPLICATION_DATA, body + TAG_LEN);
+                let total = HEADER_LEN + len + 1 + TAG_LEN;
+                let hdr = header(APPLICATION_DATA, total - HEADER_LEN);
                 buf[..HEADER_LEN].copy_from_slice(&hdr);
-                let tag = self.cipher.seal(
+                self.cipher.seal_body(
                     self.cipher.xor_nonce(seq),
                     &hdr,
-                    &mut buf[HEADER_LEN..HEADER_LEN + body],
+                    from,
+                    &[ty],
+                    &mut buf[HEADER_LEN..total],
                 )?;
-                buf[HEADER_LEN + body..total].copy_from_slice(&tag);
                 total
             }
             Framing::Tls12Explicit => {
@@ -226,23 +251,25 @@ impl TlsSeal {
                 let total = start + len + TAG_LEN;
                 buf[..HEADER_LEN].copy_from_slice(&header(ty, EXPLICIT_NONCE_LEN + len + TAG_LEN));
                 buf[HEADER_LEN..start].copy_from_slice(&nonce[4..]);
-                let tag = self.cipher.seal(
+                self.cipher.seal_body(
                     nonce,
                     &tls12_aad(seq, ty, len),
-                    &mut buf[start..start + len],
+                    from,
+                    &[],
+                    &mut buf[start..total],
                 )?;
-                buf[start + len..total].copy_from_slice(&tag);
                 total
             }
             Framing::Tls12Implicit => {
                 let total = HEADER_LEN + len + TAG_LEN;
                 buf[..HEADER_LEN].copy_from_slice(&header(ty, len + TAG_LEN));
-                let tag = self.cipher.seal(
+                self.cipher.seal_body(
                     self.cipher.xor_nonce(seq),
                     &tls12_aad(seq, ty, len),
-                    &mut buf[HEADER_LEN..HEADER_LEN + len],
+                    from,
+                    &[],
+                    &mut buf[HEADER_LEN..total],
                 )?;
-                buf[HEADER_LEN + len..total].copy_from_slice(&tag);
                 total
             }
         };
@@ -273,7 +300,11 @@ impl Seal for TlsSeal {
     fn seal(&mut self, qop: Qop, mut record: RecordMut<'_>) -> Result<usize, Error> {
         let len = record.payload_len();
         match qop {
-            Qop::Default => self.seal_typed(APPLICATION_DATA, record.as_mut_slice(), len),
+            Qop::Default => self.seal_typed(
+                APPLICATION_DATA,
+                record.as_mut_slice(),
+                Plaintext::InPlace(len),
+            ),
             Qop::OutOfBand if len == 2 => {
                 let p = record.payload();
                 let alert = AlertCode::from_bytes([p[0], p[1]]);
@@ -292,6 +323,33 @@ impl Seal for TlsSeal {
                 format!("TLS has no {other:?}"),
             )),
         }
+    }
+
+    /// Application data is encrypted from the caller's buffer into the record in one pass (under
+    /// aws-lc-rs; ring copies first); other qops copy, then [`seal`](Seal::seal).
+    fn seal_copying(
+        &mut self,
+        qop: Qop,
+        plaintext: &[u8],
+        mut record: RecordMut<'_>,
+    ) -> Result<usize, Error> {
+        if plaintext.len() != record.payload_len() || record.header_len() != self.header_len() {
+            return Err(Error::new(
+                Status::InternalError,
+                format!(
+                    "{} bytes of plaintext for a {}-byte payload after a {}-byte header",
+                    plaintext.len(),
+                    record.payload_len(),
+                    record.header_len()
+                ),
+            ));
+        }
+        if qop == Qop::Default {
+            let buf = record.as_mut_slice();
+            return self.seal_typed(APPLICATION_DATA, buf, Plaintext::From(plaintext));
+        }
+        record.payload_mut().copy_from_slice(plaintext);
+        self.seal(qop, record)
     }
 
     fn seal_control(&mut self, control: &Control, out: &mut [u8]) -> Result<usize, Error> {
@@ -449,8 +507,15 @@ impl TlsUnseal {
         }
     }
 
-    /// Decrypt the record `input[..total]` in place: its content type and content range.
-    fn open(&mut self, input: &mut [u8], total: usize) -> Result<(u8, Range<usize>), Error> {
+    /// Decrypt the record `input[..total]`: its content type and content range. In place, or
+    /// into `out` when given, exactly [`opened_len`](Self::opened_len) bytes long; the range
+    /// is then one of `out`.
+    fn open(
+        &mut self,
+        input: &mut [u8],
+        total: usize,
+        mut out: Option<&mut [u8]>,
+    ) -> Result<(u8, Range<usize>), Error> {
         if let Some(secret) = &self.secret {
             secret.restore_keys(&mut self.cipher);
         }
@@ -491,24 +556,29 @@ impl TlsUnseal {
                         )),
                     ));
                 }
-                let plain = self
-                    .cipher
-                    .open(
-                        self.cipher.xor_nonce(seq),
-                        &hdr,
-                        &mut input[HEADER_LEN..total],
-                    )
-                    .map_err(|e| self.fail(alert::BAD_RECORD_MAC, e))?;
+                let nonce = self.cipher.xor_nonce(seq);
+                let body = HEADER_LEN..total;
+                let opened = match out.as_deref_mut() {
+                    None => self.cipher.open(nonce, &hdr, &mut input[body]),
+                    Some(out) => self
+                        .cipher
+                        .open_into(nonce, &hdr, &input[body], out)
+                        .map(|()| out.len()),
+                };
+                let plain = opened.map_err(|e| self.fail(alert::BAD_RECORD_MAC, e))?;
+                let (inner, at) = match out {
+                    None => (&input[HEADER_LEN..HEADER_LEN + plain], HEADER_LEN),
+                    Some(out) => (&out[..plain], 0),
+                };
                 // "the type field ... is the last non-zero octet"; all-zero is unexpected_message.
-                let inner = &input[HEADER_LEN..HEADER_LEN + plain];
-                let Some(at) = inner.iter().rposition(|&b| b != 0) else {
+                let Some(end) = inner.iter().rposition(|&b| b != 0) else {
                     return Err(self.fail(
                         alert::UNEXPECTED_MESSAGE,
                         Error::illegal_message("TLS 1.3 record with no content type"),
                     ));
                 };
                 self.seq += 1;
-                Ok((inner[at], HEADER_LEN..HEADER_LEN + at))
+                Ok((inner[end], at..at + end))
             }
             Framing::Tls12Explicit | Framing::Tls12Implicit => {
                 let explicit = self.cipher.framing() == Framing::Tls12Explicit;
@@ -537,16 +607,118 @@ impl TlsUnseal {
                 } else {
                     self.cipher.xor_nonce(seq)
                 };
-                self.cipher
-                    .open(
-                        nonce,
-                        &tls12_aad(seq, outer, plaintext_len),
-                        &mut input[start..total],
-                    )
-                    .map_err(|e| self.fail(alert::BAD_RECORD_MAC, e))?;
+                let aad = tls12_aad(seq, outer, plaintext_len);
+                let body = start..total;
+                let opened = match out {
+                    None => self
+                        .cipher
+                        .open(nonce, &aad, &mut input[body])
+                        .map(|_| start),
+                    Some(out) => self
+                        .cipher
+                        .open_into(nonce, &aad, &input[body], out)
+                        .map(|()| 0),
+                };
+                let at = opened.map_err(|e| self.fail(alert::BAD_RECORD_MAC, e))?;
                 self.seq += 1;
-                Ok((outer, start..start + plaintext_len))
+                Ok((outer, at..at + plaintext_len))
             }
+        }
+    }
+
+    /// Where the first record of `input` ends, or the outcome when it is not whole yet. A
+    /// header this layer refuses is an error (with its alert).
+    fn frame(&mut self, input: &[u8]) -> Result<Result<usize, Unsealed>, Error> {
+        let Some(hdr) = input.first_chunk::<HEADER_LEN>() else {
+            return Ok(Err(Unsealed::Incomplete {
+                missing: Some(HEADER_LEN - input.len()),
+            }));
+        };
+        let len = u16::from_be_bytes([hdr[3], hdr[4]]) as usize;
+        if len > self.max_ciphertext() {
+            return Err(self.fail(
+                alert::RECORD_OVERFLOW,
+                Error::illegal_message(format!(
+                    "TLS record of {len} bytes above the maximum of {} (record_overflow)",
+                    self.max_ciphertext()
+                )),
+            ));
+        }
+        // RFC 8446 §5.1: legacy_record_version "MUST be ignored for all purposes" in TLS 1.3
+        // (the AEAD still authenticates it as part of the header). TLS 1.2 records carry the
+        // negotiated version, which its additional data covers too.
+        if !self.info.is_tls13() && hdr[1..3] != VERSION {
+            return Err(self.fail(
+                alert::DECODE_ERROR,
+                Error::illegal_message(format!(
+                    "record version {:02x}{:02x} after the handshake",
+                    hdr[1], hdr[2]
+                )),
+            ));
+        }
+        let total = HEADER_LEN + len;
+        if input.len() < total {
+            return Ok(Err(Unsealed::Incomplete {
+                missing: Some(total - input.len()),
+            }));
+        }
+        Ok(Ok(total))
+    }
+
+    /// How many bytes the `total`-byte record decrypts to (TLS 1.3: its content, content type
+    /// and padding); `None` if it is too short to hold a tag, which [`open`](Self::open)
+    /// refuses.
+    fn opened_len(&self, total: usize) -> Option<usize> {
+        let framing = match self.cipher.framing() {
+            Framing::Tls12Explicit => HEADER_LEN + EXPLICIT_NONCE_LEN + TAG_LEN,
+            Framing::Tls13 | Framing::Tls12Implicit => HEADER_LEN + TAG_LEN,
+        };
+        total.checked_sub(framing)
+    }
+
+    /// Act on the opened record of content type `ty` whose content is `bytes` (at `content`
+    /// in the buffer it was opened into), `total` bytes on the wire.
+    fn dispatch(
+        &mut self,
+        ty: u8,
+        bytes: &[u8],
+        content: Range<usize>,
+        total: usize,
+    ) -> Result<Unsealed, Error> {
+        if self.handshake.is_some() && ty != HANDSHAKE {
+            return Err(self.fail(
+                alert::UNEXPECTED_MESSAGE,
+                Error::illegal_message("handshake message interrupted by another record type"),
+            ));
+        }
+        match ty {
+            APPLICATION_DATA => {
+                // Empty records are allowed (RFC 8446 §5.1), but only data resets the counts:
+                // a peer cannot buy another 32 KeyUpdates with 22 bytes of nothing.
+                if !content.is_empty() {
+                    self.key_updates_in_a_row = 0;
+                    self.warnings_in_a_row = 0;
+                }
+                // TLS always encrypts application data (an AEAD suite).
+                Ok(Unsealed::Data {
+                    plaintext: content,
+                    consumed: total,
+                    protection: sealstream::Protection::Confidential,
+                })
+            }
+            ALERT => self.on_alert(bytes, total),
+            HANDSHAKE if !content.is_empty() => self.on_handshake(bytes, total),
+            CHANGE_CIPHER_SPEC => Err(self.fail(
+                alert::UNEXPECTED_MESSAGE,
+                Error::illegal_message("ChangeCipherSpec after the handshake"),
+            )),
+            // Empty handshake records and unknown content types.
+            _ => Err(self.fail(
+                alert::UNEXPECTED_MESSAGE,
+                Error::illegal_message(format!(
+                    "unexpected record of content type {ty} after the handshake"
+                )),
+            )),
         }
     }
 
@@ -591,75 +763,33 @@ impl Unseal for TlsUnseal {
 
     fn unseal(&mut self, input: &mut [u8]) -> Result<Unsealed, Error> {
         self.fatal = None;
-        let Some(hdr) = input.first_chunk::<HEADER_LEN>() else {
-            return Ok(Unsealed::Incomplete {
-                missing: Some(HEADER_LEN - input.len()),
-            });
+        let total = match self.frame(input)? {
+            Ok(total) => total,
+            Err(incomplete) => return Ok(incomplete),
         };
-        let len = u16::from_be_bytes([hdr[3], hdr[4]]) as usize;
-        if len > self.max_ciphertext() {
-            return Err(self.fail(
-                alert::RECORD_OVERFLOW,
-                Error::illegal_message(format!(
-                    "TLS record of {len} bytes above the maximum of {} (record_overflow)",
-                    self.max_ciphertext()
-                )),
-            ));
+        let (ty, content) = self.open(input, total, None)?;
+        self.dispatch(ty, &input[content.clone()], content, total)
+    }
+
+    /// Records that decrypt to no more than `out` holds are opened into it, whatever their
+    /// content type; one that is not application data, or fails, is wiped from it.
+    fn unseal_into(&mut self, input: &mut [u8], out: &mut [u8]) -> Result<Option<Unsealed>, Error> {
+        self.fatal = None;
+        let total = match self.frame(input)? {
+            Ok(total) => total,
+            Err(incomplete) => return Ok(Some(incomplete)),
+        };
+        let Some(out) = self.opened_len(total).and_then(|n| out.get_mut(..n)) else {
+            return Ok(None);
+        };
+        let outcome = self
+            .open(input, total, Some(&mut *out))
+            .and_then(|(ty, content)| self.dispatch(ty, &out[content.clone()], content, total));
+        if !matches!(outcome, Ok(Unsealed::Data { .. })) {
+            // A session ticket, a KeyUpdate, an alert, or what failed: not the reader's.
+            zeroize::Zeroize::zeroize(out);
         }
-        // RFC 8446 §5.1: legacy_record_version "MUST be ignored for all purposes" in TLS 1.3
-        // (the AEAD still authenticates it as part of the header). TLS 1.2 records carry the
-        // negotiated version, which its additional data covers too.
-        if !self.info.is_tls13() && hdr[1..3] != VERSION {
-            return Err(self.fail(
-                alert::DECODE_ERROR,
-                Error::illegal_message(format!(
-                    "record version {:02x}{:02x} after the handshake",
-                    hdr[1], hdr[2]
-                )),
-            ));
-        }
-        let total = HEADER_LEN + len;
-        if input.len() < total {
-            return Ok(Unsealed::Incomplete {
-                missing: Some(total - input.len()),
-            });
-        }
-        let (ty, content) = self.open(input, total)?;
-        if self.handshake.is_some() && ty != HANDSHAKE {
-            return Err(self.fail(
-                alert::UNEXPECTED_MESSAGE,
-                Error::illegal_message("handshake message interrupted by another record type"),
-            ));
-        }
-        match ty {
-            APPLICATION_DATA => {
-                // Empty records are allowed (RFC 8446 §5.1), but only data resets the counts:
-                // a peer cannot buy another 32 KeyUpdates with 22 bytes of nothing.
-                if !content.is_empty() {
-                    self.key_updates_in_a_row = 0;
-                    self.warnings_in_a_row = 0;
-                }
-                // TLS always encrypts application data (an AEAD suite).
-                Ok(Unsealed::Data {
-                    plaintext: content,
-                    consumed: total,
-                    protection: sealstream::Protection::Confidential,
-                })
-            }
-            ALERT => self.on_alert(&input[content], total),
-            HANDSHAKE if !content.is_empty() => self.on_handshake(&input[content], total),
-            CHANGE_CIPHER_SPEC => Err(self.fail(
-                alert::UNEXPECTED_MESSAGE,
-                Error::illegal_message("ChangeCipherSpec after the handshake"),
-            )),
-            // Empty handshake records and unknown content types.
-            _ => Err(self.fail(
-                alert::UNEXPECTED_MESSAGE,
-                Error::illegal_message(format!(
-                    "unexpected record of content type {ty} after the handshake"
-                )),
-            )),
-        }
+        outcome.map(Some)
     }
 
     fn signals_close(&self) -> bool {

@@ -60,9 +60,11 @@ fn seal_raw(end: &mut End, ty: u8, version: [u8; 2], content: &[u8], padding: us
             tls12_aad(body.len()),
         ),
     };
-    let tag = seal.cipher.seal(nonce, &aad, &mut body).unwrap();
+    body.resize(body.len() + TAG_LEN, 0);
+    seal.cipher
+        .seal_body(nonce, &aad, None, &[], &mut body)
+        .unwrap();
     record.extend_from_slice(&body);
-    record.extend_from_slice(&tag);
     record
 }
 

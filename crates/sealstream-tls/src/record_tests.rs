@@ -485,3 +485,6 @@ mod post_handshake;
 
 #[path = "record_stream_tests.rs"]
 mod in_a_stream;
+
+#[path = "record_into_tests.rs"]
+mod out_of_place;

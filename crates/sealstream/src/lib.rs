@@ -15,7 +15,7 @@
 //! | `EncryptMessage` over contiguous STREAM_HEADER, DATA, STREAM_TRAILER | [`Seal::seal`] over one [`RecordMut`] ([`Seal::seal_copying`] when the plaintext is still in the caller's buffer); [`seal_message`] for one call |
 //! | `fQOP`: `SECQOP_WRAP_NO_ENCRYPT`, `SECQOP_WRAP_OOB_DATA` | [`Qop::IntegrityOnly`], [`Qop::OutOfBand`] (a two-byte TLS alert) |
 //! | `MessageSeqNo`, replay/insertion/suppression detection | per-direction sequence numbers inside each half; a wrong one is [`Status::OutOfSequence`] |
-//! | `DecryptMessage`: `SEC_E_INCOMPLETE_MESSAGE` + `SECBUFFER_MISSING`, `SECBUFFER_EXTRA` | [`Unseal::unseal`] → [`Unsealed::Incomplete`] `{ missing }` or [`Unsealed::Data`] `{ plaintext, consumed }`; a stream lends the decrypted DATA buffer in place through `AsyncBufRead` |
+//! | `DecryptMessage`: `SEC_E_INCOMPLETE_MESSAGE` + `SECBUFFER_MISSING`, `SECBUFFER_EXTRA` | [`Unseal::unseal`] → [`Unsealed::Incomplete`] `{ missing }` or [`Unsealed::Data`] `{ plaintext, consumed }`; [`Unseal::unseal_into`] decrypts into the reader's buffer instead; a stream lends the decrypted DATA buffer in place through `AsyncBufRead` |
 //! | `SEC_I_RENEGOTIATE` | [`Unsealed::Respond`]: a [`Control`] the write half sends, never a hidden write by the reader |
 //! | `SEC_I_CONTEXT_EXPIRED` | [`Unsealed::Closed`]: reads return `Ok(0)`; a transport end without it is truncation |
 //! | `SEC_E_*` | [`Error`] with its [`Status`]; one `From<Error> for io::Error` table ([`Status::io_kind`]) |

@@ -125,6 +125,28 @@ pub trait Unseal: Send + 'static {
     /// error with `SEC_E_MESSAGE_ALTERED` and its plaintext is never reported.
     fn unseal(&mut self, input: &mut [u8]) -> Result<Unsealed, Error>;
 
+    /// Unseal the first record of `input` with its plaintext written into `out` rather than
+    /// in place: a reader's own buffer, which saves the copy out of the stream's buffer that
+    /// [`unseal`](Self::unseal) leaves to the stream. The stream calls this when a caller's
+    /// read has initialized room left and the stream holds no plaintext, with `out` that room
+    /// (up to [`max_record`](Self::max_record) bytes).
+    ///
+    /// `Ok(None)`: this sealer does not open this record into `out` (`out` is too short for
+    /// it, or the sealer never does; the default) and has changed nothing, neither its state
+    /// nor `out`; the stream calls [`unseal`](Self::unseal) instead. Otherwise the outcome is
+    /// as [`unseal`](Self::unseal)'s for the same input, except that a
+    /// [`Data`](Unsealed::Data) record's plaintext is `out[plaintext]`, starting at 0, and
+    /// nothing of the record is left in `input` to read.
+    ///
+    /// `out` may hold anything on entry; it is the caller's memory. The bytes of `out` past
+    /// a data record's plaintext are unspecified (a TLS 1.3 content type), and `out` must be
+    /// left holding nothing of a record that is not data or failed authentication: an
+    /// implementation that decrypts into `out` before it knows wipes what it wrote.
+    fn unseal_into(&mut self, input: &mut [u8], out: &mut [u8]) -> Result<Option<Unsealed>, Error> {
+        let _ = (input, out);
+        Ok(None)
+    }
+
     /// Whether the protocol has a close message. If it has, a transport end without it is
     /// truncation (`SEC_E_INCOMPLETE_MESSAGE`); if not (SASL), an end between records is clean.
     fn signals_close(&self) -> bool;
@@ -163,8 +185,9 @@ pub enum Unsealed {
         /// Bytes still needed, if known.
         missing: Option<usize>,
     },
-    /// `SEC_E_OK`: a data record. Its authenticated plaintext is `input[plaintext]`; the record
-    /// took `input[..consumed]` and the rest is `SECBUFFER_EXTRA`.
+    /// `SEC_E_OK`: a data record. Its authenticated plaintext is `input[plaintext]` (or
+    /// `out[plaintext]` from [`Unseal::unseal_into`]); the record took `input[..consumed]` and
+    /// the rest is `SECBUFFER_EXTRA`.
     Data {
         /// Where the plaintext lies inside the input.
         plaintext: Range<usize>,
@@ -220,6 +243,35 @@ impl Unsealed {
             | Unsealed::Closed { consumed } => (*consumed, None),
         };
         let plaintext_ok = plaintext.is_none_or(|p| p.start <= p.end && p.end <= consumed);
+        self.check_lengths(input_len, consumed, plaintext_ok)
+    }
+
+    /// Check an outcome of [`Unseal::unseal_into`] against its input and output: as
+    /// [`check`](Self::check), except that a data record's plaintext starts at 0 in the
+    /// `out_len` bytes of output.
+    #[cfg(feature = "stream")]
+    pub(crate) fn check_into(&self, input_len: usize, out_len: usize) -> Result<(), Error> {
+        let (consumed, plaintext_ok) = match self {
+            Unsealed::Incomplete { .. } => return Ok(()),
+            Unsealed::Data {
+                plaintext,
+                consumed,
+                ..
+            } => (*consumed, plaintext.start == 0 && plaintext.end <= out_len),
+            Unsealed::Consumed { consumed }
+            | Unsealed::Respond { consumed, .. }
+            | Unsealed::Closed { consumed } => (*consumed, true),
+        };
+        self.check_lengths(input_len, consumed, plaintext_ok)
+    }
+
+    #[cfg(feature = "stream")]
+    fn check_lengths(
+        &self,
+        input_len: usize,
+        consumed: usize,
+        plaintext_ok: bool,
+    ) -> Result<(), Error> {
         if consumed == 0 || consumed > input_len || !plaintext_ok {
             return Err(Error::new(
                 Status::InternalError,

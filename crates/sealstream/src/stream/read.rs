@@ -2,7 +2,9 @@
 //!
 //! Bytes are read into one bounded buffer, as many as the transport has (several records per
 //! syscall), and each record is unsealed where it lies. Plaintext is handed out from there with a
-//! single copy into the caller's buffer, or lent in place (`AsyncBufRead`) with none. Only
+//! single copy into the caller's buffer, or lent in place (`AsyncBufRead`) with none. A sealer
+//! that can ([`Unseal::unseal_into`]) unseals a record straight into the caller's buffer when it
+//! fits, so an ordinary read into a large buffer copies nothing either. Only
 //! bytes the sealer authenticated are ever handed out; the first failure is sticky. The buffer
 //! never grows beyond the sealer's largest record, and a record that announces more is refused
 //! from its header before anything is allocated. A record larger than the normal buffer grows
@@ -173,7 +175,7 @@ impl<U: Unseal> ReadState<U> {
                 Phase::Failed(_) if copied => return Poll::Ready(Ok(())),
                 Phase::Failed(failure) => return Poll::Ready(Err(failure.to_io())),
             }
-            let missing = match self.unseal_next(shared) {
+            let missing = match self.unseal_next(shared, Some(out)) {
                 Step::Progress => continue,
                 Step::NeedBytes(missing) => missing,
             };
@@ -203,7 +205,7 @@ impl<U: Unseal> ReadState<U> {
                 Phase::PeerClosed | Phase::Ended => return Poll::Ready(Ok(())),
                 Phase::Failed(failure) => return Poll::Ready(Err(failure.to_io())),
             }
-            let missing = match self.unseal_next(shared) {
+            let missing = match self.unseal_next(shared, None) {
                 Step::Progress => continue,
                 Step::NeedBytes(missing) => missing,
             };
@@ -249,17 +251,55 @@ impl<U: Unseal> ReadState<U> {
         }
     }
 
-    /// Unseal the next buffered record, if one is complete.
-    fn unseal_next(&mut self, shared: &Shared) -> Step {
+    /// Unseal the next buffered record, if one is complete: into the room left in `out` if
+    /// there is a reader's buffer and the sealer can (see [`Unseal::unseal_into`]), else in
+    /// place. Plaintext has all been handed out here.
+    fn unseal_next(&mut self, shared: &Shared, out: Option<&mut ReadBuf<'_>>) -> Step {
         if self.start == self.end {
             return Step::NeedBytes(1);
         }
         let input = &mut self.buf[self.start..self.end];
         let len = input.len();
+        // Only room the caller initialized: zeroing an uninitialized buffer (`read_buf` into a
+        // `BytesMut`) first would cost what the copy costs, and far more for a small record in
+        // a large buffer.
+        let max_record = self.unseal.max_record();
+        let room = out.map(|out| {
+            let filled = out.filled().len();
+            let room = out.initialized().len() - filled;
+            (out, filled..filled + room.min(max_record))
+        });
+        if let Some((out, room)) = room.filter(|(_, room)| !room.is_empty()) {
+            let dst = &mut out.initialized_mut()[room.clone()];
+            let room = room.len();
+            match self.unseal.unseal_into(input, dst) {
+                Ok(None) => {}
+                Ok(Some(outcome)) => {
+                    let checked = outcome.check_into(len, room).map(|()| outcome);
+                    if let Ok(Unsealed::Data { plaintext, .. }) = &checked {
+                        // Authenticated, and in initialized room.
+                        out.advance(plaintext.end);
+                    }
+                    return self.unsealed(checked, shared, true);
+                }
+                Err(err) => return self.unsealed(Err(err), shared, true),
+            }
+        }
         let outcome = self
             .unseal
             .unseal(input)
             .and_then(|outcome| outcome.check(len).map(|()| outcome));
+        self.unsealed(outcome, shared, false)
+    }
+
+    /// Act on what unsealing the record at `start` gave; `handed_out`: a data record's
+    /// plaintext went straight into the reader's buffer.
+    fn unsealed(
+        &mut self,
+        outcome: Result<Unsealed, Error>,
+        shared: &Shared,
+        handed_out: bool,
+    ) -> Step {
         match outcome {
             Ok(Unsealed::Incomplete { missing }) => {
                 return Step::NeedBytes(missing.unwrap_or(1).max(1));
@@ -272,9 +312,15 @@ impl<U: Unseal> ReadState<U> {
                 if self.weakest != Some(Protection::IntegrityOnly) {
                     self.weakest = Some(protection);
                 }
-                tracing::trace!(parent: self.span.id(), consumed, plaintext = plaintext.len(), "unsealed record");
-                self.plain = self.start + plaintext.start..self.start + plaintext.end;
-                self.start += consumed;
+                tracing::trace!(parent: self.span.id(), consumed, plaintext = plaintext.len(), handed_out, "unsealed record");
+                if handed_out {
+                    self.start += consumed;
+                    // As `consume` does for plaintext handed out from the buffer.
+                    self.release_if_drained();
+                } else {
+                    self.plain = self.start + plaintext.start..self.start + plaintext.end;
+                    self.start += consumed;
+                }
             }
             Ok(Unsealed::Consumed { consumed }) => {
                 tracing::trace!(parent: self.span.id(), consumed, "consumed control record");
