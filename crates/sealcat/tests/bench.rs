@@ -141,7 +141,14 @@ fn a_sweep_runs_every_workers_and_connections_pair() {
     assert_eq!(pairs, [(1, 1), (1, 3), (2, 1), (2, 3)]);
     for run in runs {
         for name in ["sealstream-tls", "tokio-rustls", "plain TCP"] {
-            for key in ["bulk_mb_per_s", "duplex_mb_per_s", "cpu_ns_per_byte"] {
+            for key in [
+                "bulk_mb_per_s",
+                "duplex_mb_per_s",
+                "cpu_ns_per_byte",
+                "duplex_cpu_ns_per_byte",
+                "bulk_cores_busy",
+                "duplex_cores_busy",
+            ] {
                 let v = run["results"][name][key].as_f64().unwrap_or(f64::NAN);
                 assert!(v.is_finite() && v > 0.0, "{name} {key} = {v} in {run}");
             }

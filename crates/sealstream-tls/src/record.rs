@@ -774,7 +774,7 @@ impl Unseal for TlsUnseal {
     /// Records that decrypt to no more than `out` holds are opened into it, whatever their
     /// content type; one that is not application data, or fails, is wiped from it.
     fn unseal_into(&mut self, input: &mut [u8], out: &mut [u8]) -> Result<Option<Unsealed>, Error> {
-        self.fatal = None;
+        // Declining must leave this half as it was: `frame` changes nothing unless it fails.
         let total = match self.frame(input)? {
             Ok(total) => total,
             Err(incomplete) => return Ok(Some(incomplete)),
@@ -782,6 +782,7 @@ impl Unseal for TlsUnseal {
         let Some(out) = self.opened_len(total).and_then(|n| out.get_mut(..n)) else {
             return Ok(None);
         };
+        self.fatal = None;
         let outcome = self
             .open(input, total, Some(&mut *out))
             .and_then(|(ty, content)| self.dispatch(ty, &out[content.clone()], content, total));

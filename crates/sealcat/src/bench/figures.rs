@@ -10,6 +10,11 @@ pub(crate) struct Figures {
     pub(crate) bulk_mbps: f64,
     pub(crate) duplex_mbps: f64,
     pub(crate) cpu_ns_per_byte: f64,
+    pub(crate) duplex_cpu_ns_per_byte: f64,
+    /// Process CPU time over wall time in the one-way rounds: cores kept busy.
+    pub(crate) bulk_cores: f64,
+    /// The same in the duplex rounds.
+    pub(crate) duplex_cores: f64,
     pub(crate) ping_p50_us: f64,
     pub(crate) ping_p99_us: f64,
     pub(crate) handshakes_per_s: f64,
@@ -28,6 +33,9 @@ impl Default for Figures {
             bulk_mbps: f64::NAN,
             duplex_mbps: f64::NAN,
             cpu_ns_per_byte: f64::NAN,
+            duplex_cpu_ns_per_byte: f64::NAN,
+            bulk_cores: f64::NAN,
+            duplex_cores: f64::NAN,
             ping_p50_us: f64::NAN,
             ping_p99_us: f64::NAN,
             handshakes_per_s: f64::NAN,
@@ -47,6 +55,9 @@ pub(crate) struct Row {
     pub(crate) unit: &'static str,
     pub(crate) get: fn(&Figures) -> f64,
     pub(crate) lower_is_better: bool,
+    /// Whether the ratio says anything: not for the cores a test kept busy, which only says
+    /// whether the figures above it were bound by CPU.
+    pub(crate) ratio: bool,
 }
 
 /// The table's rows, in the order they print.
@@ -56,72 +67,105 @@ pub(crate) const ROWS: &[Row] = &[
         unit: "MB/s",
         get: |f| f.bulk_mbps,
         lower_is_better: false,
+        ratio: true,
     },
     Row {
         label: "full duplex (sum)",
         unit: "MB/s",
         get: |f| f.duplex_mbps,
         lower_is_better: false,
+        ratio: true,
     },
     Row {
         label: "CPU per byte (bulk)",
         unit: "ns",
         get: |f| f.cpu_ns_per_byte,
         lower_is_better: true,
+        ratio: true,
+    },
+    Row {
+        label: "CPU per byte (duplex)",
+        unit: "ns",
+        get: |f| f.duplex_cpu_ns_per_byte,
+        lower_is_better: true,
+        ratio: true,
+    },
+    Row {
+        label: "cores busy (bulk)",
+        unit: "",
+        get: |f| f.bulk_cores,
+        lower_is_better: true,
+        ratio: false,
+    },
+    Row {
+        label: "cores busy (duplex)",
+        unit: "",
+        get: |f| f.duplex_cores,
+        lower_is_better: true,
+        ratio: false,
     },
     Row {
         label: "ping-pong p50",
         unit: "µs",
         get: |f| f.ping_p50_us,
         lower_is_better: true,
+        ratio: true,
     },
     Row {
         label: "ping-pong p99",
         unit: "µs",
         get: |f| f.ping_p99_us,
         lower_is_better: true,
+        ratio: true,
     },
     Row {
         label: "full handshakes",
         unit: "/s",
         get: |f| f.handshakes_per_s,
         lower_is_better: false,
+        ratio: true,
     },
     Row {
         label: "RSS per idle pair",
         unit: "KB",
         get: |f| f.idle_rss_per_pair / 1000.0,
         lower_is_better: true,
+        ratio: true,
     },
     Row {
         label: "live heap per idle pair",
         unit: "KB",
         get: |f| f.idle_heap_per_pair / 1000.0,
         lower_is_better: true,
+        ratio: true,
     },
     Row {
         label: "RSS per held pair",
         unit: "KB",
         get: |f| f.held_rss_per_pair / 1000.0,
         lower_is_better: true,
+        ratio: true,
     },
     Row {
         label: "live heap per held pair",
         unit: "KB",
         get: |f| f.held_heap_per_pair / 1000.0,
         lower_is_better: true,
+        ratio: true,
     },
     Row {
         label: "heap allocs per record",
         unit: "",
         get: |f| f.allocs_per_record,
         lower_is_better: true,
+        ratio: true,
     },
     Row {
         label: "heap allocs per round trip",
         unit: "",
         get: |f| f.allocs_per_round_trip,
         lower_is_better: true,
+        ratio: true,
     },
 ];
 

@@ -68,7 +68,7 @@ pub(crate) fn print_table(options: &Options, tls: &Tls, results: &[(Impl, Figure
                 }
             ));
         }
-        if let (Some((_, r)), Some((_, o))) = (reference, ours) {
+        if let (Some((_, r)), Some((_, o)), true) = (reference, ours, row.ratio) {
             let (ours, theirs) = ((row.get)(o), (row.get)(r));
             // A reference that prints as 0.00 (allocations per record of plain TCP, say) gives
             // no meaningful ratio: 0.0002 ÷ 0.00001 would print as "20×".
@@ -177,6 +177,9 @@ fn json_doc(options: &Options, tls: &Tls, run: &Run) -> serde_json::Value {
                 "bulk_mb_per_s": f.bulk_mbps,
                 "duplex_mb_per_s": f.duplex_mbps,
                 "cpu_ns_per_byte": f.cpu_ns_per_byte,
+                "duplex_cpu_ns_per_byte": f.duplex_cpu_ns_per_byte,
+                "bulk_cores_busy": f.bulk_cores,
+                "duplex_cores_busy": f.duplex_cores,
                 "ping_p50_us": f.ping_p50_us,
                 "ping_p99_us": f.ping_p99_us,
                 "handshakes_per_s": f.handshakes_per_s,

@@ -28,6 +28,8 @@ pub(crate) struct Tally {
     bulk_allocs: u64,
     duplex_bytes: u64,
     duplex_time: Duration,
+    /// Process CPU time over the duplex rounds; None where /proc/self/stat cannot be read.
+    duplex_cpu: Option<Duration>,
 }
 
 impl Tally {
@@ -39,6 +41,7 @@ impl Tally {
             f.cpu_ns_per_byte = self
                 .bulk_cpu
                 .map_or(f64::NAN, |c| c.as_nanos() as f64 / bytes);
+            f.bulk_cores = cores(self.bulk_cpu, self.bulk_time);
             // Each write is sealed as records of at most the payload a record carries.
             let per_write = write_size.div_ceil(which.record_payload()) as f64;
             let records = (bytes / write_size as f64 * per_write).max(1.0);
@@ -46,8 +49,17 @@ impl Tally {
         }
         if !self.duplex_time.is_zero() {
             f.duplex_mbps = self.duplex_bytes as f64 / self.duplex_time.as_secs_f64() / 1e6;
+            f.duplex_cpu_ns_per_byte = self.duplex_cpu.map_or(f64::NAN, |c| {
+                c.as_nanos() as f64 / (self.duplex_bytes as f64).max(1.0)
+            });
+            f.duplex_cores = cores(self.duplex_cpu, self.duplex_time);
         }
     }
+}
+
+/// CPU time over wall time: how many cores the process kept busy (NaN without CPU time).
+fn cores(cpu: Option<Duration>, wall: Duration) -> f64 {
+    cpu.map_or(f64::NAN, |c| c.as_secs_f64() / wall.as_secs_f64())
 }
 
 /// The tests that run in [`INTERLEAVED_ROUNDS`] rounds, the implementations taking turns (ours,
@@ -88,6 +100,7 @@ impl Rounds<'_> {
             .iter()
             .map(|_| Tally {
                 bulk_cpu: Some(Duration::ZERO),
+                duplex_cpu: Some(Duration::ZERO),
                 ..Tally::default()
             })
             .collect();
@@ -115,6 +128,7 @@ impl Rounds<'_> {
                     let run = self
                         .round(which, options, per_round, Flow::Duplex, alloc)
                         .await?;
+                    tally.duplex_cpu = tally.duplex_cpu.zip(run.cpu).map(|(sum, c)| sum + c);
                     tally.duplex_bytes += run.bytes;
                     tally.duplex_time += run.elapsed;
                 }
