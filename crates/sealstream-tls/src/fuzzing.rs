@@ -7,7 +7,9 @@
 //! reaches the parsing behind the AEAD: alerts, KeyUpdates and the key ratchet, post-handshake
 //! messages split across records and packed into one, renegotiation requests to either side,
 //! content types), and unseals that wire to its end. Unsealing must never panic and every
-//! outcome must lie inside its input.
+//! outcome must lie inside its input. The first byte's five high bits give a reader's buffer
+//! of that many KiB (none when zero): each record is first offered to `unseal_into` with it,
+//! and a record that is not data, or is refused, must leave nothing in it.
 
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -87,6 +89,9 @@ fn halves(which: u8) -> (TlsSeal, TlsUnseal) {
     )
 }
 
+/// What the reader's buffer holds before each record is offered to it.
+const UNTOUCHED: u8 = 0xAA;
+
 /// Fuzz the TLS record layer's unseal path; see the module docs for the input's shape.
 pub fn tls_unseal(data: &[u8]) {
     let Some((&which, mut rest)) = data.split_first() else {
@@ -125,17 +130,32 @@ pub fn tls_unseal(data: &[u8]) {
             }
         }
     }
+    let mut reader = vec![0u8; usize::from(which >> 3) * 1024];
     let mut input = &mut wire[..];
     while !input.is_empty() {
         let len = input.len();
-        let consumed = match unseal.unseal(input) {
+        reader.fill(UNTOUCHED);
+        let (outcome, into_reader) = match unseal.unseal_into(input, &mut reader) {
+            Ok(Some(outcome)) => (Ok(outcome), true),
+            Ok(None) => (unseal.unseal(input), false),
+            Err(err) => (Err(err), true),
+        };
+        if into_reader && !matches!(outcome, Ok(Unsealed::Data { .. })) {
+            assert!(
+                reader.iter().all(|&b| b == 0 || b == UNTOUCHED),
+                "a record that is not data left bytes in the reader's buffer: {outcome:?}"
+            );
+        }
+        let consumed = match outcome {
             Ok(Unsealed::Incomplete { .. }) | Err(_) => return,
             Ok(Unsealed::Data {
                 plaintext,
                 consumed,
                 protection,
             }) => {
-                assert!(plaintext.start <= plaintext.end && plaintext.end <= consumed);
+                let room = if into_reader { reader.len() } else { consumed };
+                assert!(plaintext.start <= plaintext.end && plaintext.end <= room);
+                assert!(!into_reader || plaintext.start == 0);
                 assert!(protection.is_confidential(), "TLS data is always sealed");
                 consumed
             }
