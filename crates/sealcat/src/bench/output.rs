@@ -85,6 +85,8 @@ pub(crate) fn print_table(options: &Options, tls: &Tls, results: &[(Impl, Figure
             let text = if ratio.is_finite() && ours.abs() < 0.005 && row.lower_is_better {
                 // "0.00× better" reads like a rounding accident: ours has none of it.
                 "none, better".into()
+            } else if ratio.is_finite() && ratio < 0.005 && row.lower_is_better {
+                "<0.01× better".into()
             } else if ratio.is_finite() {
                 format!("{ratio:.2}×{}", if better { " better" } else { "" })
             } else {
