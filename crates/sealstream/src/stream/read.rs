@@ -4,7 +4,9 @@
 //! syscall), and each record is unsealed where it lies. Plaintext is handed out from there with a
 //! single copy into the caller's buffer, or lent in place (`AsyncBufRead`) with none. A sealer
 //! that can ([`Unseal::unseal_into`]) unseals a record straight into the caller's buffer when it
-//! fits, so an ordinary read into a large buffer copies nothing either. Only
+//! fits in room the caller initialized, so an ordinary read into a large `Vec` or array copies
+//! nothing either; uninitialized room (`read_buf` into a `BytesMut`) is not zeroed for it:
+//! zeroing would cost about what it saves, and more for a small record. Only
 //! bytes the sealer authenticated are ever handed out; the first failure is sticky. The buffer
 //! never grows beyond the sealer's largest record, and a record that announces more is refused
 //! from its header before anything is allocated. A record larger than the normal buffer grows
