@@ -28,14 +28,14 @@
 //! After the handshake the record layer is this crate's: TLS 1.3 and 1.2 with AES-128-GCM,
 //! AES-256-GCM and ChaCha20-Poly1305 with aws-lc-rs or ring (no allocation per record; under
 //! aws-lc-rs a record is sealed straight from the writer's buffer, and opened straight into the
-//! reader's when it fits there and the reader initialized it — `read` into a `Vec` or an array,
-//! not `read_buf` into a `BytesMut`, which gets one copy — so plaintext is moved only by the
-//! cipher; `AsyncBufRead::fill_buf` lends it in place); close_notify on shutdown, and a transport end without the peer's close_notify
-//! reported as truncation; KeyUpdate received and answered through the write half, each half
-//! ratcheting its own traffic secret; session tickets stored for resumption (or, with
-//! [`TlsConnector::store_session_tickets`], dropped to save memory); TLS 1.2 renegotiation
-//! refused; fatal alerts sent for records that fail. Once the handshake is over nothing of
-//! rustls is kept but a TLS 1.3 client's ticket store.
+//! reader's when it fits there and the reader initialized it — `read` into a `Vec` or an array, not
+//! `read_buf` into a `BytesMut`, which gets one copy — so plaintext is moved only by the cipher;
+//! `AsyncBufRead::fill_buf` lends it in place); close_notify on shutdown, and a transport end
+//! without the peer's close_notify reported as truncation; KeyUpdate received and answered through
+//! the write half, each half ratcheting its own traffic secret; session tickets stored for
+//! resumption (or, with [`TlsConnector::store_session_tickets`], dropped to save memory); TLS 1.2
+//! renegotiation refused; fatal alerts sent for records that fail. Once the handshake is over
+//! nothing of rustls is kept but a TLS 1.3 client's ticket store.
 //!
 //! What a tokio-rustls user reads from the connection is on [`TlsInfo`], from either half:
 //! version, suite, ALPN, peer certificates, the server name (the SNI a server received),

@@ -1,11 +1,13 @@
 //! The crypto backend of the record layer, chosen by Cargo feature: `aws-lc-rs` (the default)
 //! or `ring`. With both (feature unification can turn on both), aws-lc-rs is used.
 //!
-//! The two crates' `aead` modules have the same API for what [`crate::cipher`] uses
+//! The two crates' `aead` modules have the same API for most of what [`crate::cipher`] uses
 //! (`LessSafeKey`, `UnboundKey`, `Nonce::assume_unique_for_key`, `Aad::from`,
-//! `seal_in_place_separate_tag`, `open_in_place`), so one alias switches them. The handshake is
-//! not affected: it runs with whatever `CryptoProvider` the caller's rustls config holds, and
-//! the record layer only receives the secrets rustls extracted.
+//! `seal_in_place_separate_tag`, `open_in_place`), so one alias switches them. aws-lc-rs alone
+//! seals and opens out of place (`seal_out_of_place_scatter`, `open_separate_gather`); under
+//! ring the cipher copies and works in place instead (`open_in_place_separate_tag`). The
+//! handshake is not affected: it runs with whatever `CryptoProvider` the caller's rustls config
+//! holds, and the record layer only receives the secrets rustls extracted.
 
 #[cfg(not(any(feature = "aws-lc-rs", feature = "ring")))]
 compile_error!(
