@@ -138,3 +138,44 @@ fn control_records_opened_into_the_readers_buffer_are_wiped_from_it() {
         assert!(out.iter().all(|&b| b == 0 || b == UNTOUCHED), "{suite:?}");
     }
 }
+
+#[test]
+fn a_flood_of_empty_records_opens_into_the_readers_buffer_one_by_one() {
+    // Empty data records are allowed (RFC 8446 §5.1) and cost the receiver one AEAD call of a
+    // byte or none each: 10,000 of them in one input, opened into a reader's buffer, give
+    // 10,000 empty plaintexts and leave the half in step with the sender.
+    for (tls13, suite) in every_suite() {
+        let (mut client, mut server) = connected(tls13, suite, None);
+        let mut wire = Vec::new();
+        for _ in 0..10_000 {
+            wire.extend(seal(&mut client, b""));
+        }
+        wire.extend(seal(&mut client, b"after"));
+        let mut reader = vec![UNTOUCHED; 64];
+        let mut at = 0;
+        let mut empty = 0;
+        let got = loop {
+            let outcome = server.unseal.unseal_into(&mut wire[at..], &mut reader);
+            let Some(Unsealed::Data {
+                plaintext,
+                consumed,
+                ..
+            }) = outcome.unwrap()
+            else {
+                panic!("{suite:?}: not a data record");
+            };
+            at += consumed;
+            if plaintext.is_empty() {
+                empty += 1;
+            } else {
+                break reader[plaintext].to_vec();
+            }
+        };
+        assert_eq!((empty, &got[..], at), (10_000, &b"after"[..], wire.len()));
+        assert_eq!(
+            server.unseal.sequence(),
+            client.seal.sequence(),
+            "{suite:?}"
+        );
+    }
+}

@@ -231,19 +231,9 @@ impl Unsealed {
     /// and no more than there is, and its plaintext lies inside what it consumed.
     #[cfg(feature = "stream")]
     pub(crate) fn check(&self, input_len: usize) -> Result<(), Error> {
-        let (consumed, plaintext) = match self {
-            Unsealed::Incomplete { .. } => return Ok(()),
-            Unsealed::Data {
-                plaintext,
-                consumed,
-                ..
-            } => (*consumed, Some(plaintext)),
-            Unsealed::Consumed { consumed }
-            | Unsealed::Respond { consumed, .. }
-            | Unsealed::Closed { consumed } => (*consumed, None),
-        };
-        let plaintext_ok = plaintext.is_none_or(|p| p.start <= p.end && p.end <= consumed);
-        self.check_lengths(input_len, consumed, plaintext_ok)
+        self.check_with(input_len, |plaintext, consumed| {
+            plaintext.start <= plaintext.end && plaintext.end <= consumed
+        })
     }
 
     /// Check an outcome of [`Unseal::unseal_into`] against its input and output: as
@@ -251,27 +241,30 @@ impl Unsealed {
     /// `out_len` bytes of output.
     #[cfg(feature = "stream")]
     pub(crate) fn check_into(&self, input_len: usize, out_len: usize) -> Result<(), Error> {
+        self.check_with(input_len, |plaintext, _| {
+            plaintext.start == 0 && plaintext.end <= out_len
+        })
+    }
+
+    /// A record consumes at least one byte and no more than there is, and a data record's
+    /// plaintext passes `plaintext_ok` (given the bytes consumed).
+    #[cfg(feature = "stream")]
+    fn check_with(
+        &self,
+        input_len: usize,
+        plaintext_ok: impl FnOnce(&Range<usize>, usize) -> bool,
+    ) -> Result<(), Error> {
         let (consumed, plaintext_ok) = match self {
             Unsealed::Incomplete { .. } => return Ok(()),
             Unsealed::Data {
                 plaintext,
                 consumed,
                 ..
-            } => (*consumed, plaintext.start == 0 && plaintext.end <= out_len),
+            } => (*consumed, plaintext_ok(plaintext, *consumed)),
             Unsealed::Consumed { consumed }
             | Unsealed::Respond { consumed, .. }
             | Unsealed::Closed { consumed } => (*consumed, true),
         };
-        self.check_lengths(input_len, consumed, plaintext_ok)
-    }
-
-    #[cfg(feature = "stream")]
-    fn check_lengths(
-        &self,
-        input_len: usize,
-        consumed: usize,
-        plaintext_ok: bool,
-    ) -> Result<(), Error> {
         if consumed == 0 || consumed > input_len || !plaintext_ok {
             return Err(Error::new(
                 Status::InternalError,

@@ -176,3 +176,38 @@ async fn oversized_length_is_refused_from_the_header() {
     let err = err.unwrap();
     assert_eq!(status(&err), Status::IllegalMessage);
 }
+
+#[tokio::test]
+async fn a_flood_of_empty_records_ends_no_read_and_grows_no_buffer() {
+    // 20,000 empty data records (27 bytes each on the wire) around one message: a reader with
+    // room for whole records (each opened into its buffer) and one with 3 bytes (each unsealed
+    // in place) both get the message and the end, and the stream's own buffer stays at its
+    // normal size however many records arrive.
+    const FLOOD: usize = 20_000;
+    let mut messages: Vec<&[u8]> = vec![b""; FLOOD];
+    messages.insert(FLOOD / 2, b"the message");
+    let wire = client_wire(&messages, true, MAX).bytes;
+    for read_len in [4096, 3] {
+        let mut server = server_reading(wire.clone(), MAX, StreamBuilder::new());
+        let mut got = Vec::new();
+        let mut buf = vec![0u8; read_len];
+        let mut reads = 0;
+        loop {
+            match server.read(&mut buf).await.unwrap() {
+                0 => break,
+                n => got.extend_from_slice(&buf[..n]),
+            }
+            reads += 1;
+            assert!(
+                server.buffered_capacity().0 <= 64 * 1024,
+                "read buffer grew"
+            );
+        }
+        assert_eq!(got, b"the message", "reading {read_len} bytes at a time");
+        // Empty records hand out nothing and end no read: the reads are the message's.
+        assert!(
+            reads <= b"the message".len().div_ceil(read_len),
+            "{reads} reads"
+        );
+    }
+}

@@ -54,10 +54,17 @@ pub(crate) struct Row {
     pub(crate) label: &'static str,
     pub(crate) unit: &'static str,
     pub(crate) get: fn(&Figures) -> f64,
-    pub(crate) lower_is_better: bool,
-    /// Whether the ratio says anything: not for the cores a test kept busy, which only says
-    /// whether the figures above it were bound by CPU.
-    pub(crate) ratio: bool,
+    pub(crate) better: Better,
+}
+
+/// Which way a row's figure is better, and so whether it gets a ratio at all.
+#[derive(Clone, Copy)]
+pub(crate) enum Better {
+    Lower,
+    Higher,
+    /// No ratio: the cores a test kept busy only say whether the figures above it were bound
+    /// by CPU.
+    Neither,
 }
 
 /// The table's rows, in the order they print.
@@ -66,106 +73,91 @@ pub(crate) const ROWS: &[Row] = &[
         label: "one-way bulk",
         unit: "MB/s",
         get: |f| f.bulk_mbps,
-        lower_is_better: false,
-        ratio: true,
+        better: Better::Higher,
     },
     Row {
         label: "full duplex (sum)",
         unit: "MB/s",
         get: |f| f.duplex_mbps,
-        lower_is_better: false,
-        ratio: true,
+        better: Better::Higher,
     },
     Row {
         label: "CPU per byte (bulk)",
         unit: "ns",
         get: |f| f.cpu_ns_per_byte,
-        lower_is_better: true,
-        ratio: true,
+        better: Better::Lower,
     },
     Row {
         label: "CPU per byte (duplex)",
         unit: "ns",
         get: |f| f.duplex_cpu_ns_per_byte,
-        lower_is_better: true,
-        ratio: true,
+        better: Better::Lower,
     },
     Row {
         label: "cores busy (bulk)",
         unit: "",
         get: |f| f.bulk_cores,
-        lower_is_better: true,
-        ratio: false,
+        better: Better::Neither,
     },
     Row {
         label: "cores busy (duplex)",
         unit: "",
         get: |f| f.duplex_cores,
-        lower_is_better: true,
-        ratio: false,
+        better: Better::Neither,
     },
     Row {
         label: "ping-pong p50",
         unit: "µs",
         get: |f| f.ping_p50_us,
-        lower_is_better: true,
-        ratio: true,
+        better: Better::Lower,
     },
     Row {
         label: "ping-pong p99",
         unit: "µs",
         get: |f| f.ping_p99_us,
-        lower_is_better: true,
-        ratio: true,
+        better: Better::Lower,
     },
     Row {
         label: "full handshakes",
         unit: "/s",
         get: |f| f.handshakes_per_s,
-        lower_is_better: false,
-        ratio: true,
+        better: Better::Higher,
     },
     Row {
         label: "RSS per idle pair",
         unit: "KB",
         get: |f| f.idle_rss_per_pair / 1000.0,
-        lower_is_better: true,
-        ratio: true,
+        better: Better::Lower,
     },
     Row {
         label: "live heap per idle pair",
         unit: "KB",
         get: |f| f.idle_heap_per_pair / 1000.0,
-        lower_is_better: true,
-        ratio: true,
+        better: Better::Lower,
     },
     Row {
         label: "RSS per held pair",
         unit: "KB",
         get: |f| f.held_rss_per_pair / 1000.0,
-        lower_is_better: true,
-        ratio: true,
+        better: Better::Lower,
     },
     Row {
         label: "live heap per held pair",
         unit: "KB",
         get: |f| f.held_heap_per_pair / 1000.0,
-        lower_is_better: true,
-        ratio: true,
+        better: Better::Lower,
     },
     Row {
         label: "heap allocs per record",
         unit: "",
         get: |f| f.allocs_per_record,
-        lower_is_better: true,
-        ratio: true,
+        better: Better::Lower,
     },
     Row {
         label: "heap allocs per round trip",
         unit: "",
         get: |f| f.allocs_per_round_trip,
-        lower_is_better: true,
-        ratio: true,
+        better: Better::Lower,
     },
 ];
 

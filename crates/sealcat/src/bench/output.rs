@@ -2,7 +2,7 @@
 //! reference, the primitives' rates beside a SASL layer's, the same as one JSON document
 //! (`--json`), and a soak's report. Nothing here measures; everything printed to stdout is here.
 
-use super::figures::{Figures, ROWS, ours, reference};
+use super::figures::{Better, Figures, ROWS, ours, reference};
 use super::options::Options;
 use super::transport::{Impl, Tls};
 use super::{Run, primitives, sasl, soak};
@@ -68,7 +68,15 @@ pub(crate) fn print_table(options: &Options, tls: &Tls, results: &[(Impl, Figure
                 }
             ));
         }
-        if let (Some((_, r)), Some((_, o)), true) = (reference, ours, row.ratio) {
+        let lower_is_better = match row.better {
+            Better::Lower => true,
+            Better::Higher => false,
+            Better::Neither => {
+                println!("{line}");
+                continue;
+            }
+        };
+        if let (Some((_, r)), Some((_, o))) = (reference, ours) {
             let (ours, theirs) = ((row.get)(o), (row.get)(r));
             // A reference that prints as 0.00 (allocations per record of plain TCP, say) gives
             // no meaningful ratio: 0.0002 ÷ 0.00001 would print as "20×".
@@ -77,15 +85,15 @@ pub(crate) fn print_table(options: &Options, tls: &Tls, results: &[(Impl, Figure
             } else {
                 ours / theirs
             };
-            let better = if row.lower_is_better {
+            let better = if lower_is_better {
                 ratio < 1.0
             } else {
                 ratio > 1.0
             };
-            let text = if ratio.is_finite() && ours.abs() < 0.005 && row.lower_is_better {
+            let text = if ratio.is_finite() && ours.abs() < 0.005 && lower_is_better {
                 // "0.00× better" reads like a rounding accident: ours has none of it.
                 "none, better".into()
-            } else if ratio.is_finite() && ratio < 0.005 && row.lower_is_better {
+            } else if ratio.is_finite() && ratio < 0.005 && lower_is_better {
                 "<0.01× better".into()
             } else if ratio.is_finite() {
                 format!("{ratio:.2}×{}", if better { " better" } else { "" })

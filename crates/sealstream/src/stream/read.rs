@@ -265,15 +265,11 @@ impl<U: Unseal> ReadState<U> {
         // Only room the caller initialized: zeroing an uninitialized buffer (`read_buf` into a
         // `BytesMut`) first would cost what the copy costs, and far more for a small record in
         // a large buffer.
-        let max_record = self.unseal.max_record();
-        let room = out.map(|out| {
+        let out = out.filter(|out| out.initialized().len() > out.filled().len());
+        if let Some(out) = out {
             let filled = out.filled().len();
-            let room = out.initialized().len() - filled;
-            (out, filled..filled + room.min(max_record))
-        });
-        if let Some((out, room)) = room.filter(|(_, room)| !room.is_empty()) {
-            let dst = &mut out.initialized_mut()[room.clone()];
-            let room = room.len();
+            let room = (out.initialized().len() - filled).min(self.unseal.max_record());
+            let dst = &mut out.initialized_mut()[filled..filled + room];
             match self.unseal.unseal_into(input, dst) {
                 Ok(None) => {}
                 Ok(Some(outcome)) => {
