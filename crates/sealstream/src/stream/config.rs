@@ -46,6 +46,7 @@ pub struct StreamBuilder {
     pub(crate) read_buffer: usize,
     pub(crate) write_buffer: usize,
     pub(crate) release_idle_buffers: bool,
+    pub(crate) take_turns: bool,
     pub(crate) eof: EofPolicy,
     pub(crate) span: Option<Span>,
     pub(crate) ciphertext: Vec<u8>,
@@ -66,6 +67,7 @@ impl StreamBuilder {
             read_buffer: DEFAULT_READ_BUFFER,
             write_buffer: DEFAULT_WRITE_BUFFER,
             release_idle_buffers: true,
+            take_turns: true,
             eof: EofPolicy::Truncation,
             span: None,
             ciphertext: Vec::new(),
@@ -99,6 +101,20 @@ impl StreamBuilder {
     /// it off to trade memory for fewer allocations on request/response traffic.
     pub fn release_idle_buffers(mut self, release: bool) -> Self {
         self.release_idle_buffers = release;
+        self
+    }
+
+    /// Whether the read and write halves, split onto two tasks, take turns at the transport: a
+    /// half that finds the other inside a call to the transport (a `recv` or a `send`) yields
+    /// to its executor and is polled again, instead of calling the transport at the same
+    /// moment. On by default, for TCP: a socket's send and receive paths share one lock in the
+    /// kernel, and a thread that meets the other half there sleeps until it is woken, which
+    /// left a fifth of two CPUs idle in a one-connection duplex transfer; taking turns keeps
+    /// them busy (BENCHMARKS.md, "Duplex"). Neither half ever waits for the other. Turn it off
+    /// for a transport whose two directions do not share a lock (a Unix socket, an in-memory
+    /// pipe). A stream that is not split, or whose halves one task polls, is not affected.
+    pub fn take_turns(mut self, take_turns: bool) -> Self {
+        self.take_turns = take_turns;
         self
     }
 
@@ -156,6 +172,6 @@ impl StreamBuilder {
             self.plaintext,
             span,
         );
-        SealedStream::from_parts(io, read, write)
+        SealedStream::from_parts(io, read, write, self.take_turns)
     }
 }

@@ -26,15 +26,17 @@ use std::task::{Context, Poll};
 
 use atomic_waker::AtomicWaker;
 
+use super::turns::Turns;
 use crate::{AlertCode, Control, Error, Status};
 
 /// The most controls other than key updates and a fatal alert that wait for the write half.
 pub(crate) const MAX_QUEUED: usize = 16;
 
-/// State shared by the two halves of one stream: the control queue, and the identity `reunite`
-/// checks.
+/// State shared by the two halves of one stream: the control queue, whose turn it is at the
+/// transport ([`Turns`]), and the identity `reunite` checks.
 #[derive(Debug, Default)]
 pub(crate) struct Shared {
+    pub(crate) turns: Turns,
     pending: AtomicBool,
     queue: Mutex<Queue>,
     writer: AtomicWaker,
@@ -63,6 +65,14 @@ impl Queue {
 }
 
 impl Shared {
+    /// Halves that take turns at the transport, or (`false`) never yield to each other.
+    pub(crate) fn new(take_turns: bool) -> Self {
+        Self {
+            turns: Turns::new(take_turns),
+            ..Self::default()
+        }
+    }
+
     /// Queue `control` for the write half and wake it. Fails, queueing nothing, when
     /// [`MAX_QUEUED`] controls other than key updates and a fatal alert already wait.
     pub(crate) fn push(&self, control: Control) -> Result<(), Error> {

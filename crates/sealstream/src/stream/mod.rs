@@ -12,6 +12,7 @@ mod pool;
 mod read;
 mod span;
 mod split;
+mod turns;
 mod write;
 
 use std::io::{self, IoSlice};
@@ -73,8 +74,9 @@ impl<T, S: Sealer> SealedStream<T, S> {
         io: T,
         read: ReadState<S::Unseal>,
         write: WriteState<S::Seal>,
+        take_turns: bool,
     ) -> Self {
-        Self::from_halves(io, read, write, Arc::new(Shared::default()))
+        Self::from_halves(io, read, write, Arc::new(Shared::new(take_turns)))
     }
 
     pub(crate) fn from_halves(

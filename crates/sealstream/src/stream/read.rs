@@ -28,6 +28,7 @@ use super::control::Shared;
 use super::failure::Failure;
 use super::idle::IdleGaps;
 use super::pool;
+use super::turns::Side;
 use crate::{Error, Protection, Unseal, Unsealed};
 
 #[derive(Debug)]
@@ -166,7 +167,7 @@ impl<U: Unseal> ReadState<U> {
         loop {
             self.hand_out(out);
             if out.remaining() == 0 {
-                self.look_again_if_drained(io, cx);
+                self.look_again_if_drained(io, cx, shared);
                 return Poll::Ready(Ok(()));
             }
             let copied = out.filled().len() > filled_before;
@@ -183,10 +184,10 @@ impl<U: Unseal> ReadState<U> {
             };
             if copied {
                 // Don't wait on the transport while holding plaintext for the caller.
-                self.look_again_if_drained(io, cx);
+                self.look_again_if_drained(io, cx, shared);
                 return Poll::Ready(Ok(()));
             }
-            ready!(self.poll_fill(io, cx, missing));
+            ready!(self.poll_fill(io, cx, shared, missing));
         }
     }
 
@@ -211,7 +212,7 @@ impl<U: Unseal> ReadState<U> {
                 Step::Progress => continue,
                 Step::NeedBytes(missing) => missing,
             };
-            ready!(self.poll_fill(io, cx, missing));
+            ready!(self.poll_fill(io, cx, shared, missing));
         }
     }
 
@@ -360,6 +361,7 @@ impl<U: Unseal> ReadState<U> {
         &mut self,
         io: &mut R,
         cx: &mut Context<'_>,
+        shared: &Shared,
         missing: usize,
     ) -> Poll<()> {
         let buffered = self.end - self.start;
@@ -373,8 +375,14 @@ impl<U: Unseal> ReadState<U> {
         }
         self.make_room(needed, missing);
 
+        // Not a wait on the transport: nothing here goes idle for it.
+        ready!(shared.turns.poll_turn(Side::Read, cx));
         let mut read_buf = ReadBuf::new(&mut self.buf[self.end..]);
-        match Pin::new(io).poll_read(cx, &mut read_buf) {
+        let polled = {
+            let _turn = shared.turns.enter(Side::Read);
+            Pin::new(io).poll_read(cx, &mut read_buf)
+        };
+        match polled {
             Poll::Pending => {
                 if self.start == self.end && self.release_idle {
                     self.go_idle();
@@ -496,11 +504,20 @@ impl<U: Unseal> ReadState<U> {
     /// on a bulk transfer; an empty transport makes the read half go idle there and then,
     /// buffer given back and the task registered for the next bytes, as a connection that is
     /// held unread after its last message needs. The read that finds the transport empty is
-    /// the one the next call would have made.
-    fn look_again_if_drained<R: AsyncRead + Unpin>(&mut self, io: &mut R, cx: &mut Context<'_>) {
-        if self.is_drained() && matches!(self.phase, Phase::Open) {
+    /// the one the next call would have made. While the write half is inside the transport
+    /// the look is left to the next call (see [`Turns`](super::turns)).
+    fn look_again_if_drained<R: AsyncRead + Unpin>(
+        &mut self,
+        io: &mut R,
+        cx: &mut Context<'_>,
+        shared: &Shared,
+    ) {
+        if self.is_drained()
+            && matches!(self.phase, Phase::Open)
+            && !shared.turns.other_is_in(Side::Read)
+        {
             // Ready (bytes, the transport's end or an error) is for the next call to report.
-            let _ = self.poll_fill(io, cx, 1);
+            let _ = self.poll_fill(io, cx, shared, 1);
         }
     }
 

@@ -25,6 +25,7 @@ use super::control::Shared;
 use super::failure::Failure;
 use super::idle::IdleGaps;
 use super::pool;
+use super::turns::Side;
 use crate::sealer::{seal_record, seal_record_copying};
 use crate::{Control, Error, Qop, Seal, Status, StreamSizes};
 
@@ -136,11 +137,13 @@ impl<S: Seal> WriteState<S> {
         if total == 0 {
             return Poll::Ready(Ok(0));
         }
+        // Before anything is accepted: the bytes accepted below go to the transport at once.
+        ready!(shared.turns.poll_turn(Side::Write, cx));
         ready!(self.poll_controls(io, cx, shared))?;
         if let Some(control) = self.seal.control_due() {
-            ready!(self.poll_seal_control(io, cx, &control))?;
+            ready!(self.poll_seal_control(io, cx, shared, &control))?;
         }
-        ready!(self.poll_room(io, cx, self.seal.sizes_for(self.qop).record_len(1)))?;
+        ready!(self.poll_room(io, cx, shared, self.seal.sizes_for(self.qop).record_len(1)))?;
 
         let accepted = match self.seal_from(bufs) {
             Ok(accepted) => accepted,
@@ -160,7 +163,7 @@ impl<S: Seal> WriteState<S> {
         // Send at once what the transport takes; the rest waits for the next write or flush.
         // A transport error here is sticky and reported by the next call: the bytes were
         // accepted.
-        let _ = self.poll_drain(io, cx);
+        let _ = self.poll_drain(io, cx, shared);
         Poll::Ready(Ok(accepted))
     }
 
@@ -178,7 +181,7 @@ impl<S: Seal> WriteState<S> {
         if matches!(self.phase, Phase::Open) {
             ready!(self.poll_controls(io, cx, shared))?;
         }
-        ready!(self.poll_drain(io, cx))?;
+        ready!(self.poll_drain(io, cx, shared))?;
         ready!(Pin::new(&mut *io).poll_flush(cx))
             .map_err(|e| self.fail(Failure::Transport(e.into())))?;
         if self.release_idle {
@@ -197,12 +200,12 @@ impl<S: Seal> WriteState<S> {
             match &self.phase {
                 Phase::Open => {
                     ready!(self.poll_controls(io, cx, shared))?;
-                    ready!(self.poll_seal_control(io, cx, &Control::Close))?;
+                    ready!(self.poll_seal_control(io, cx, shared, &Control::Close))?;
                     tracing::debug!(parent: self.span.id(), "close sealed");
                     self.phase = Phase::Closing;
                 }
                 Phase::Closing => {
-                    ready!(self.poll_drain(io, cx))?;
+                    ready!(self.poll_drain(io, cx, shared))?;
                     ready!(Pin::new(&mut *io).poll_shutdown(cx))
                         .map_err(|e| self.fail(Failure::Transport(e.into())))?;
                     self.phase = Phase::Closed;
@@ -253,10 +256,11 @@ impl<S: Seal> WriteState<S> {
         &mut self,
         io: &mut W,
         cx: &mut Context<'_>,
+        shared: &Shared,
         control: &Control,
     ) -> Poll<io::Result<()>> {
         let max = self.seal.sizes().max_record();
-        ready!(self.poll_room(io, cx, max))?;
+        ready!(self.poll_room(io, cx, shared, max))?;
         self.used = self.used.max(self.filled + max);
         let out = &mut self.buf[self.filled..self.filled + max];
         match self.seal.seal_control(control, out) {
@@ -289,9 +293,9 @@ impl<S: Seal> WriteState<S> {
     ) -> Poll<io::Result<()>> {
         while shared.has_pending() {
             // Make room before taking the control off the queue, so a Pending loses nothing.
-            ready!(self.poll_room(io, cx, self.seal.sizes().max_record()))?;
+            ready!(self.poll_room(io, cx, shared, self.seal.sizes().max_record()))?;
             let Some(control) = shared.pop() else { break };
-            ready!(self.poll_seal_control(io, cx, &control))?;
+            ready!(self.poll_seal_control(io, cx, shared, &control))?;
         }
         Poll::Ready(Ok(()))
     }
@@ -380,6 +384,7 @@ impl<S: Seal> WriteState<S> {
         &mut self,
         io: &mut W,
         cx: &mut Context<'_>,
+        shared: &Shared,
         min: usize,
     ) -> Poll<io::Result<()>> {
         loop {
@@ -402,7 +407,7 @@ impl<S: Seal> WriteState<S> {
                 self.filled = pending;
                 continue;
             }
-            ready!(self.poll_write_once(io, cx))?;
+            ready!(self.poll_write_once(io, cx, shared))?;
         }
     }
 
@@ -411,9 +416,10 @@ impl<S: Seal> WriteState<S> {
         &mut self,
         io: &mut W,
         cx: &mut Context<'_>,
+        shared: &Shared,
     ) -> Poll<io::Result<()>> {
         while self.written < self.filled {
-            ready!(self.poll_write_once(io, cx))?;
+            ready!(self.poll_write_once(io, cx, shared))?;
         }
         Poll::Ready(Ok(()))
     }
@@ -422,8 +428,13 @@ impl<S: Seal> WriteState<S> {
         &mut self,
         io: &mut W,
         cx: &mut Context<'_>,
+        shared: &Shared,
     ) -> Poll<io::Result<()>> {
-        match ready!(Pin::new(io).poll_write(cx, &self.buf[self.written..self.filled])) {
+        let polled = {
+            let _turn = shared.turns.enter(Side::Write);
+            Pin::new(io).poll_write(cx, &self.buf[self.written..self.filled])
+        };
+        match ready!(polled) {
             Ok(0) => Poll::Ready(Err(self.fail(Failure::Transport(
                 io::Error::new(io::ErrorKind::WriteZero, "the transport accepted no bytes").into(),
             )))),

@@ -1,0 +1,263 @@
+//! Turns at the transport (`StreamBuilder::take_turns`): a read half polled while its write
+//! half is inside a call to the transport yields (Pending, its task woken to be polled again)
+//! without calling the transport; once the write returns it reads as usual; turned off, it
+//! calls the transport at once. A write half polled while its read half is inside the transport
+//! yields too, having accepted nothing.
+
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
+
+use sealstream::stream::{ReuniteTransport, SplitTransport};
+use sealstream::{ReadHalf, StreamBuilder, WriteHalf};
+use sealstream_testkit::test_sealer::{TestSeal, TestUnseal, pair};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+/// Where a test transport's calls stop: each call announces itself on `inside` and waits for a
+/// word on `go` before it returns.
+#[derive(Clone)]
+struct Gate {
+    inside: SyncSender<()>,
+    go: Arc<Mutex<Receiver<()>>>,
+}
+
+impl Gate {
+    fn pass(&self) {
+        self.inside.send(()).unwrap();
+        self.go.lock().unwrap().recv().unwrap();
+    }
+}
+
+/// Counts its calls; stops in them (at its gate) when it has one.
+struct GatedRead {
+    calls: Arc<AtomicUsize>,
+    gate: Option<Gate>,
+}
+
+struct GatedWrite {
+    calls: Arc<AtomicUsize>,
+    gate: Option<Gate>,
+}
+
+impl AsyncRead for GatedRead {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        _buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        if let Some(gate) = &self.gate {
+            gate.pass();
+        }
+        // Nothing arrives in these tests; the task would be woken by the transport.
+        Poll::Pending
+    }
+}
+
+impl AsyncWrite for GatedWrite {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        if let Some(gate) = &self.gate {
+            gate.pass();
+        }
+        Poll::Ready(Ok(buf.len()))
+    }
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// A transport made of the two gated halves.
+struct Gated(GatedRead, GatedWrite);
+
+impl SplitTransport for Gated {
+    type Read = GatedRead;
+    type Write = GatedWrite;
+    fn split_transport(self) -> (GatedRead, GatedWrite) {
+        (self.0, self.1)
+    }
+}
+
+impl ReuniteTransport<GatedWrite> for GatedRead {
+    type Output = Gated;
+    fn reunite_transport(self, write: GatedWrite) -> Result<Gated, (Self, GatedWrite)> {
+        Ok(Gated(self, write))
+    }
+}
+
+impl AsyncRead for Gated {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Gated {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.1).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.1).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.1).poll_shutdown(cx)
+    }
+}
+
+#[derive(Default)]
+struct CountingWaker(AtomicUsize);
+
+impl Wake for CountingWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// One poll of `f` with a waker that counts its wakes: (ready, wakes).
+fn poll_once<T>(f: impl FnOnce(&mut Context<'_>) -> Poll<T>) -> (bool, usize) {
+    let counter = Arc::new(CountingWaker::default());
+    let waker = Waker::from(counter.clone());
+    let ready = f(&mut Context::from_waker(&waker)).is_ready();
+    (ready, counter.0.load(Ordering::SeqCst))
+}
+
+struct Setup {
+    reads: Arc<AtomicUsize>,
+    writes: Arc<AtomicUsize>,
+    inside: Receiver<()>,
+    go: SyncSender<()>,
+}
+
+type TestSealer = (TestSeal, TestUnseal);
+
+/// A split stream over a gated transport whose `gated` side stops inside its calls.
+fn split(
+    take_turns: bool,
+    gate_writes: bool,
+) -> (
+    ReadHalf<GatedRead, TestSealer>,
+    WriteHalf<GatedWrite, TestSealer>,
+    Setup,
+) {
+    let (inside_tx, inside) = sync_channel(1);
+    let (go, go_rx) = sync_channel(1);
+    let gate = Gate {
+        inside: inside_tx,
+        go: Arc::new(Mutex::new(go_rx)),
+    };
+    let (reads, writes) = (Arc::default(), Arc::default());
+    let transport = Gated(
+        GatedRead {
+            calls: Arc::clone(&reads),
+            gate: (!gate_writes).then(|| gate.clone()),
+        },
+        GatedWrite {
+            calls: Arc::clone(&writes),
+            gate: gate_writes.then_some(gate),
+        },
+    );
+    let (client, _server) = pair(b"turns", 1024);
+    let stream = StreamBuilder::new()
+        .take_turns(take_turns)
+        .build(transport, client);
+    let (r, w) = stream.into_split();
+    let setup = Setup {
+        reads,
+        writes,
+        inside,
+        go,
+    };
+    (r, w, setup)
+}
+
+#[test]
+fn a_read_waits_its_turn_while_the_write_half_is_inside_the_transport() {
+    let (mut reader, mut writer, setup) = split(true, true);
+    let writing = std::thread::spawn(move || {
+        let (ready, _) = poll_once(|cx| Pin::new(&mut writer).poll_write(cx, b"hello"));
+        assert!(ready, "the write goes through once the transport returns");
+        writer
+    });
+    setup.inside.recv().unwrap();
+
+    let mut buf = [0u8; 16];
+    let (ready, wakes) =
+        poll_once(|cx| Pin::new(&mut reader).poll_read(cx, &mut ReadBuf::new(&mut buf)));
+    assert!(!ready);
+    assert_eq!(wakes, 1, "a half that yields wakes itself");
+    assert_eq!(
+        setup.reads.load(Ordering::SeqCst),
+        0,
+        "no call into the transport"
+    );
+
+    setup.go.send(()).unwrap();
+    let _writer = writing.join().unwrap();
+    assert_eq!(setup.writes.load(Ordering::SeqCst), 1);
+    let (ready, wakes) =
+        poll_once(|cx| Pin::new(&mut reader).poll_read(cx, &mut ReadBuf::new(&mut buf)));
+    assert!(!ready, "nothing has arrived");
+    assert_eq!(wakes, 0, "waiting on the transport now, not yielding");
+    assert_eq!(setup.reads.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn turned_off_a_read_calls_the_transport_while_the_write_half_is_inside() {
+    let (mut reader, mut writer, setup) = split(false, true);
+    let writing = std::thread::spawn(move || {
+        let _ = poll_once(|cx| Pin::new(&mut writer).poll_write(cx, b"hello"));
+    });
+    setup.inside.recv().unwrap();
+
+    let mut buf = [0u8; 16];
+    let (ready, wakes) =
+        poll_once(|cx| Pin::new(&mut reader).poll_read(cx, &mut ReadBuf::new(&mut buf)));
+    assert!(!ready);
+    assert_eq!(wakes, 0);
+    assert_eq!(setup.reads.load(Ordering::SeqCst), 1);
+
+    setup.go.send(()).unwrap();
+    writing.join().unwrap();
+}
+
+#[test]
+fn a_write_waits_its_turn_while_the_read_half_is_inside_the_transport() {
+    let (mut reader, mut writer, setup) = split(true, false);
+    let reading = std::thread::spawn(move || {
+        let mut buf = [0u8; 16];
+        let _ = poll_once(|cx| Pin::new(&mut reader).poll_read(cx, &mut ReadBuf::new(&mut buf)));
+        reader
+    });
+    setup.inside.recv().unwrap();
+
+    let (ready, wakes) = poll_once(|cx| Pin::new(&mut writer).poll_write(cx, b"hello"));
+    assert!(!ready, "nothing is accepted while the read half is inside");
+    assert_eq!(wakes, 1);
+    assert_eq!(setup.writes.load(Ordering::SeqCst), 0);
+
+    setup.go.send(()).unwrap();
+    let _reader = reading.join().unwrap();
+    let (ready, _) = poll_once(|cx| Pin::new(&mut writer).poll_write(cx, b"hello"));
+    assert!(ready, "the write goes through once the read has returned");
+    assert_eq!(setup.writes.load(Ordering::SeqCst), 1);
+}
