@@ -102,6 +102,8 @@ fn pinned_sides_move_every_byte_for_each_implementation() {
     ]);
     let ours = &doc["results"]["sealstream-tls"];
     assert!(ours["bulk_mb_per_s"].as_f64().unwrap() > 0.0);
+    // Pinned sides run on threads of their own, off the runtime whose parks are counted.
+    assert!(ours["bulk_worker_parks_per_mb"].is_null());
     // Counted from the moment both sides are connected: handshakes are not in it.
     let allocs = ours["allocs_per_record"].as_f64().unwrap();
     assert!(
@@ -154,6 +156,27 @@ fn a_sweep_runs_every_workers_and_connections_pair() {
             }
             // Throughput only: nothing else was measured.
             assert!(run["results"][name]["handshakes_per_s"].is_null());
+            for key in ["bulk_round_mb_per_s", "duplex_round_mb_per_s"] {
+                let rounds = run["results"][name][key].as_array().unwrap();
+                assert_eq!(rounds.len(), 5, "{name} {key} in {run}");
+                assert!(rounds.iter().all(|v| v.as_f64().unwrap() > 0.0));
+            }
+            for key in ["bulk_worker_parks_per_mb", "duplex_worker_parks_per_mb"] {
+                let v = run["results"][name][key].as_f64().unwrap_or(f64::NAN);
+                assert!(v.is_finite() && v >= 0.0, "{name} {key} = {v} in {run}");
+            }
+        }
+        for test in ["bulk", "duplex"] {
+            let r = &run["round_ratios"][test];
+            let (lowest, median, highest) = (
+                r["lowest"].as_f64().unwrap(),
+                r["median"].as_f64().unwrap(),
+                r["highest"].as_f64().unwrap(),
+            );
+            assert!(
+                0.0 < lowest && lowest <= median && median <= highest,
+                "{test} round ratios {r}"
+            );
         }
     }
     let out = sealcat().args(common).output().expect("sealcat runs");
@@ -174,6 +197,25 @@ fn a_sweep_runs_every_workers_and_connections_pair() {
         assert_eq!(row[..2], [w.to_string(), c.to_string()], "{summary}");
         assert!(row[2].ends_with('×') && row[3].ends_with('×'), "{summary}");
     }
+}
+
+#[test]
+fn halves_that_do_not_take_turns_move_every_byte_too() {
+    let doc = bench_json(&[
+        "bench",
+        "--mode",
+        "duplex",
+        "--take-turns=false",
+        "--compare",
+        "sealstream-tls",
+        "--duration",
+        "0.2",
+        "--json",
+    ]);
+    let v = doc["results"]["sealstream-tls"]["duplex_mb_per_s"]
+        .as_f64()
+        .unwrap_or(f64::NAN);
+    assert!(v.is_finite() && v > 0.0, "duplex = {v}");
 }
 
 #[test]

@@ -15,6 +15,15 @@ pub(crate) struct Figures {
     pub(crate) bulk_cores: f64,
     /// The same in the duplex rounds.
     pub(crate) duplex_cores: f64,
+    /// Each one-way round's MB/s, in round order (the rounds alternate between implementations,
+    /// so the same index is the same stretch of time).
+    pub(crate) bulk_rounds: Vec<f64>,
+    /// Each duplex round's MB/s, in round order.
+    pub(crate) duplex_rounds: Vec<f64>,
+    /// The runtime's worker parks per MB moved one-way (NaN with pinned sides).
+    pub(crate) bulk_parks_per_mb: f64,
+    /// The same in duplex.
+    pub(crate) duplex_parks_per_mb: f64,
     pub(crate) ping_p50_us: f64,
     pub(crate) ping_p99_us: f64,
     pub(crate) handshakes_per_s: f64,
@@ -36,6 +45,10 @@ impl Default for Figures {
             duplex_cpu_ns_per_byte: f64::NAN,
             bulk_cores: f64::NAN,
             duplex_cores: f64::NAN,
+            bulk_rounds: Vec::new(),
+            duplex_rounds: Vec::new(),
+            bulk_parks_per_mb: f64::NAN,
+            duplex_parks_per_mb: f64::NAN,
             ping_p50_us: f64::NAN,
             ping_p99_us: f64::NAN,
             handshakes_per_s: f64::NAN,
@@ -62,8 +75,8 @@ pub(crate) struct Row {
 pub(crate) enum Better {
     Lower,
     Higher,
-    /// No ratio: the cores a test kept busy only say whether the figures above it were bound
-    /// by CPU.
+    /// No ratio: the cores a test kept busy and how often the workers parked only say whether
+    /// the figures above them were bound by CPU or by wake-ups.
     Neither,
 }
 
@@ -103,6 +116,18 @@ pub(crate) const ROWS: &[Row] = &[
         label: "cores busy (duplex)",
         unit: "",
         get: |f| f.duplex_cores,
+        better: Better::Neither,
+    },
+    Row {
+        label: "worker parks per MB (bulk)",
+        unit: "",
+        get: |f| f.bulk_parks_per_mb,
+        better: Better::Neither,
+    },
+    Row {
+        label: "worker parks per MB (duplex)",
+        unit: "",
+        get: |f| f.duplex_parks_per_mb,
         better: Better::Neither,
     },
     Row {
@@ -170,4 +195,64 @@ pub(crate) fn reference(results: &[(Impl, Figures)]) -> Option<&(Impl, Figures)>
 /// Our figures: the first sealstream implementation measured.
 pub(crate) fn ours(results: &[(Impl, Figures)]) -> Option<&(Impl, Figures)> {
     results.iter().find(|(i, _)| i.is_sealstream())
+}
+
+/// The ratios of ours to the reference round by round (round *i* of each, taken one after the
+/// other): what the machine's drift over seconds does not move, where the ratio of the sums
+/// weighs a fast stretch more.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct RoundRatios {
+    pub(crate) median: f64,
+    pub(crate) lowest: f64,
+    pub(crate) highest: f64,
+}
+
+impl RoundRatios {
+    /// None unless both have the same number of rounds, at least one.
+    pub(crate) fn of(ours: &[f64], theirs: &[f64]) -> Option<Self> {
+        if ours.is_empty() || ours.len() != theirs.len() {
+            return None;
+        }
+        let mut ratios: Vec<f64> = ours.iter().zip(theirs).map(|(o, t)| o / t).collect();
+        ratios.sort_by(f64::total_cmp);
+        let mid = ratios.len() / 2;
+        let median = if ratios.len() % 2 == 1 {
+            ratios[mid]
+        } else {
+            (ratios[mid - 1] + ratios[mid]) / 2.0
+        };
+        Some(Self {
+            median,
+            lowest: ratios[0],
+            highest: ratios[ratios.len() - 1],
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RoundRatios;
+
+    #[test]
+    fn round_ratios_pair_rounds_by_index() {
+        // The sums give 0.99×; round by round ours is ahead in three of five.
+        let ours = [110.0, 220.0, 55.0, 330.0, 100.0];
+        let theirs = [100.0, 200.0, 100.0, 300.0, 125.0];
+        let r = RoundRatios::of(&ours, &theirs).unwrap();
+        assert_eq!(r.median, 1.1);
+        assert_eq!(r.lowest, 0.55);
+        assert_eq!(r.highest, 1.1);
+    }
+
+    #[test]
+    fn round_ratios_of_an_even_count_average_the_middle_two() {
+        let r = RoundRatios::of(&[1.0, 3.0, 2.0, 4.0], &[1.0; 4]).unwrap();
+        assert_eq!((r.median, r.lowest, r.highest), (2.5, 1.0, 4.0));
+    }
+
+    #[test]
+    fn round_ratios_need_matching_rounds() {
+        assert_eq!(RoundRatios::of(&[], &[]), None);
+        assert_eq!(RoundRatios::of(&[1.0, 2.0], &[1.0]), None);
+    }
 }

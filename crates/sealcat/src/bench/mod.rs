@@ -6,11 +6,13 @@
 //! Kerberos V5 through SASL GSSAPI) instead, beside plain TCP and the raw rate of its primitives.
 //!
 //! Every byte moved is checked against the pattern its sender wrote; a mismatch ends the run
-//! with an error. Each implementation is read the way its users would read it in bulk:
-//! sealstream's plaintext where it was unsealed (`AsyncBufRead`), tokio-rustls and plain TCP
-//! into a 64 KiB buffer. Figures: one-way bulk and full-duplex throughput, process CPU per byte,
-//! 64-byte ping-pong latency, full handshakes (or SASL exchanges) per second, resident memory per
-//! idle connection pair, and heap allocations per record.
+//! with an error. Every TLS implementation is read the same way, into a 64 KiB buffer, and
+//! sealstream-tls once more where it was unsealed (`AsyncBufRead`), as a column of its own; a
+//! SASL layer is read in place. Figures: one-way bulk and full-duplex throughput (with the ratio
+//! round by round), process CPU per byte, the cores kept busy and how often the runtime's
+//! workers parked, 64-byte ping-pong latency, full handshakes (or SASL exchanges) per second,
+//! resident memory and live heap per idle or held connection pair, and heap allocations per
+//! record.
 //!
 //! Here is [`run`], which puts a run together; the rest is by role: [`options`] (and their
 //! checks), [`transport`] (the implementations, connected over loopback), [`rounds`] (the
@@ -54,7 +56,7 @@ pub(crate) fn run(
     alloc: &'static StatsAlloc<std::alloc::System>,
 ) -> BenchResult<()> {
     let (ours, impls) = options.validate()?;
-    let tls = Tls::new(&options.suite)?;
+    let tls = Tls::new(&options.suite, options.take_turns)?;
     let progress = indicatif::ProgressBar::new_spinner();
     progress.enable_steady_tick(Duration::from_millis(120));
     if options.mode == Mode::Soak {

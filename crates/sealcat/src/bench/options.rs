@@ -89,6 +89,12 @@ pub(crate) struct Options {
     /// --pin-sides, or its default for the sealer.
     #[arg(skip)]
     pub(crate) pinned: bool,
+    /// Whether sealstream-tls's read and write halves take turns at the socket (on by
+    /// default, as in the library): a half that finds the other inside a send or receive
+    /// yields instead of waiting for the kernel's socket lock. --take-turns=false shows the
+    /// transfer without it.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", default_value_t = true, action = clap::ArgAction::Set)]
+    pub(crate) take_turns: bool,
     /// Idle connection pairs opened to measure memory per connection; the first tenth warm the
     /// process up, and the figure is what each of the others added.
     #[arg(long, default_value_t = 500)]

@@ -2,7 +2,7 @@
 //! reference, the primitives' rates beside a SASL layer's, the same as one JSON document
 //! (`--json`), and a soak's report. Nothing here measures; everything printed to stdout is here.
 
-use super::figures::{Better, Figures, ROWS, ours, reference};
+use super::figures::{Better, Figures, ROWS, RoundRatios, ours, reference};
 use super::options::Options;
 use super::transport::{Impl, Tls};
 use super::{Run, primitives, sasl, soak};
@@ -104,6 +104,33 @@ pub(crate) fn print_table(options: &Options, tls: &Tls, results: &[(Impl, Figure
         }
         println!("{line}");
     }
+    if let (Some((us, o)), Some((theirs, r))) = (ours, reference) {
+        let rounds = [
+            ("one-way", RoundRatios::of(&o.bulk_rounds, &r.bulk_rounds)),
+            (
+                "duplex",
+                RoundRatios::of(&o.duplex_rounds, &r.duplex_rounds),
+            ),
+        ];
+        let said: Vec<String> = rounds
+            .iter()
+            .filter_map(|(test, ratios)| {
+                let r = (*ratios)?;
+                Some(format!(
+                    "{test} {:.2}× ({:.2}–{:.2}×)",
+                    r.median, r.lowest, r.highest
+                ))
+            })
+            .collect();
+        if !said.is_empty() {
+            println!(
+                "{}÷{} round by round, median (lowest–highest): {}",
+                us.name(),
+                theirs.name(),
+                said.join(", ")
+            );
+        }
+    }
     // The in-place read beside the reference, read as every column above is not.
     let in_place = results.iter().find(|(w, f)| {
         *w == Impl::SealstreamInPlace && !(f.bulk_mbps.is_nan() && f.duplex_mbps.is_nan())
@@ -190,6 +217,10 @@ fn json_doc(options: &Options, tls: &Tls, run: &Run) -> serde_json::Value {
                 "duplex_cpu_ns_per_byte": f.duplex_cpu_ns_per_byte,
                 "bulk_cores_busy": f.bulk_cores,
                 "duplex_cores_busy": f.duplex_cores,
+                "bulk_round_mb_per_s": f.bulk_rounds,
+                "duplex_round_mb_per_s": f.duplex_rounds,
+                "bulk_worker_parks_per_mb": f.bulk_parks_per_mb,
+                "duplex_worker_parks_per_mb": f.duplex_parks_per_mb,
                 "ping_p50_us": f.ping_p50_us,
                 "ping_p99_us": f.ping_p99_us,
                 "handshakes_per_s": f.handshakes_per_s,
@@ -216,8 +247,23 @@ fn json_doc(options: &Options, tls: &Tls, run: &Run) -> serde_json::Value {
             "duplex_ratio": ours.duplex_mbps / rates.combined,
         })
     });
+    let round_ratios = match (ours(results), reference(results)) {
+        (Some((_, o)), Some((_, r))) => {
+            let doc = |ratios: Option<RoundRatios>| {
+                ratios.map(|r| {
+                    serde_json::json!({"median": r.median, "lowest": r.lowest, "highest": r.highest})
+                })
+            };
+            serde_json::json!({
+                "bulk": doc(RoundRatios::of(&o.bulk_rounds, &r.bulk_rounds)),
+                "duplex": doc(RoundRatios::of(&o.duplex_rounds, &r.duplex_rounds)),
+            })
+        }
+        _ => serde_json::Value::Null,
+    };
     serde_json::json!({
         "sealer": options.sealer,
+        "round_ratios": round_ratios,
         "primitives": primitives,
         "suite": format!("{:?}", tls.suite.suite()),
         "record_layer": RECORD_LAYER,
@@ -233,8 +279,8 @@ fn json_doc(options: &Options, tls: &Tls, run: &Run) -> serde_json::Value {
 }
 
 /// A sweep's ratios, one line per `--workers`/`--connections` pair: ours against the reference
-/// one-way and in duplex, each implementation's duplex against its own one-way, and CPU per byte
-/// against plain TCP's.
+/// one-way and in duplex (all rounds together, and the median round), each implementation's
+/// duplex against its own one-way, and CPU per byte against plain TCP's.
 pub(crate) fn print_sweep(runs: &[Run]) {
     let Some(first) = runs.first() else { return };
     let (Some((us, _)), Some((theirs, _))) = (ours(&first.results), reference(&first.results))
@@ -246,8 +292,14 @@ pub(crate) fn print_sweep(runs: &[Run]) {
         "sweep: {us} ÷ {theirs}; duplex ÷ one-way and CPU per byte ÷ plain TCP's, {us} / {theirs}"
     );
     println!(
-        "{:>8}{:>13}{:>10}{:>10}{:>22}{:>26}",
-        "workers", "connections", "one-way", "duplex", "duplex ÷ one-way", "CPU per byte ÷ plain"
+        "{:>8}{:>13}{:>10}{:>10}{:>20}{:>22}{:>26}",
+        "workers",
+        "connections",
+        "one-way",
+        "duplex",
+        "median round",
+        "duplex ÷ one-way",
+        "CPU per byte ÷ plain"
     );
     let ratio = |v: f64| {
         if v.is_finite() {
@@ -266,12 +318,20 @@ pub(crate) fn print_sweep(runs: &[Run]) {
             .find(|(w, _)| *w == Impl::Plain)
             .map(|(_, f)| f.cpu_ns_per_byte)
             .unwrap_or(f64::NAN);
+        let median = |ours: &[f64], theirs: &[f64]| {
+            ratio(RoundRatios::of(ours, theirs).map_or(f64::NAN, |r| r.median))
+        };
         println!(
-            "{:>8}{:>13}{:>10}{:>10}{:>22}{:>26}",
+            "{:>8}{:>13}{:>10}{:>10}{:>20}{:>22}{:>26}",
             run.workers,
             run.connections,
             ratio(o.bulk_mbps / r.bulk_mbps),
             ratio(o.duplex_mbps / r.duplex_mbps),
+            format!(
+                "{} / {}",
+                median(&o.bulk_rounds, &r.bulk_rounds),
+                median(&o.duplex_rounds, &r.duplex_rounds)
+            ),
             format!(
                 "{} / {}",
                 ratio(o.duplex_mbps / o.bulk_mbps),

@@ -30,6 +30,14 @@ pub(crate) struct Tally {
     duplex_time: Duration,
     /// Process CPU time over the duplex rounds; None where /proc/self/stat cannot be read.
     duplex_cpu: Option<Duration>,
+    /// Each one-way round's MB/s, in round order.
+    bulk_rounds: Vec<f64>,
+    /// Each duplex round's MB/s, in round order.
+    duplex_rounds: Vec<f64>,
+    /// Times the runtime's workers parked over the one-way rounds; None with pinned sides.
+    bulk_parks: Option<u64>,
+    /// The same over the duplex rounds.
+    duplex_parks: Option<u64>,
 }
 
 impl Tally {
@@ -46,6 +54,8 @@ impl Tally {
             let per_write = write_size.div_ceil(which.record_payload()) as f64;
             let records = (bytes / write_size as f64 * per_write).max(1.0);
             f.allocs_per_record = self.bulk_allocs as f64 / records;
+            f.bulk_rounds.clone_from(&self.bulk_rounds);
+            f.bulk_parks_per_mb = per_mb(self.bulk_parks, self.bulk_bytes);
         }
         if !self.duplex_time.is_zero() {
             f.duplex_mbps = self.duplex_bytes as f64 / self.duplex_time.as_secs_f64() / 1e6;
@@ -53,6 +63,8 @@ impl Tally {
                 c.as_nanos() as f64 / (self.duplex_bytes as f64).max(1.0)
             });
             f.duplex_cores = cores(self.duplex_cpu, self.duplex_time);
+            f.duplex_rounds.clone_from(&self.duplex_rounds);
+            f.duplex_parks_per_mb = per_mb(self.duplex_parks, self.duplex_bytes);
         }
     }
 }
@@ -60,6 +72,16 @@ impl Tally {
 /// CPU time over wall time: how many cores the process kept busy (NaN without CPU time).
 fn cores(cpu: Option<Duration>, wall: Duration) -> f64 {
     cpu.map_or(f64::NAN, |c| c.as_secs_f64() / wall.as_secs_f64())
+}
+
+/// Worker parks per megabyte moved (NaN without a count).
+fn per_mb(parks: Option<u64>, bytes: u64) -> f64 {
+    parks.map_or(f64::NAN, |p| p as f64 / (bytes as f64 / 1e6).max(1e-6))
+}
+
+/// MB/s of one round.
+fn mbps(run: &Run) -> f64 {
+    run.bytes as f64 / run.elapsed.as_secs_f64().max(1e-9) / 1e6
 }
 
 /// The tests that run in [`INTERLEAVED_ROUNDS`] rounds, the implementations taking turns (ours,
@@ -101,6 +123,8 @@ impl Rounds<'_> {
             .map(|_| Tally {
                 bulk_cpu: Some(Duration::ZERO),
                 duplex_cpu: Some(Duration::ZERO),
+                bulk_parks: Some(0),
+                duplex_parks: Some(0),
                 ..Tally::default()
             })
             .collect();
@@ -120,6 +144,8 @@ impl Rounds<'_> {
                         .await?;
                     tally.bulk_allocs += run.allocations;
                     tally.bulk_cpu = tally.bulk_cpu.zip(run.cpu).map(|(sum, c)| sum + c);
+                    tally.bulk_parks = tally.bulk_parks.zip(run.parks).map(|(sum, p)| sum + p);
+                    tally.bulk_rounds.push(mbps(&run));
                     tally.bulk_bytes += run.bytes;
                     tally.bulk_time += run.elapsed;
                 }
@@ -129,6 +155,8 @@ impl Rounds<'_> {
                         .round(which, options, per_round, Flow::Duplex, alloc)
                         .await?;
                     tally.duplex_cpu = tally.duplex_cpu.zip(run.cpu).map(|(sum, c)| sum + c);
+                    tally.duplex_parks = tally.duplex_parks.zip(run.parks).map(|(sum, p)| sum + p);
+                    tally.duplex_rounds.push(mbps(&run));
                     tally.duplex_bytes += run.bytes;
                     tally.duplex_time += run.elapsed;
                 }
@@ -157,7 +185,11 @@ impl Rounds<'_> {
                 duration,
                 flow,
             };
-            return tokio::task::block_in_place(|| pinned::throughput(job, alloc));
+            let mut run = tokio::task::block_in_place(|| pinned::throughput(job, alloc))?;
+            // Each side's current-thread runtime counts its own parks: one side's, not a
+            // figure of the transfer.
+            run.parks = None;
+            return Ok(run);
         }
         let pairs = pairs(which, self.loopback, self.tls, options.connections).await?;
         let start = Mark::now(alloc);
@@ -250,12 +282,14 @@ pub(crate) enum Flow {
     Duplex,
 }
 
-/// Process CPU time and heap allocations so far.
+/// Process CPU time, heap allocations and the runtime's worker parks so far.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Mark {
     /// None where /proc/self/stat cannot be read.
     cpu: Option<Duration>,
     allocations: usize,
+    /// None off the runtime (on a pinned side's thread).
+    parks: Option<u64>,
 }
 
 impl Mark {
@@ -263,18 +297,32 @@ impl Mark {
         Self {
             cpu: process::cpu_time(),
             allocations: alloc.stats().allocations,
+            parks: worker_parks(),
         }
     }
 }
 
-/// One throughput round: bytes received, time taken, and the process's CPU time and heap
-/// allocations over the transfer (connections and handshakes excluded).
+/// How many times the current runtime's workers have parked: gone to sleep with nothing to
+/// run, to be woken by the I/O driver or by another worker. On a transfer each park after the
+/// first is a wake-up that another thread paid for. None off a runtime.
+fn worker_parks() -> Option<u64> {
+    let metrics = tokio::runtime::Handle::try_current().ok()?.metrics();
+    Some(
+        (0..metrics.num_workers())
+            .map(|worker| metrics.worker_park_count(worker))
+            .sum(),
+    )
+}
+
+/// One throughput round: bytes received, time taken, and the process's CPU time, heap
+/// allocations and worker parks over the transfer (connections and handshakes excluded).
 #[derive(Debug)]
 pub(crate) struct Run {
     bytes: u64,
     elapsed: Duration,
     cpu: Option<Duration>,
     allocations: u64,
+    parks: Option<u64>,
 }
 
 impl Run {
@@ -284,6 +332,7 @@ impl Run {
             elapsed,
             cpu: end.cpu.zip(start.cpu).map(|(e, s)| e.saturating_sub(s)),
             allocations: end.allocations.saturating_sub(start.allocations) as u64,
+            parks: end.parks.zip(start.parks).map(|(e, s)| e.saturating_sub(s)),
         }
     }
 }

@@ -136,10 +136,12 @@ pub(crate) struct Tls {
     connector: sealstream_tls::TlsConnector,
     acceptor: sealstream_tls::TlsAcceptor,
     pub(crate) suite: SupportedCipherSuite,
+    /// `--take-turns`: whether sealstream-tls's halves take turns at the socket.
+    take_turns: bool,
 }
 
 impl Tls {
-    pub(crate) fn new(suite_name: &str) -> BenchResult<Self> {
+    pub(crate) fn new(suite_name: &str, take_turns: bool) -> BenchResult<Self> {
         let provider = aws_lc_rs::default_provider();
         let suite = *provider
             .cipher_suites
@@ -190,7 +192,13 @@ impl Tls {
             client,
             server,
             suite,
+            take_turns,
         })
+    }
+
+    /// How each sealstream-tls end is built.
+    fn builder(&self) -> sealstream::StreamBuilder {
+        sealstream::StreamBuilder::new().take_turns(self.take_turns)
     }
 }
 
@@ -251,9 +259,17 @@ pub(crate) async fn client_end(which: Impl, tls: &Tls, tcp: TcpStream) -> io::Re
     let name = ServerName::try_from("localhost").expect("valid name");
     match which {
         Impl::Plain => Ok(split(tcp.into_split())),
-        Impl::Sealstream => Ok(split(tls.connector.connect(name, tcp).await?.into_split())),
+        Impl::Sealstream => Ok(split(
+            tls.connector
+                .connect_with(name, tcp, tls.builder())
+                .await?
+                .into_split(),
+        )),
         Impl::SealstreamInPlace => Ok(split_in_place(
-            tls.connector.connect(name, tcp).await?.into_split(),
+            tls.connector
+                .connect_with(name, tcp, tls.builder())
+                .await?
+                .into_split(),
         )),
         Impl::TokioRustls => {
             let connector = tokio_rustls::TlsConnector::from(tls.client.clone());
@@ -273,8 +289,18 @@ pub(crate) async fn client_end(which: Impl, tls: &Tls, tcp: TcpStream) -> io::Re
 pub(crate) async fn server_end(which: Impl, tls: &Tls, tcp: TcpStream) -> io::Result<End> {
     match which {
         Impl::Plain => Ok(split(tcp.into_split())),
-        Impl::Sealstream => Ok(split(tls.acceptor.accept(tcp).await?.into_split())),
-        Impl::SealstreamInPlace => Ok(split_in_place(tls.acceptor.accept(tcp).await?.into_split())),
+        Impl::Sealstream => Ok(split(
+            tls.acceptor
+                .accept_with(tcp, tls.builder())
+                .await?
+                .into_split(),
+        )),
+        Impl::SealstreamInPlace => Ok(split_in_place(
+            tls.acceptor
+                .accept_with(tcp, tls.builder())
+                .await?
+                .into_split(),
+        )),
         Impl::TokioRustls => {
             let acceptor = tokio_rustls::TlsAcceptor::from(tls.server.clone());
             Ok(split(tokio::io::split(acceptor.accept(tcp).await?)))
