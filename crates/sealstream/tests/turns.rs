@@ -1,8 +1,9 @@
 //! Turns at the transport (`StreamBuilder::take_turns`): a read half polled while its write
 //! half is inside a call to the transport yields (Pending, its task woken to be polled again)
 //! without calling the transport; once the write returns it reads as usual; turned off, it
-//! calls the transport at once. A write half polled while its read half is inside the transport
-//! yields too, having accepted nothing.
+//! calls the transport at once, as it does over a transport that does not say its directions
+//! share a lock. A write half polled while its read half is inside the transport yields too,
+//! having accepted nothing.
 
 use std::io;
 use std::pin::Pin;
@@ -77,25 +78,32 @@ impl AsyncWrite for GatedWrite {
     }
 }
 
-/// A transport made of the two gated halves.
-struct Gated(GatedRead, GatedWrite);
+/// A transport made of the two gated halves, whose directions share a lock if `SHARED`.
+struct Gated<const SHARED: bool>(GatedRead, GatedWrite);
 
-impl SplitTransport for Gated {
+impl SplitTransport for Gated<true> {
     type Read = GatedRead;
     type Write = GatedWrite;
+    const DIRECTIONS_SHARE_A_LOCK: bool = true;
     fn split_transport(self) -> (GatedRead, GatedWrite) {
         (self.0, self.1)
     }
 }
 
-impl ReuniteTransport<GatedWrite> for GatedRead {
-    type Output = Gated;
-    fn reunite_transport(self, write: GatedWrite) -> Result<Gated, (Self, GatedWrite)> {
-        Ok(Gated(self, write))
+/// A transport that does not say its directions share a lock (the default).
+struct Unshared(Gated<false>);
+
+impl SplitTransport for Unshared {
+    type Read = UnsharedRead;
+    type Write = GatedWrite;
+    fn split_transport(self) -> (UnsharedRead, GatedWrite) {
+        (UnsharedRead(self.0.0), self.0.1)
     }
 }
 
-impl AsyncRead for Gated {
+struct UnsharedRead(GatedRead);
+
+impl AsyncRead for UnsharedRead {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -105,7 +113,66 @@ impl AsyncRead for Gated {
     }
 }
 
-impl AsyncWrite for Gated {
+impl ReuniteTransport<GatedWrite> for UnsharedRead {
+    type Output = Unshared;
+    fn reunite_transport(self, write: GatedWrite) -> Result<Unshared, (Self, GatedWrite)> {
+        Ok(Unshared(Gated(self.0, write)))
+    }
+}
+
+impl ReuniteTransport<GatedWrite> for GatedRead {
+    type Output = Gated<true>;
+    fn reunite_transport(self, write: GatedWrite) -> Result<Gated<true>, (Self, GatedWrite)> {
+        Ok(Gated(self, write))
+    }
+}
+
+macro_rules! forward_io {
+    ($ty:ty) => {
+        impl AsyncRead for $ty {
+            fn poll_read(
+                mut self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &mut ReadBuf<'_>,
+            ) -> Poll<io::Result<()>> {
+                Pin::new(&mut self.0).poll_read(cx, buf)
+            }
+        }
+
+        impl AsyncWrite for $ty {
+            fn poll_write(
+                mut self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &[u8],
+            ) -> Poll<io::Result<usize>> {
+                Pin::new(&mut self.0).poll_write(cx, buf)
+            }
+            fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                Pin::new(&mut self.0).poll_flush(cx)
+            }
+            fn poll_shutdown(
+                mut self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+            ) -> Poll<io::Result<()>> {
+                Pin::new(&mut self.0).poll_shutdown(cx)
+            }
+        }
+    };
+}
+
+forward_io!(Unshared);
+
+impl<const SHARED: bool> AsyncRead for Gated<SHARED> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+}
+
+impl<const SHARED: bool> AsyncWrite for Gated<SHARED> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -150,15 +217,8 @@ struct Setup {
 
 type TestSealer = (TestSeal, TestUnseal);
 
-/// A split stream over a gated transport whose `gated` side stops inside its calls.
-fn split(
-    take_turns: bool,
-    gate_writes: bool,
-) -> (
-    ReadHalf<GatedRead, TestSealer>,
-    WriteHalf<GatedWrite, TestSealer>,
-    Setup,
-) {
+/// The halves of a gated transport, whose writes (or reads) stop at the gate.
+fn gated(gate_writes: bool) -> (GatedRead, GatedWrite, Setup) {
     let (inside_tx, inside) = sync_channel(1);
     let (go, go_rx) = sync_channel(1);
     let gate = Gate {
@@ -166,33 +226,45 @@ fn split(
         go: Arc::new(Mutex::new(go_rx)),
     };
     let (reads, writes) = (Arc::default(), Arc::default());
-    let transport = Gated(
-        GatedRead {
-            calls: Arc::clone(&reads),
-            gate: (!gate_writes).then(|| gate.clone()),
-        },
-        GatedWrite {
-            calls: Arc::clone(&writes),
-            gate: gate_writes.then_some(gate),
-        },
-    );
-    let (client, _server) = pair(b"turns", 1024);
-    let stream = StreamBuilder::new()
-        .take_turns(take_turns)
-        .build(transport, client);
-    let (r, w) = stream.into_split();
+    let read = GatedRead {
+        calls: Arc::clone(&reads),
+        gate: (!gate_writes).then(|| gate.clone()),
+    };
+    let write = GatedWrite {
+        calls: Arc::clone(&writes),
+        gate: gate_writes.then_some(gate),
+    };
     let setup = Setup {
         reads,
         writes,
         inside,
         go,
     };
-    (r, w, setup)
+    (read, write, setup)
+}
+
+/// A sealed stream over `transport`, split.
+fn split<T>(
+    transport: T,
+    take_turns: bool,
+) -> (
+    ReadHalf<T::Read, TestSealer>,
+    WriteHalf<T::Write, TestSealer>,
+)
+where
+    T: SplitTransport + AsyncRead + AsyncWrite + Unpin,
+{
+    let (client, _server) = pair(b"turns", 1024);
+    StreamBuilder::new()
+        .take_turns(take_turns)
+        .build(transport, client)
+        .into_split()
 }
 
 #[test]
 fn a_read_waits_its_turn_while_the_write_half_is_inside_the_transport() {
-    let (mut reader, mut writer, setup) = split(true, true);
+    let (read, write, setup) = gated(true);
+    let (mut reader, mut writer) = split(Gated::<true>(read, write), true);
     let writing = std::thread::spawn(move || {
         let (ready, _) = poll_once(|cx| Pin::new(&mut writer).poll_write(cx, b"hello"));
         assert!(ready, "the write goes through once the transport returns");
@@ -221,9 +293,16 @@ fn a_read_waits_its_turn_while_the_write_half_is_inside_the_transport() {
     assert_eq!(setup.reads.load(Ordering::SeqCst), 1);
 }
 
-#[test]
-fn turned_off_a_read_calls_the_transport_while_the_write_half_is_inside() {
-    let (mut reader, mut writer, setup) = split(false, true);
+/// The write half of `writer` stops inside the transport; a read polled then calls the
+/// transport at once.
+fn read_goes_in_beside_the_write<R, W>(
+    mut reader: ReadHalf<R, TestSealer>,
+    mut writer: WriteHalf<W, TestSealer>,
+    setup: Setup,
+) where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
     let writing = std::thread::spawn(move || {
         let _ = poll_once(|cx| Pin::new(&mut writer).poll_write(cx, b"hello"));
     });
@@ -241,8 +320,23 @@ fn turned_off_a_read_calls_the_transport_while_the_write_half_is_inside() {
 }
 
 #[test]
+fn turned_off_a_read_calls_the_transport_while_the_write_half_is_inside() {
+    let (read, write, setup) = gated(true);
+    let (reader, writer) = split(Gated::<true>(read, write), false);
+    read_goes_in_beside_the_write(reader, writer, setup);
+}
+
+#[test]
+fn over_a_transport_whose_directions_share_no_lock_halves_never_yield() {
+    let (read, write, setup) = gated(true);
+    let (reader, writer) = split(Unshared(Gated(read, write)), true);
+    read_goes_in_beside_the_write(reader, writer, setup);
+}
+
+#[test]
 fn a_write_waits_its_turn_while_the_read_half_is_inside_the_transport() {
-    let (mut reader, mut writer, setup) = split(true, false);
+    let (read, write, setup) = gated(false);
+    let (mut reader, mut writer) = split(Gated::<true>(read, write), true);
     let reading = std::thread::spawn(move || {
         let mut buf = [0u8; 16];
         let _ = poll_once(|cx| Pin::new(&mut reader).poll_read(cx, &mut ReadBuf::new(&mut buf)));

@@ -107,12 +107,16 @@ impl StreamBuilder {
     /// Whether the read and write halves, split onto two tasks, take turns at the transport: a
     /// half that finds the other inside a call to the transport (a `recv` or a `send`) yields
     /// to its executor and is polled again, instead of calling the transport at the same
-    /// moment. On by default, for TCP: a socket's send and receive paths share one lock in the
-    /// kernel, and a thread that meets the other half there sleeps until it is woken, which
-    /// left a fifth of two CPUs idle in a one-connection duplex transfer; taking turns keeps
-    /// them busy (BENCHMARKS.md, "Duplex"). Neither half ever waits for the other. Turn it off
-    /// for a transport whose two directions do not share a lock (a Unix socket, an in-memory
-    /// pipe). A stream that is not split, or whose halves one task polls, is not affected.
+    /// moment. On by default. It applies where the two directions share a lock: a `TcpStream`
+    /// split with [`into_split`](SealedStream::into_split) (a socket's send and receive paths
+    /// share one lock in the kernel, and a thread that meets the other half there sleeps until
+    /// it is woken, which left a fifth of two CPUs idle in a one-connection duplex transfer;
+    /// BENCHMARKS.md, "Duplex"), and any transport split with
+    /// [`into_split_locked`](SealedStream::into_split_locked). Halves over a transport whose
+    /// [`SplitTransport::DIRECTIONS_SHARE_A_LOCK`](super::SplitTransport::DIRECTIONS_SHARE_A_LOCK)
+    /// is false (a Unix socket, another sealed stream) never yield to each other. Neither half
+    /// ever waits for the other; sealing and unsealing still overlap. A stream that is not
+    /// split, or whose halves one task polls, is not affected.
     pub fn take_turns(mut self, take_turns: bool) -> Self {
         self.take_turns = take_turns;
         self

@@ -176,13 +176,18 @@ impl<T, S: Sealer> SealedStream<T, S> {
     where
         T: SplitTransport,
     {
+        if !T::DIRECTIONS_SHARE_A_LOCK {
+            self.shared.turns.never();
+        }
         let (r, w) = self.io.split_transport();
         split::halves(r, w, T::forget_write, self.read, self.write, self.shared)
     }
 
     /// Split into halves over any transport, with `tokio::io::split`. Its lock is held only for
     /// each transport call, never while sealing or unsealing, so both directions still run at
-    /// once; prefer [`into_split`](Self::into_split) where the transport splits without a lock.
+    /// once, and (with [`take_turns`](StreamBuilder::take_turns), the default) a half that
+    /// finds the other inside the transport yields rather than wait on that lock; prefer
+    /// [`into_split`](Self::into_split) where the transport splits without a lock.
     /// Dropping a half behaves as with [`into_split`](Self::into_split).
     pub fn into_split_locked(
         self,

@@ -32,6 +32,15 @@ pub trait SplitTransport: Sized {
     /// The writing half.
     type Write: AsyncWrite + Unpin;
 
+    /// Whether a call into one half can hold up a call into the other, because the two
+    /// directions share a lock underneath: then the [`ReadHalf`] and [`WriteHalf`] of a stream
+    /// built with [`take_turns`](super::StreamBuilder::take_turns) (the default) yield to each
+    /// other at the transport instead of meeting at that lock. True for `TcpStream`, whose send
+    /// and receive paths share the socket's lock in the kernel; false by default, and for
+    /// `UnixStream` and a sealed stream (whose own halves take turns at the transport under
+    /// it, if any).
+    const DIRECTIONS_SHARE_A_LOCK: bool = false;
+
     /// The two halves.
     fn split_transport(self) -> (Self::Read, Self::Write);
 
@@ -57,6 +66,9 @@ pub trait ReuniteTransport<W>: Sized {
 impl SplitTransport for tokio::net::TcpStream {
     type Read = tokio::net::tcp::OwnedReadHalf;
     type Write = tokio::net::tcp::OwnedWriteHalf;
+
+    /// `lock_sock`, taken by `sendmsg` and `recvmsg` alike while bytes are copied.
+    const DIRECTIONS_SHARE_A_LOCK: bool = true;
 
     fn split_transport(self) -> (Self::Read, Self::Write) {
         self.into_split()

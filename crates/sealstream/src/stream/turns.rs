@@ -19,9 +19,12 @@
 //! so a transport that panics inside a call leaves no half yielding for ever.
 //!
 //! A stream that is not split, or whose halves are polled by one task, never meets itself
-//! there: its calls come one after the other. Transports whose two directions do not share a
-//! lock (a Unix socket, an in-memory pipe) gain nothing from turns; [`StreamBuilder::
-//! take_turns`](super::StreamBuilder::take_turns) turns them off.
+//! there: its calls come one after the other. Turns are taken only where the two directions
+//! share a lock: a transport whose `SplitTransport::DIRECTIONS_SHARE_A_LOCK` says so (TCP),
+//! and any transport split with `tokio::io::split`, whose mutex both halves take. Over a Unix
+//! socket, or over another sealed stream (whose own halves take turns at the socket under it:
+//! a layer inside TLS), the halves never yield to each other.
+//! [`StreamBuilder::take_turns`](super::StreamBuilder::take_turns) turns them off for a stream.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
@@ -36,8 +39,9 @@ pub(crate) enum Side {
 /// Whether each half is inside a call to the transport now.
 #[derive(Debug)]
 pub(crate) struct Turns {
-    /// Off: no half ever yields (the flags are still kept, for nothing reads them).
-    enabled: bool,
+    /// Off: no half ever yields (the flags are still set, and nothing reads them). Turned off
+    /// for good when the stream is split over a transport whose directions share no lock.
+    enabled: AtomicBool,
     reading: AtomicBool,
     writing: AtomicBool,
 }
@@ -51,10 +55,15 @@ impl Default for Turns {
 impl Turns {
     pub(crate) fn new(enabled: bool) -> Self {
         Self {
-            enabled,
+            enabled: AtomicBool::new(enabled),
             reading: AtomicBool::new(false),
             writing: AtomicBool::new(false),
         }
+    }
+
+    /// No half yields from now on.
+    pub(crate) fn never(&self) {
+        self.enabled.store(false, Ordering::Relaxed);
     }
 
     fn flag(&self, side: Side) -> &AtomicBool {
@@ -71,7 +80,7 @@ impl Turns {
             Side::Read => Side::Write,
             Side::Write => Side::Read,
         };
-        self.enabled && self.flag(other).load(Ordering::Relaxed)
+        self.flag(other).load(Ordering::Relaxed) && self.enabled.load(Ordering::Relaxed)
     }
 
     /// `Pending`, with the task woken to be polled again, if the other half is inside the
@@ -149,11 +158,16 @@ mod tests {
 
     #[test]
     fn turned_off_no_half_yields() {
-        let turns = Turns::new(false);
-        let _writing = turns.enter(Side::Write);
-        let _reading = turns.enter(Side::Read);
-        assert_eq!(poll(&turns, Side::Read), (Poll::Ready(()), 0));
-        assert_eq!(poll(&turns, Side::Write), (Poll::Ready(()), 0));
+        for turns in [Turns::new(false), {
+            let turns = Turns::new(true);
+            turns.never();
+            turns
+        }] {
+            let _writing = turns.enter(Side::Write);
+            let _reading = turns.enter(Side::Read);
+            assert_eq!(poll(&turns, Side::Read), (Poll::Ready(()), 0));
+            assert_eq!(poll(&turns, Side::Write), (Poll::Ready(()), 0));
+        }
     }
 
     #[test]
