@@ -4,7 +4,9 @@
 //! rustls (`sealstream-tls`) or a SASL security layer (`sealstream-sasl`). It frames outgoing bytes
 //! into `header | payload | trailer` records sealed in place, hands out incoming bytes only after
 //! their record was authenticated, and splits into owned halves that seal and unseal on two tasks
-//! at once with no lock between them.
+//! at once with no lock between them. Over TCP, whose kernel lets one call at a time into a
+//! socket, the halves take turns at the transport: a half that finds the other inside it yields
+//! to the runtime rather than sleep on the socket's lock ([`StreamBuilder::take_turns`]).
 //!
 //! # The SSPI mapping
 //!
