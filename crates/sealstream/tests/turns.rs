@@ -32,8 +32,9 @@ impl Gate {
     }
 }
 
-/// Counts its calls; stops in them (at its gate) when it has one.
-struct GatedRead {
+/// Counts its calls; stops in them (at its gate) when it has one. `SHARED`: whether its
+/// transport says its two directions share a lock.
+struct GatedRead<const SHARED: bool> {
     calls: Arc<AtomicUsize>,
     gate: Option<Gate>,
 }
@@ -43,7 +44,7 @@ struct GatedWrite {
     gate: Option<Gate>,
 }
 
-impl AsyncRead for GatedRead {
+impl<const SHARED: bool> AsyncRead for GatedRead<SHARED> {
     fn poll_read(
         self: Pin<&mut Self>,
         _cx: &mut Context<'_>,
@@ -78,89 +79,33 @@ impl AsyncWrite for GatedWrite {
     }
 }
 
-/// A transport made of the two gated halves, whose directions share a lock if `SHARED`.
-struct Gated<const SHARED: bool>(GatedRead, GatedWrite);
+/// A transport made of the two gated halves.
+struct Gated<const SHARED: bool>(GatedRead<SHARED>, GatedWrite);
 
 impl SplitTransport for Gated<true> {
-    type Read = GatedRead;
+    type Read = GatedRead<true>;
     type Write = GatedWrite;
     const DIRECTIONS_SHARE_A_LOCK: bool = true;
-    fn split_transport(self) -> (GatedRead, GatedWrite) {
+    fn split_transport(self) -> (Self::Read, GatedWrite) {
         (self.0, self.1)
     }
 }
 
-/// A transport that does not say its directions share a lock (the default).
-struct Unshared(Gated<false>);
-
-impl SplitTransport for Unshared {
-    type Read = UnsharedRead;
+/// Says nothing of a lock: the trait's default.
+impl SplitTransport for Gated<false> {
+    type Read = GatedRead<false>;
     type Write = GatedWrite;
-    fn split_transport(self) -> (UnsharedRead, GatedWrite) {
-        (UnsharedRead(self.0.0), self.0.1)
+    fn split_transport(self) -> (Self::Read, GatedWrite) {
+        (self.0, self.1)
     }
 }
 
-struct UnsharedRead(GatedRead);
-
-impl AsyncRead for UnsharedRead {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_read(cx, buf)
-    }
-}
-
-impl ReuniteTransport<GatedWrite> for UnsharedRead {
-    type Output = Unshared;
-    fn reunite_transport(self, write: GatedWrite) -> Result<Unshared, (Self, GatedWrite)> {
-        Ok(Unshared(Gated(self.0, write)))
-    }
-}
-
-impl ReuniteTransport<GatedWrite> for GatedRead {
-    type Output = Gated<true>;
-    fn reunite_transport(self, write: GatedWrite) -> Result<Gated<true>, (Self, GatedWrite)> {
+impl<const SHARED: bool> ReuniteTransport<GatedWrite> for GatedRead<SHARED> {
+    type Output = Gated<SHARED>;
+    fn reunite_transport(self, write: GatedWrite) -> Result<Gated<SHARED>, (Self, GatedWrite)> {
         Ok(Gated(self, write))
     }
 }
-
-macro_rules! forward_io {
-    ($ty:ty) => {
-        impl AsyncRead for $ty {
-            fn poll_read(
-                mut self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &mut ReadBuf<'_>,
-            ) -> Poll<io::Result<()>> {
-                Pin::new(&mut self.0).poll_read(cx, buf)
-            }
-        }
-
-        impl AsyncWrite for $ty {
-            fn poll_write(
-                mut self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &[u8],
-            ) -> Poll<io::Result<usize>> {
-                Pin::new(&mut self.0).poll_write(cx, buf)
-            }
-            fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                Pin::new(&mut self.0).poll_flush(cx)
-            }
-            fn poll_shutdown(
-                mut self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-            ) -> Poll<io::Result<()>> {
-                Pin::new(&mut self.0).poll_shutdown(cx)
-            }
-        }
-    };
-}
-
-forward_io!(Unshared);
 
 impl<const SHARED: bool> AsyncRead for Gated<SHARED> {
     fn poll_read(
@@ -217,8 +162,8 @@ struct Setup {
 
 type TestSealer = (TestSeal, TestUnseal);
 
-/// The halves of a gated transport, whose writes (or reads) stop at the gate.
-fn gated(gate_writes: bool) -> (GatedRead, GatedWrite, Setup) {
+/// A gated transport, whose writes (or reads) stop at the gate.
+fn gated<const SHARED: bool>(gate_writes: bool) -> (Gated<SHARED>, Setup) {
     let (inside_tx, inside) = sync_channel(1);
     let (go, go_rx) = sync_channel(1);
     let gate = Gate {
@@ -226,7 +171,7 @@ fn gated(gate_writes: bool) -> (GatedRead, GatedWrite, Setup) {
         go: Arc::new(Mutex::new(go_rx)),
     };
     let (reads, writes) = (Arc::default(), Arc::default());
-    let read = GatedRead {
+    let read = GatedRead::<SHARED> {
         calls: Arc::clone(&reads),
         gate: (!gate_writes).then(|| gate.clone()),
     };
@@ -240,7 +185,7 @@ fn gated(gate_writes: bool) -> (GatedRead, GatedWrite, Setup) {
         inside,
         go,
     };
-    (read, write, setup)
+    (Gated(read, write), setup)
 }
 
 /// A sealed stream over `transport`, split.
@@ -263,8 +208,8 @@ where
 
 #[test]
 fn a_read_waits_its_turn_while_the_write_half_is_inside_the_transport() {
-    let (read, write, setup) = gated(true);
-    let (mut reader, mut writer) = split(Gated::<true>(read, write), true);
+    let (transport, setup) = gated::<true>(true);
+    let (mut reader, mut writer) = split(transport, true);
     let writing = std::thread::spawn(move || {
         let (ready, _) = poll_once(|cx| Pin::new(&mut writer).poll_write(cx, b"hello"));
         assert!(ready, "the write goes through once the transport returns");
@@ -321,22 +266,22 @@ fn read_goes_in_beside_the_write<R, W>(
 
 #[test]
 fn turned_off_a_read_calls_the_transport_while_the_write_half_is_inside() {
-    let (read, write, setup) = gated(true);
-    let (reader, writer) = split(Gated::<true>(read, write), false);
+    let (transport, setup) = gated::<true>(true);
+    let (reader, writer) = split(transport, false);
     read_goes_in_beside_the_write(reader, writer, setup);
 }
 
 #[test]
 fn over_a_transport_whose_directions_share_no_lock_halves_never_yield() {
-    let (read, write, setup) = gated(true);
-    let (reader, writer) = split(Unshared(Gated(read, write)), true);
+    let (transport, setup) = gated::<false>(true);
+    let (reader, writer) = split(transport, true);
     read_goes_in_beside_the_write(reader, writer, setup);
 }
 
 #[test]
 fn a_write_waits_its_turn_while_the_read_half_is_inside_the_transport() {
-    let (read, write, setup) = gated(false);
-    let (mut reader, mut writer) = split(Gated::<true>(read, write), true);
+    let (transport, setup) = gated::<true>(false);
+    let (mut reader, mut writer) = split(transport, true);
     let reading = std::thread::spawn(move || {
         let mut buf = [0u8; 16];
         let _ = poll_once(|cx| Pin::new(&mut reader).poll_read(cx, &mut ReadBuf::new(&mut buf)));
