@@ -60,8 +60,9 @@ impl Default for StreamBuilder {
 }
 
 impl StreamBuilder {
-    /// Default settings: 64 KiB buffers per direction, released when idle, EOF without the peer's
-    /// close is truncation.
+    /// Default settings: 64 KiB buffers per direction, released when idle, split halves that take
+    /// turns at a transport whose directions share a lock, EOF without the peer's close is
+    /// truncation.
     pub fn new() -> Self {
         Self {
             read_buffer: DEFAULT_READ_BUFFER,
