@@ -208,6 +208,14 @@ pub(crate) struct RoundRatios {
 }
 
 impl RoundRatios {
+    /// One-way and duplex, `ours` against `theirs` (each None where the test did not run).
+    pub(crate) fn both(ours: &Figures, theirs: &Figures) -> [Option<Self>; 2] {
+        [
+            Self::of(&ours.bulk_rounds, &theirs.bulk_rounds),
+            Self::of(&ours.duplex_rounds, &theirs.duplex_rounds),
+        ]
+    }
+
     /// None unless both have the same number of rounds, at least one.
     pub(crate) fn of(ours: &[f64], theirs: &[f64]) -> Option<Self> {
         if ours.is_empty() || ours.len() != theirs.len() {

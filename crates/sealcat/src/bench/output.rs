@@ -105,17 +105,11 @@ pub(crate) fn print_table(options: &Options, tls: &Tls, results: &[(Impl, Figure
         println!("{line}");
     }
     if let (Some((us, o)), Some((theirs, r))) = (ours, reference) {
-        let rounds = [
-            ("one-way", RoundRatios::of(&o.bulk_rounds, &r.bulk_rounds)),
-            (
-                "duplex",
-                RoundRatios::of(&o.duplex_rounds, &r.duplex_rounds),
-            ),
-        ];
-        let said: Vec<String> = rounds
-            .iter()
+        let said: Vec<String> = ["one-way", "duplex"]
+            .into_iter()
+            .zip(RoundRatios::both(o, r))
             .filter_map(|(test, ratios)| {
-                let r = (*ratios)?;
+                let r = ratios?;
                 Some(format!(
                     "{test} {:.2}× ({:.2}–{:.2}×)",
                     r.median, r.lowest, r.highest
@@ -249,15 +243,12 @@ fn json_doc(options: &Options, tls: &Tls, run: &Run) -> serde_json::Value {
     });
     let round_ratios = match (ours(results), reference(results)) {
         (Some((_, o)), Some((_, r))) => {
-            let doc = |ratios: Option<RoundRatios>| {
+            let [bulk, duplex] = RoundRatios::both(o, r).map(|ratios| {
                 ratios.map(|r| {
                     serde_json::json!({"median": r.median, "lowest": r.lowest, "highest": r.highest})
                 })
-            };
-            serde_json::json!({
-                "bulk": doc(RoundRatios::of(&o.bulk_rounds, &r.bulk_rounds)),
-                "duplex": doc(RoundRatios::of(&o.duplex_rounds, &r.duplex_rounds)),
-            })
+            });
+            serde_json::json!({ "bulk": bulk, "duplex": duplex })
         }
         _ => serde_json::Value::Null,
     };
@@ -318,20 +309,15 @@ pub(crate) fn print_sweep(runs: &[Run]) {
             .find(|(w, _)| *w == Impl::Plain)
             .map(|(_, f)| f.cpu_ns_per_byte)
             .unwrap_or(f64::NAN);
-        let median = |ours: &[f64], theirs: &[f64]| {
-            ratio(RoundRatios::of(ours, theirs).map_or(f64::NAN, |r| r.median))
-        };
+        let [bulk_round, duplex_round] =
+            RoundRatios::both(o, r).map(|ratios| ratio(ratios.map_or(f64::NAN, |r| r.median)));
         println!(
             "{:>8}{:>13}{:>10}{:>10}{:>20}{:>22}{:>26}",
             run.workers,
             run.connections,
             ratio(o.bulk_mbps / r.bulk_mbps),
             ratio(o.duplex_mbps / r.duplex_mbps),
-            format!(
-                "{} / {}",
-                median(&o.bulk_rounds, &r.bulk_rounds),
-                median(&o.duplex_rounds, &r.duplex_rounds)
-            ),
+            format!("{bulk_round} / {duplex_round}"),
             format!(
                 "{} / {}",
                 ratio(o.duplex_mbps / o.bulk_mbps),

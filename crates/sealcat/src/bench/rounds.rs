@@ -288,7 +288,8 @@ pub(crate) struct Mark {
     /// None where /proc/self/stat cannot be read.
     cpu: Option<Duration>,
     allocations: usize,
-    /// None off the runtime (on a pinned side's thread).
+    /// Parks of the runtime the mark is taken on; None off a runtime. A pinned round's
+    /// runtimes are each side's own, so [`Rounds::round`] drops its count.
     parks: Option<u64>,
 }
 
