@@ -18,6 +18,21 @@ fn open_into(
     (outcome, out)
 }
 
+/// The plaintext range and bytes consumed of a data record opened into the reader's buffer.
+fn opened(
+    outcome: Result<Option<Unsealed>, sealstream::Error>,
+    suite: SupportedCipherSuite,
+) -> (std::ops::Range<usize>, usize) {
+    match outcome {
+        Ok(Some(Unsealed::Data {
+            plaintext,
+            consumed,
+            ..
+        })) => (plaintext, consumed),
+        other => panic!("{suite:?}: not a data record opened into the buffer: {other:?}"),
+    }
+}
+
 /// Seal `message` in place: the payload already lies in the record buffer.
 fn seal_in_place(end: &mut End, message: &[u8]) -> Vec<u8> {
     let sizes = end.seal.sizes();
@@ -44,14 +59,7 @@ fn records_sealed_either_way_open_either_way() {
                 // The room a record needs: its plaintext, and TLS 1.3's content type.
                 let room = len + usize::from(tls13);
                 let (outcome, out) = open_into(&mut server, &mut record, room);
-                let Some(Unsealed::Data {
-                    plaintext,
-                    consumed,
-                    ..
-                }) = outcome.unwrap()
-                else {
-                    panic!("{suite:?}: not opened into the buffer");
-                };
+                let (plaintext, consumed) = opened(outcome, suite);
                 assert_eq!((plaintext.start, consumed), (0, total), "{suite:?}");
                 assert_eq!(&out[plaintext], &message[..], "{suite:?} {len}");
             }
@@ -156,14 +164,7 @@ fn a_flood_of_empty_records_opens_into_the_readers_buffer_one_by_one() {
         let mut empty = 0;
         let got = loop {
             let outcome = server.unseal.unseal_into(&mut wire[at..], &mut reader);
-            let Some(Unsealed::Data {
-                plaintext,
-                consumed,
-                ..
-            }) = outcome.unwrap()
-            else {
-                panic!("{suite:?}: not a data record");
-            };
+            let (plaintext, consumed) = opened(outcome, suite);
             at += consumed;
             if plaintext.is_empty() {
                 empty += 1;
