@@ -381,3 +381,61 @@ async fn over_tcp_halves_taking_turns_move_every_byte_both_ways() {
         assert_eq!(task.await.unwrap(), TOTAL);
     }
 }
+
+/// A peer that floods one-byte records keeps the read half going in and out of `recv`
+/// back to back; the write half still gets its turns: 4 MiB go out while the flood runs, and
+/// every byte of both arrives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_flood_of_tiny_records_does_not_starve_the_write_half() {
+    use std::sync::atomic::AtomicBool;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const TOTAL: usize = 4 << 20;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (client_io, accepted) =
+        tokio::join!(tokio::net::TcpStream::connect(addr), listener.accept());
+    let (client_io, server_io) = (client_io.unwrap(), accepted.unwrap().0);
+    let (client, server) = pair(b"flood", 16 * 1024);
+    let (mut cr, cw) = StreamBuilder::new().build(client_io, client).into_split();
+    let (sr, mut sw) = StreamBuilder::new().build(server_io, server).into_split();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let flood = tokio::spawn({
+        let stop = Arc::clone(&stop);
+        async move {
+            let mut sent = 0usize;
+            while !stop.load(Ordering::Relaxed) {
+                sw.write_all(&[pattern(sent)]).await.unwrap();
+                sent += 1;
+            }
+            sw.shutdown().await.unwrap();
+            sent
+        }
+    });
+    let flooded = tokio::spawn(async move {
+        let mut buf = [0u8; 64];
+        let mut got = 0usize;
+        loop {
+            let n = cr.read(&mut buf).await.unwrap();
+            if n == 0 {
+                return got;
+            }
+            for (i, b) in buf[..n].iter().enumerate() {
+                assert_eq!(*b, pattern(got + i));
+            }
+            got += n;
+        }
+    });
+    let upload = tokio::spawn(send_all(cw, TOTAL, 5));
+    let received = tokio::spawn(receive_all(sr, 6));
+    let guard = std::time::Duration::from_secs(120);
+    tokio::time::timeout(guard, upload)
+        .await
+        .expect("the write half was starved")
+        .unwrap();
+    assert_eq!(received.await.unwrap(), TOTAL);
+    stop.store(true, Ordering::Relaxed);
+    let sent = flood.await.unwrap();
+    assert!(sent > 0);
+    assert_eq!(flooded.await.unwrap(), sent);
+}
