@@ -229,6 +229,7 @@ fn bad_options_fail_with_one_line() {
         &["bench", "--size", "100000000000"],
         &["bench", "--size", "0"],
         &["bench", "--workers", "0"],
+        &["bench", "--take-turns=maybe"],
         &["bench", "--workers", "2,0"],
         &["bench", "--connections", "1,,2"],
         &["bench", "--mode", "soak", "--connections", "1,2"],
