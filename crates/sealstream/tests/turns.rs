@@ -350,20 +350,32 @@ async fn receive_all<R: tokio::io::AsyncRead + Unpin>(mut r: R, seed: u64) -> us
     }
 }
 
+type TcpHalves = (
+    ReadHalf<tokio::net::tcp::OwnedReadHalf, TestSealer>,
+    WriteHalf<tokio::net::tcp::OwnedWriteHalf, TestSealer>,
+);
+
+/// The client's and the server's halves of a sealed connection over loopback TCP.
+async fn split_over_tcp(seed: &[u8]) -> (TcpHalves, TcpHalves) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (client_io, accepted) =
+        tokio::join!(tokio::net::TcpStream::connect(addr), listener.accept());
+    let (client_io, server_io) = (client_io.unwrap(), accepted.unwrap().0);
+    let (client, server) = pair(seed, 16 * 1024);
+    (
+        StreamBuilder::new().build(client_io, client).into_split(),
+        StreamBuilder::new().build(server_io, server).into_split(),
+    )
+}
+
 /// Over TCP, on a runtime with more workers than halves, both ends' halves on tasks of their
 /// own: every byte arrives both ways, in order, and both ends close cleanly, with the halves
 /// taking turns at each socket.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn over_tcp_halves_taking_turns_move_every_byte_both_ways() {
     const TOTAL: usize = 8 << 20;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (client_io, accepted) =
-        tokio::join!(tokio::net::TcpStream::connect(addr), listener.accept());
-    let (client_io, server_io) = (client_io.unwrap(), accepted.unwrap().0);
-    let (client, server) = pair(b"turns over tcp", 16 * 1024);
-    let (cr, cw) = StreamBuilder::new().build(client_io, client).into_split();
-    let (sr, sw) = StreamBuilder::new().build(server_io, server).into_split();
+    let ((cr, cw), (sr, sw)) = split_over_tcp(b"turns over tcp").await;
 
     let tasks = [
         tokio::spawn(async move {
@@ -390,14 +402,7 @@ async fn a_flood_of_tiny_records_does_not_starve_the_write_half() {
     use std::sync::atomic::AtomicBool;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     const TOTAL: usize = 4 << 20;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (client_io, accepted) =
-        tokio::join!(tokio::net::TcpStream::connect(addr), listener.accept());
-    let (client_io, server_io) = (client_io.unwrap(), accepted.unwrap().0);
-    let (client, server) = pair(b"flood", 16 * 1024);
-    let (mut cr, cw) = StreamBuilder::new().build(client_io, client).into_split();
-    let (sr, mut sw) = StreamBuilder::new().build(server_io, server).into_split();
+    let ((mut cr, cw), (sr, mut sw)) = split_over_tcp(b"flood").await;
 
     let stop = Arc::new(AtomicBool::new(false));
     let flood = tokio::spawn({
