@@ -48,6 +48,10 @@ fn short_json_run_has_sane_figures() {
         assert!(v.is_finite() && v > 0.0, "in place {key} = {v}");
     }
     assert!(in_place["ping_p50_us"].is_null() && in_place["handshakes_per_s"].is_null());
+    // Off pinned sides a task may run on either worker: no side has a thread of its own.
+    for key in ["bulk_sending_thread_busy", "duplex_server_thread_busy"] {
+        assert!(doc["results"]["sealstream-tls"][key].is_null(), "{key}");
+    }
     // Zero in steady state; a 0.2 s run still counts a few set-up allocations.
     let allocs = doc["results"]["sealstream-tls"]["allocs_per_record"]
         .as_f64()
@@ -89,6 +93,13 @@ fn pinned_sides_move_every_byte_for_each_implementation() {
         for (name, r) in results {
             let v = r["duplex_mb_per_s"].as_f64().unwrap_or(f64::NAN);
             assert!(v.is_finite() && v > 0.0, "{sealer}: {name} duplex = {v}");
+            for key in ["duplex_client_thread_busy", "duplex_server_thread_busy"] {
+                let busy = r[key].as_f64().unwrap_or(f64::NAN);
+                assert!(
+                    (0.0..=1.5).contains(&busy),
+                    "{sealer}: {name} {key} = {busy}"
+                );
+            }
         }
     }
     let doc = bench_json(&[
@@ -104,6 +115,24 @@ fn pinned_sides_move_every_byte_for_each_implementation() {
     assert!(ours["bulk_mb_per_s"].as_f64().unwrap() > 0.0);
     // Pinned sides run on threads of their own, off the runtime whose parks are counted.
     assert!(ours["bulk_worker_parks_per_mb"].is_null());
+    // Each side's thread's CPU time over the rounds' time, for every implementation (the
+    // clock counts in 10 ms ticks, so a short round may round up past 1).
+    for (name, r) in doc["results"].as_object().unwrap() {
+        let sending = r["bulk_sending_thread_busy"].as_f64();
+        let receiving = r["bulk_receiving_thread_busy"].as_f64();
+        let (Some(sending), Some(receiving)) = (sending, receiving) else {
+            panic!("{name}: no busy figure for a pinned side: {r}");
+        };
+        assert!(
+            (0.0..=1.5).contains(&sending) && (0.0..=1.5).contains(&receiving),
+            "{name}: sending {sending}, receiving {receiving}"
+        );
+        assert!(sending > 0.0, "{name}: the sending thread did not run");
+        assert!(
+            r["duplex_client_thread_busy"].is_null(),
+            "{name}: no duplex ran"
+        );
+    }
     // Counted from the moment both sides are connected: handshakes are not in it.
     let allocs = ours["allocs_per_record"].as_f64().unwrap();
     assert!(

@@ -24,6 +24,15 @@ pub(crate) struct Figures {
     pub(crate) bulk_parks_per_mb: f64,
     /// The same in duplex.
     pub(crate) duplex_parks_per_mb: f64,
+    /// With pinned sides, the share of the one-way rounds the sending side's thread was busy
+    /// (NaN otherwise).
+    pub(crate) bulk_sending_thread_busy: f64,
+    /// The same for the receiving side's thread.
+    pub(crate) bulk_receiving_thread_busy: f64,
+    /// With pinned sides, the share of the duplex rounds the client side's thread was busy.
+    pub(crate) duplex_client_thread_busy: f64,
+    /// The same for the server side's thread.
+    pub(crate) duplex_server_thread_busy: f64,
     pub(crate) ping_p50_us: f64,
     pub(crate) ping_p99_us: f64,
     pub(crate) handshakes_per_s: f64,
@@ -49,6 +58,10 @@ impl Default for Figures {
             duplex_rounds: Vec::new(),
             bulk_parks_per_mb: f64::NAN,
             duplex_parks_per_mb: f64::NAN,
+            bulk_sending_thread_busy: f64::NAN,
+            bulk_receiving_thread_busy: f64::NAN,
+            duplex_client_thread_busy: f64::NAN,
+            duplex_server_thread_busy: f64::NAN,
             ping_p50_us: f64::NAN,
             ping_p99_us: f64::NAN,
             handshakes_per_s: f64::NAN,
@@ -75,8 +88,9 @@ pub(crate) struct Row {
 pub(crate) enum Better {
     Lower,
     Higher,
-    /// No ratio: the cores a test kept busy and how often the workers parked only say whether
-    /// the figures above them were bound by CPU or by wake-ups.
+    /// No ratio: the cores a test kept busy, how often the workers parked and how busy each
+    /// pinned side's thread was only say what bound the figures above them: CPU, wake-ups, or
+    /// one side.
     Neither,
 }
 
@@ -128,6 +142,30 @@ pub(crate) const ROWS: &[Row] = &[
         label: "worker parks per MB (duplex)",
         unit: "",
         get: |f| f.duplex_parks_per_mb,
+        better: Better::Neither,
+    },
+    Row {
+        label: "sending thread busy (bulk)",
+        unit: "",
+        get: |f| f.bulk_sending_thread_busy,
+        better: Better::Neither,
+    },
+    Row {
+        label: "receiving thread busy (bulk)",
+        unit: "",
+        get: |f| f.bulk_receiving_thread_busy,
+        better: Better::Neither,
+    },
+    Row {
+        label: "client thread busy (duplex)",
+        unit: "",
+        get: |f| f.duplex_client_thread_busy,
+        better: Better::Neither,
+    },
+    Row {
+        label: "server thread busy (duplex)",
+        unit: "",
+        get: |f| f.duplex_server_thread_busy,
         better: Better::Neither,
     },
     Row {

@@ -22,16 +22,19 @@ use tokio::net::{TcpListener, TcpStream};
 
 use super::error::{BenchError, BenchResult, io_err};
 use super::flows::{receive_all, send_for};
+use super::process;
 use super::rounds::{Flow, Mark, Run};
 use super::transport::{End, Impl, Reader, Tls, Writer, client_end, server_end};
 
-/// What one side moved: bytes sent and received per connection, and how long it took from the
-/// moment both sides were connected.
+/// What one side moved: bytes sent and received per connection, how long it took from the
+/// moment both sides were connected, and the CPU time its thread spent meanwhile (None where
+/// /proc/thread-self/stat cannot be read).
 #[derive(Debug, Default)]
 struct SideReport {
     sent: Vec<u64>,
     received: Vec<u64>,
     elapsed: Duration,
+    cpu: Option<Duration>,
 }
 
 /// What to run.
@@ -48,8 +51,9 @@ pub(crate) struct Job<'a> {
 }
 
 /// Run `job`, client ends on one thread and server ends on another; returns the bytes received
-/// in all, the time taken, and the process's CPU time and allocations from the moment both
-/// sides were connected to the moment both were done.
+/// in all, the time taken, the process's CPU time and allocations from the moment both sides
+/// were connected to the moment both were done, and each side's thread's CPU time while it
+/// moved data.
 pub(crate) fn throughput(
     job: Job<'_>,
     alloc: &'static StatsAlloc<std::alloc::System>,
@@ -99,12 +103,8 @@ pub(crate) fn throughput(
             "a pinned side did not reach the start or the end".into(),
         ));
     };
-    Ok(Run::between(
-        total,
-        server.elapsed.max(client.elapsed),
-        &start,
-        &end,
-    ))
+    let run = Run::between(total, server.elapsed.max(client.elapsed), &start, &end);
+    Ok(run.with_sides(client.cpu.zip(server.cpu)))
 }
 
 /// Where the two sides meet: once both are connected (the clock starts) and once both are done
@@ -265,6 +265,8 @@ impl Side<'_> {
         receive: bool,
     ) -> BenchResult<(SideReport, Unused)> {
         let start = Instant::now();
+        // Every task of this side runs on this thread (a current-thread runtime).
+        let cpu_at_start = process::thread_cpu_time();
         let mut senders = Vec::new();
         let mut receivers = Vec::new();
         let mut unused: Unused = (Vec::new(), Vec::new());
@@ -320,6 +322,9 @@ impl Side<'_> {
             return Err(err);
         }
         report.elapsed = start.elapsed();
+        report.cpu = process::thread_cpu_time()
+            .zip(cpu_at_start)
+            .map(|(end, start)| end.saturating_sub(start));
         Ok((report, unused))
     }
 }

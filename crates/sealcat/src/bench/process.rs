@@ -1,10 +1,21 @@
-//! Process-wide CPU time and resident memory, read from /proc (Linux).
+//! CPU time (of the process, or of the calling thread) and resident memory, read from /proc
+//! (Linux).
 
 use std::time::Duration;
 
 /// User plus system CPU time of this process so far.
 pub(crate) fn cpu_time() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    cpu_time_in("/proc/self/stat")
+}
+
+/// User plus system CPU time of the calling thread so far.
+pub(crate) fn thread_cpu_time() -> Option<Duration> {
+    cpu_time_in("/proc/thread-self/stat")
+}
+
+/// The CPU time in a `stat` file of /proc (a process's or a thread's: the same format).
+fn cpu_time_in(path: &str) -> Option<Duration> {
+    let stat = std::fs::read_to_string(path).ok()?;
     // Fields after the command name (which may hold spaces) start after the last ')'.
     let rest = stat.rsplit_once(')')?.1;
     let fields: Vec<&str> = rest.split_whitespace().collect();
@@ -20,4 +31,36 @@ pub(crate) fn rss() -> Option<u64> {
     let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
     let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
     Some(pages * 4096)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_threads_cpu_time_is_its_own_and_counts_in_the_process_total() {
+        let (Some(process_before), Some(_)) = (cpu_time(), thread_cpu_time()) else {
+            panic!("/proc/self/stat and /proc/thread-self/stat are readable on Linux");
+        };
+        // A thread that only sleeps while another spins: the spinning thread's clock moves,
+        // the sleeping one's does not move with it.
+        let sleeper = std::thread::spawn(|| {
+            let before = thread_cpu_time().unwrap();
+            std::thread::sleep(Duration::from_millis(300));
+            thread_cpu_time().unwrap() - before
+        });
+        let before = thread_cpu_time().unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let mut spun = Duration::ZERO;
+        while spun < Duration::from_millis(200) && std::time::Instant::now() < deadline {
+            spun = thread_cpu_time().unwrap() - before;
+        }
+        assert!(spun >= Duration::from_millis(200), "spun {spun:?} in 30 s");
+        let slept = sleeper.join().unwrap();
+        assert!(
+            slept < spun,
+            "the sleeping thread counted {slept:?}, the spinning {spun:?}"
+        );
+        assert!(cpu_time().unwrap() - process_before >= spun);
+    }
 }

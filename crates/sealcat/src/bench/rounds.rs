@@ -38,6 +38,11 @@ pub(crate) struct Tally {
     bulk_parks: Option<u64>,
     /// The same over the duplex rounds.
     duplex_parks: Option<u64>,
+    /// CPU time of the client side's thread and of the server side's over the one-way rounds;
+    /// None unless the sides were pinned.
+    bulk_sides: Option<[Duration; 2]>,
+    /// The same over the duplex rounds.
+    duplex_sides: Option<[Duration; 2]>,
 }
 
 impl Tally {
@@ -56,6 +61,9 @@ impl Tally {
             f.allocs_per_record = self.bulk_allocs as f64 / records;
             f.bulk_rounds.clone_from(&self.bulk_rounds);
             f.bulk_parks_per_mb = per_mb(self.bulk_parks, self.bulk_bytes);
+            // One-way, the client ends send and the server ends receive.
+            [f.bulk_sending_thread_busy, f.bulk_receiving_thread_busy] =
+                busy(self.bulk_sides, self.bulk_time);
         }
         if !self.duplex_time.is_zero() {
             f.duplex_mbps = self.duplex_bytes as f64 / self.duplex_time.as_secs_f64() / 1e6;
@@ -65,6 +73,8 @@ impl Tally {
             f.duplex_cores = cores(self.duplex_cpu, self.duplex_time);
             f.duplex_rounds.clone_from(&self.duplex_rounds);
             f.duplex_parks_per_mb = per_mb(self.duplex_parks, self.duplex_bytes);
+            [f.duplex_client_thread_busy, f.duplex_server_thread_busy] =
+                busy(self.duplex_sides, self.duplex_time);
         }
     }
 }
@@ -74,9 +84,23 @@ fn cores(cpu: Option<Duration>, wall: Duration) -> f64 {
     cpu.map_or(f64::NAN, |c| c.as_secs_f64() / wall.as_secs_f64())
 }
 
+/// Each pinned side's thread's CPU time over wall time: the share of the time it was busy
+/// (NaN without pinned sides).
+fn busy(sides: Option<[Duration; 2]>, wall: Duration) -> [f64; 2] {
+    sides.map_or([f64::NAN; 2], |sides| {
+        sides.map(|cpu| cpu.as_secs_f64() / wall.as_secs_f64())
+    })
+}
+
 /// Worker parks per megabyte moved (NaN without a count).
 fn per_mb(parks: Option<u64>, bytes: u64) -> f64 {
     parks.map_or(f64::NAN, |p| p as f64 / (bytes as f64 / 1e6).max(1e-6))
+}
+
+/// A round's pinned sides' CPU time added to the sum so far (None once a round had none).
+fn add_sides(sum: Option<[Duration; 2]>, round: Option<[Duration; 2]>) -> Option<[Duration; 2]> {
+    sum.zip(round)
+        .map(|([client, server], [c, s])| [client + c, server + s])
 }
 
 /// MB/s of one round.
@@ -125,6 +149,8 @@ impl Rounds<'_> {
                 duplex_cpu: Some(Duration::ZERO),
                 bulk_parks: Some(0),
                 duplex_parks: Some(0),
+                bulk_sides: Some([Duration::ZERO; 2]),
+                duplex_sides: Some([Duration::ZERO; 2]),
                 ..Tally::default()
             })
             .collect();
@@ -145,6 +171,7 @@ impl Rounds<'_> {
                     tally.bulk_allocs += run.allocations;
                     tally.bulk_cpu = tally.bulk_cpu.zip(run.cpu).map(|(sum, c)| sum + c);
                     tally.bulk_parks = tally.bulk_parks.zip(run.parks).map(|(sum, p)| sum + p);
+                    tally.bulk_sides = add_sides(tally.bulk_sides, run.sides);
                     tally.bulk_rounds.push(mbps(&run));
                     tally.bulk_bytes += run.bytes;
                     tally.bulk_time += run.elapsed;
@@ -156,6 +183,7 @@ impl Rounds<'_> {
                         .await?;
                     tally.duplex_cpu = tally.duplex_cpu.zip(run.cpu).map(|(sum, c)| sum + c);
                     tally.duplex_parks = tally.duplex_parks.zip(run.parks).map(|(sum, p)| sum + p);
+                    tally.duplex_sides = add_sides(tally.duplex_sides, run.sides);
                     tally.duplex_rounds.push(mbps(&run));
                     tally.duplex_bytes += run.bytes;
                     tally.duplex_time += run.elapsed;
@@ -324,6 +352,9 @@ pub(crate) struct Run {
     cpu: Option<Duration>,
     allocations: u64,
     parks: Option<u64>,
+    /// With pinned sides, the CPU time of the client side's thread and of the server side's
+    /// over the transfer; None otherwise.
+    sides: Option<[Duration; 2]>,
 }
 
 impl Run {
@@ -334,6 +365,45 @@ impl Run {
             cpu: end.cpu.zip(start.cpu).map(|(e, s)| e.saturating_sub(s)),
             allocations: end.allocations.saturating_sub(start.allocations) as u64,
             parks: end.parks.zip(start.parks).map(|(e, s)| e.saturating_sub(s)),
+            sides: None,
         }
+    }
+
+    /// The same run with the CPU time of each pinned side's thread, (client, server).
+    pub(crate) fn with_sides(self, sides: Option<(Duration, Duration)>) -> Self {
+        Self {
+            sides: sides.map(|(client, server)| [client, server]),
+            ..self
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pinned_sides_busy_is_each_threads_cpu_over_the_rounds_time() {
+        let rounds = [
+            Some([Duration::from_millis(700), Duration::from_millis(300)]),
+            Some([Duration::from_millis(900), Duration::from_millis(500)]),
+        ];
+        let sum = rounds
+            .into_iter()
+            .fold(Some([Duration::ZERO; 2]), add_sides);
+        assert_eq!(
+            busy(sum, Duration::from_secs(2)),
+            [0.8, 0.4],
+            "1.6 s and 0.8 s of CPU over 2 s of rounds"
+        );
+    }
+
+    #[test]
+    fn rounds_without_pinned_sides_have_no_busy_figure() {
+        let sum = add_sides(Some([Duration::ZERO; 2]), None);
+        assert_eq!(sum, None);
+        // A later pinned round does not bring a partial sum back.
+        let sum = add_sides(sum, Some([Duration::from_secs(1); 2]));
+        assert!(busy(sum, Duration::from_secs(1)).iter().all(|b| b.is_nan()));
     }
 }
