@@ -8,6 +8,7 @@
 //! - [`test_wrap`]: a SASL mechanism-shaped wrap/unwrap (HMAC-SHA-256 with sequence numbers) for
 //!   the RFC 4422 framing.
 //! - [`mock_io`]: transports that force `Pending`, short reads and writes, and EOF.
+//! - [`wakers`]: a waker that counts its wakes, for polling by hand.
 
 #![forbid(unsafe_code)]
 
@@ -15,6 +16,7 @@ pub mod fuzzing;
 pub mod mock_io;
 pub mod test_sealer;
 pub mod test_wrap;
+pub mod wakers;
 
 use sealstream::SealedStream;
 

@@ -10,11 +10,12 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll};
 
 use sealstream::stream::{ReuniteTransport, SplitTransport};
 use sealstream::{ReadHalf, StreamBuilder, WriteHalf};
 use sealstream_testkit::test_sealer::{TestSeal, TestUnseal, pair};
+use sealstream_testkit::wakers::poll_counting;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// Where a test transport's calls stop: each call announces itself on `inside` and waits for a
@@ -133,24 +134,10 @@ impl<const SHARED: bool> AsyncWrite for Gated<SHARED> {
     }
 }
 
-#[derive(Default)]
-struct CountingWaker(AtomicUsize);
-
-impl Wake for CountingWaker {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
 /// One poll of `f` with a waker that counts its wakes: (ready, wakes).
 fn poll_once<T>(f: impl FnOnce(&mut Context<'_>) -> Poll<T>) -> (bool, usize) {
-    let counter = Arc::new(CountingWaker::default());
-    let waker = Waker::from(counter.clone());
-    let ready = f(&mut Context::from_waker(&waker)).is_ready();
-    (ready, counter.0.load(Ordering::SeqCst))
+    let (polled, wakes) = poll_counting(f);
+    (polled.is_ready(), wakes)
 }
 
 struct Setup {

@@ -160,15 +160,9 @@ impl Shared {
 mod tests {
     use super::*;
     use std::sync::Arc;
-    use std::sync::atomic::AtomicUsize;
     use std::task::{Wake, Waker};
 
-    struct CountingWaker(AtomicUsize);
-    impl Wake for CountingWaker {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
+    use sealstream_testkit::wakers::CountingWaker;
 
     const ANSWER: Control = Control::KeyUpdate {
         update_requested: false,
@@ -239,12 +233,11 @@ mod tests {
     #[test]
     fn registered_writer_is_woken() {
         let shared = Shared::default();
-        let counter = Arc::new(CountingWaker(AtomicUsize::new(0)));
-        let waker = Waker::from(counter.clone());
+        let (counter, waker) = CountingWaker::new();
         let mut cx = Context::from_waker(&waker);
         assert!(shared.poll_pending(&mut cx).is_pending());
         shared.push(Control::Close).unwrap();
-        assert_eq!(counter.0.load(Ordering::SeqCst), 1);
+        assert_eq!(counter.count(), 1);
         assert!(shared.poll_pending(&mut cx).is_ready());
     }
 

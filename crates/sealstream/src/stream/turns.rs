@@ -116,28 +116,12 @@ impl Drop for InTransport<'_> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-    use std::sync::atomic::AtomicUsize;
-    use std::task::{Wake, Waker};
+    use sealstream_testkit::wakers::poll_counting;
 
     use super::*;
 
-    struct CountingWaker(AtomicUsize);
-
-    impl Wake for CountingWaker {
-        fn wake(self: Arc<Self>) {
-            self.wake_by_ref();
-        }
-        fn wake_by_ref(self: &Arc<Self>) {
-            self.0.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-
     fn poll(turns: &Turns, me: Side) -> (Poll<()>, usize) {
-        let counter = Arc::new(CountingWaker(AtomicUsize::new(0)));
-        let waker = Waker::from(counter.clone());
-        let polled = turns.poll_turn(me, &mut Context::from_waker(&waker));
-        (polled, counter.0.load(Ordering::Relaxed))
+        poll_counting(|cx| turns.poll_turn(me, cx))
     }
 
     #[test]
