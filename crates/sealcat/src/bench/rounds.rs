@@ -18,89 +18,118 @@ use super::{pinned, primitives, process};
 /// Rounds of the throughput, ping-pong and handshake tests (see [`Rounds`]).
 const INTERLEAVED_ROUNDS: u32 = 5;
 
-/// What one implementation's throughput rounds add up to.
+/// What one implementation's throughput rounds add up to, one-way and in duplex.
 #[derive(Debug, Default)]
 pub(crate) struct Tally {
-    bulk_bytes: u64,
-    bulk_time: Duration,
-    /// Process CPU time over the bulk rounds; None where /proc/self/stat cannot be read.
-    bulk_cpu: Option<Duration>,
-    bulk_allocs: u64,
-    duplex_bytes: u64,
-    duplex_time: Duration,
-    /// Process CPU time over the duplex rounds; None where /proc/self/stat cannot be read.
-    duplex_cpu: Option<Duration>,
-    /// Each one-way round's MB/s, in round order.
-    bulk_rounds: Vec<f64>,
-    /// Each duplex round's MB/s, in round order.
-    duplex_rounds: Vec<f64>,
-    /// Times the runtime's workers parked over the one-way rounds; None with pinned sides.
-    bulk_parks: Option<u64>,
-    /// The same over the duplex rounds.
-    duplex_parks: Option<u64>,
-    /// CPU time of the client side's thread and of the server side's over the one-way rounds;
-    /// None unless the sides were pinned.
-    bulk_sides: Option<[Duration; 2]>,
-    /// The same over the duplex rounds.
-    duplex_sides: Option<[Duration; 2]>,
+    bulk: FlowTally,
+    duplex: FlowTally,
 }
 
 impl Tally {
     /// The figures of `which`, whose writes were `write_size` bytes each.
     pub(crate) fn fill(&self, which: Impl, write_size: usize, f: &mut Figures) {
-        if !self.bulk_time.is_zero() {
-            let bytes = self.bulk_bytes as f64;
-            f.bulk_mbps = bytes / self.bulk_time.as_secs_f64() / 1e6;
-            f.cpu_ns_per_byte = self
-                .bulk_cpu
-                .map_or(f64::NAN, |c| c.as_nanos() as f64 / bytes);
-            f.bulk_cores = cores(self.bulk_cpu, self.bulk_time);
+        let bulk = &self.bulk;
+        if !bulk.time.is_zero() {
+            f.bulk_mbps = bulk.mbps();
+            f.cpu_ns_per_byte = bulk.cpu_ns_per_byte();
+            f.bulk_cores = bulk.cores();
             // Each write is sealed as records of at most the payload a record carries.
             let per_write = write_size.div_ceil(which.record_payload()) as f64;
-            let records = (bytes / write_size as f64 * per_write).max(1.0);
-            f.allocs_per_record = self.bulk_allocs as f64 / records;
-            f.bulk_rounds.clone_from(&self.bulk_rounds);
-            f.bulk_parks_per_mb = per_mb(self.bulk_parks, self.bulk_bytes);
+            let records = (bulk.bytes as f64 / write_size as f64 * per_write).max(1.0);
+            f.allocs_per_record = bulk.allocations as f64 / records;
+            f.bulk_rounds.clone_from(&bulk.rounds);
+            f.bulk_parks_per_mb = bulk.parks_per_mb();
             // One-way, the client ends send and the server ends receive.
-            [f.bulk_sending_thread_busy, f.bulk_receiving_thread_busy] =
-                busy(self.bulk_sides, self.bulk_time);
+            [f.bulk_sending_thread_busy, f.bulk_receiving_thread_busy] = bulk.busy();
         }
-        if !self.duplex_time.is_zero() {
-            f.duplex_mbps = self.duplex_bytes as f64 / self.duplex_time.as_secs_f64() / 1e6;
-            f.duplex_cpu_ns_per_byte = self.duplex_cpu.map_or(f64::NAN, |c| {
-                c.as_nanos() as f64 / (self.duplex_bytes as f64).max(1.0)
-            });
-            f.duplex_cores = cores(self.duplex_cpu, self.duplex_time);
-            f.duplex_rounds.clone_from(&self.duplex_rounds);
-            f.duplex_parks_per_mb = per_mb(self.duplex_parks, self.duplex_bytes);
-            [f.duplex_client_thread_busy, f.duplex_server_thread_busy] =
-                busy(self.duplex_sides, self.duplex_time);
+        let duplex = &self.duplex;
+        if !duplex.time.is_zero() {
+            f.duplex_mbps = duplex.mbps();
+            f.duplex_cpu_ns_per_byte = duplex.cpu_ns_per_byte();
+            f.duplex_cores = duplex.cores();
+            f.duplex_rounds.clone_from(&duplex.rounds);
+            f.duplex_parks_per_mb = duplex.parks_per_mb();
+            [f.duplex_client_thread_busy, f.duplex_server_thread_busy] = duplex.busy();
         }
     }
 }
 
-/// CPU time over wall time: how many cores the process kept busy (NaN without CPU time).
-fn cores(cpu: Option<Duration>, wall: Duration) -> f64 {
-    cpu.map_or(f64::NAN, |c| c.as_secs_f64() / wall.as_secs_f64())
+/// What one implementation's rounds of one flow (one-way or duplex) add up to. A figure that a
+/// round could not give (CPU time without /proc, parks with pinned sides, the sides' threads
+/// without them) is None from then on.
+#[derive(Debug)]
+struct FlowTally {
+    bytes: u64,
+    time: Duration,
+    /// Process CPU time.
+    cpu: Option<Duration>,
+    allocations: u64,
+    /// Each round's MB/s, in round order.
+    rounds: Vec<f64>,
+    /// Times the runtime's workers parked.
+    parks: Option<u64>,
+    /// CPU time of the client side's thread and of the server side's (pinned sides).
+    sides: Option<[Duration; 2]>,
 }
 
-/// Each pinned side's thread's CPU time over wall time: the share of the time it was busy
-/// (NaN without pinned sides).
-fn busy(sides: Option<[Duration; 2]>, wall: Duration) -> [f64; 2] {
-    sides.map_or([f64::NAN; 2], |sides| {
-        sides.map(|cpu| cpu.as_secs_f64() / wall.as_secs_f64())
-    })
+impl Default for FlowTally {
+    fn default() -> Self {
+        Self {
+            bytes: 0,
+            time: Duration::ZERO,
+            cpu: Some(Duration::ZERO),
+            allocations: 0,
+            rounds: Vec::new(),
+            parks: Some(0),
+            sides: Some([Duration::ZERO; 2]),
+        }
+    }
 }
 
-/// Worker parks per megabyte moved (NaN without a count).
-fn per_mb(parks: Option<u64>, bytes: u64) -> f64 {
-    parks.map_or(f64::NAN, |p| p as f64 / (bytes as f64 / 1e6).max(1e-6))
-}
+impl FlowTally {
+    fn add(&mut self, run: &Run) {
+        self.bytes += run.bytes;
+        self.time += run.elapsed;
+        self.cpu = self.cpu.zip(run.cpu).map(|(sum, c)| sum + c);
+        self.allocations += run.allocations;
+        self.rounds.push(mbps(run));
+        self.parks = self.parks.zip(run.parks).map(|(sum, p)| sum + p);
+        self.sides = self
+            .sides
+            .zip(run.sides)
+            .map(|([client, server], [c, s])| [client + c, server + s]);
+    }
 
-/// A round's pinned sides' CPU time added to the sum so far (None once a round had none).
-fn add_sides(sum: Option<[Duration; 2]>, round: Option<[Duration; 2]>) -> Option<[Duration; 2]> {
-    sum.zip(round)
-        .map(|([client, server], [c, s])| [client + c, server + s])
+    fn mbps(&self) -> f64 {
+        self.bytes as f64 / self.time.as_secs_f64() / 1e6
+    }
+
+    /// Process CPU time per byte moved, in ns (NaN without CPU time).
+    fn cpu_ns_per_byte(&self) -> f64 {
+        self.cpu.map_or(f64::NAN, |c| {
+            c.as_nanos() as f64 / (self.bytes as f64).max(1.0)
+        })
+    }
+
+    /// CPU time over wall time: how many cores the process kept busy (NaN without CPU time).
+    fn cores(&self) -> f64 {
+        self.cpu
+            .map_or(f64::NAN, |c| c.as_secs_f64() / self.time.as_secs_f64())
+    }
+
+    /// Worker parks per megabyte moved (NaN without a count).
+    fn parks_per_mb(&self) -> f64 {
+        self.parks
+            .map_or(f64::NAN, |p| p as f64 / (self.bytes as f64 / 1e6).max(1e-6))
+    }
+
+    /// Each pinned side's thread's CPU time over wall time, (client, server): the share of the
+    /// time it was busy (NaN without pinned sides).
+    fn busy(&self) -> [f64; 2] {
+        self.sides.map_or([f64::NAN; 2], |sides| {
+            sides.map(|cpu| cpu.as_secs_f64() / self.time.as_secs_f64())
+        })
+    }
 }
 
 /// MB/s of one round.
@@ -141,19 +170,7 @@ impl Rounds<'_> {
         let per_round = duration / INTERLEAVED_ROUNDS;
         let bulk = matches!(options.mode, Mode::All | Mode::Bulk | Mode::Throughput);
         let both_ways = matches!(options.mode, Mode::All | Mode::Duplex | Mode::Throughput);
-        let mut tallies: Vec<Tally> = self
-            .impls
-            .iter()
-            .map(|_| Tally {
-                bulk_cpu: Some(Duration::ZERO),
-                duplex_cpu: Some(Duration::ZERO),
-                bulk_parks: Some(0),
-                duplex_parks: Some(0),
-                bulk_sides: Some([Duration::ZERO; 2]),
-                duplex_sides: Some([Duration::ZERO; 2]),
-                ..Tally::default()
-            })
-            .collect();
+        let mut tallies: Vec<Tally> = self.impls.iter().map(|_| Tally::default()).collect();
         for round in 1..=INTERLEAVED_ROUNDS {
             if let Some(meter) = meter.as_deref_mut() {
                 self.progress
@@ -168,25 +185,14 @@ impl Rounds<'_> {
                     let run = self
                         .round(which, options, per_round, Flow::OneWay, alloc)
                         .await?;
-                    tally.bulk_allocs += run.allocations;
-                    tally.bulk_cpu = tally.bulk_cpu.zip(run.cpu).map(|(sum, c)| sum + c);
-                    tally.bulk_parks = tally.bulk_parks.zip(run.parks).map(|(sum, p)| sum + p);
-                    tally.bulk_sides = add_sides(tally.bulk_sides, run.sides);
-                    tally.bulk_rounds.push(mbps(&run));
-                    tally.bulk_bytes += run.bytes;
-                    tally.bulk_time += run.elapsed;
+                    tally.bulk.add(&run);
                 }
                 if both_ways {
                     self.say(which, "full duplex", round);
                     let run = self
                         .round(which, options, per_round, Flow::Duplex, alloc)
                         .await?;
-                    tally.duplex_cpu = tally.duplex_cpu.zip(run.cpu).map(|(sum, c)| sum + c);
-                    tally.duplex_parks = tally.duplex_parks.zip(run.parks).map(|(sum, p)| sum + p);
-                    tally.duplex_sides = add_sides(tally.duplex_sides, run.sides);
-                    tally.duplex_rounds.push(mbps(&run));
-                    tally.duplex_bytes += run.bytes;
-                    tally.duplex_time += run.elapsed;
+                    tally.duplex.add(&run);
                 }
             }
         }
@@ -382,28 +388,41 @@ impl Run {
 mod tests {
     use super::*;
 
-    #[test]
-    fn pinned_sides_busy_is_each_threads_cpu_over_the_rounds_time() {
-        let rounds = [
-            Some([Duration::from_millis(700), Duration::from_millis(300)]),
-            Some([Duration::from_millis(900), Duration::from_millis(500)]),
-        ];
-        let sum = rounds
-            .into_iter()
-            .fold(Some([Duration::ZERO; 2]), add_sides);
-        assert_eq!(
-            busy(sum, Duration::from_secs(2)),
-            [0.8, 0.4],
-            "1.6 s and 0.8 s of CPU over 2 s of rounds"
-        );
+    fn round(elapsed_ms: u64, sides_ms: Option<[u64; 2]>) -> Run {
+        Run {
+            bytes: 1_000_000,
+            elapsed: Duration::from_millis(elapsed_ms),
+            cpu: Some(Duration::from_millis(elapsed_ms)),
+            allocations: 0,
+            parks: sides_ms.is_none().then_some(10),
+            sides: sides_ms.map(|sides| sides.map(Duration::from_millis)),
+        }
     }
 
     #[test]
-    fn rounds_without_pinned_sides_have_no_busy_figure() {
-        let sum = add_sides(Some([Duration::ZERO; 2]), None);
-        assert_eq!(sum, None);
+    fn pinned_sides_busy_is_each_threads_cpu_over_the_rounds_time() {
+        let mut flow = FlowTally::default();
+        flow.add(&round(1000, Some([700, 300])));
+        flow.add(&round(1000, Some([900, 500])));
+        assert_eq!(
+            flow.busy(),
+            [0.8, 0.4],
+            "1.6 s and 0.8 s of CPU over 2 s of rounds"
+        );
+        assert!(flow.parks_per_mb().is_nan(), "pinned sides count no parks");
+        assert_eq!(flow.rounds, [1.0, 1.0]);
+    }
+
+    #[test]
+    fn a_round_without_a_figure_leaves_the_flow_without_it() {
+        let mut flow = FlowTally::default();
+        flow.add(&round(1000, None));
+        assert!(flow.busy().iter().all(|b| b.is_nan()));
+        assert_eq!(flow.parks_per_mb(), 10.0, "10 parks over 1 MB");
         // A later pinned round does not bring a partial sum back.
-        let sum = add_sides(sum, Some([Duration::from_secs(1); 2]));
-        assert!(busy(sum, Duration::from_secs(1)).iter().all(|b| b.is_nan()));
+        flow.add(&round(1000, Some([1000, 1000])));
+        assert!(flow.busy().iter().all(|b| b.is_nan()));
+        assert!(flow.parks_per_mb().is_nan());
+        assert_eq!(flow.cores(), 1.0);
     }
 }

@@ -254,22 +254,23 @@ where
     }
 }
 
+/// A sealstream-tls end, split, read into a buffer or ([`Impl::SealstreamInPlace`]) in place.
+fn sealstream_tls_end(which: Impl, stream: sealstream_tls::TlsStream<TcpStream>) -> End {
+    if which == Impl::SealstreamInPlace {
+        split_in_place(stream.into_split())
+    } else {
+        split(stream.into_split())
+    }
+}
+
 /// The client end of `which` over `tcp`, handshake done (the server end runs elsewhere).
 pub(crate) async fn client_end(which: Impl, tls: &Tls, tcp: TcpStream) -> io::Result<End> {
     let name = ServerName::try_from("localhost").expect("valid name");
     match which {
         Impl::Plain => Ok(split(tcp.into_split())),
-        Impl::Sealstream => Ok(split(
-            tls.connector
-                .connect_with(name, tcp, tls.builder())
-                .await?
-                .into_split(),
-        )),
-        Impl::SealstreamInPlace => Ok(split_in_place(
-            tls.connector
-                .connect_with(name, tcp, tls.builder())
-                .await?
-                .into_split(),
+        Impl::Sealstream | Impl::SealstreamInPlace => Ok(sealstream_tls_end(
+            which,
+            tls.connector.connect_with(name, tcp, tls.builder()).await?,
         )),
         Impl::TokioRustls => {
             let connector = tokio_rustls::TlsConnector::from(tls.client.clone());
@@ -289,17 +290,9 @@ pub(crate) async fn client_end(which: Impl, tls: &Tls, tcp: TcpStream) -> io::Re
 pub(crate) async fn server_end(which: Impl, tls: &Tls, tcp: TcpStream) -> io::Result<End> {
     match which {
         Impl::Plain => Ok(split(tcp.into_split())),
-        Impl::Sealstream => Ok(split(
-            tls.acceptor
-                .accept_with(tcp, tls.builder())
-                .await?
-                .into_split(),
-        )),
-        Impl::SealstreamInPlace => Ok(split_in_place(
-            tls.acceptor
-                .accept_with(tcp, tls.builder())
-                .await?
-                .into_split(),
+        Impl::Sealstream | Impl::SealstreamInPlace => Ok(sealstream_tls_end(
+            which,
+            tls.acceptor.accept_with(tcp, tls.builder()).await?,
         )),
         Impl::TokioRustls => {
             let acceptor = tokio_rustls::TlsAcceptor::from(tls.server.clone());
