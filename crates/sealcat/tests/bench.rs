@@ -96,7 +96,7 @@ fn pinned_sides_move_every_byte_for_each_implementation() {
             for key in ["duplex_client_thread_busy", "duplex_server_thread_busy"] {
                 let busy = r[key].as_f64().unwrap_or(f64::NAN);
                 assert!(
-                    (0.0..=1.5).contains(&busy),
+                    (0.0..=1.05).contains(&busy),
                     "{sealer}: {name} {key} = {busy}"
                 );
             }
@@ -115,8 +115,8 @@ fn pinned_sides_move_every_byte_for_each_implementation() {
     assert!(ours["bulk_mb_per_s"].as_f64().unwrap() > 0.0);
     // Pinned sides run on threads of their own, off the runtime whose parks are counted.
     assert!(ours["bulk_worker_parks_per_mb"].is_null());
-    // Each side's thread's CPU time over the rounds' time, for every implementation (the
-    // clock counts in 10 ms ticks, so a short round may round up past 1).
+    // Each side's thread's CPU time over the rounds' time, for every implementation: a share
+    // of the time (read a moment after the round's clock stops, so a hair over 1 may show).
     for (name, r) in doc["results"].as_object().unwrap() {
         let sending = r["bulk_sending_thread_busy"].as_f64();
         let receiving = r["bulk_receiving_thread_busy"].as_f64();
@@ -124,7 +124,7 @@ fn pinned_sides_move_every_byte_for_each_implementation() {
             panic!("{name}: no busy figure for a pinned side: {r}");
         };
         assert!(
-            (0.0..=1.5).contains(&sending) && (0.0..=1.5).contains(&receiving),
+            (0.0..=1.05).contains(&sending) && (0.0..=1.05).contains(&receiving),
             "{name}: sending {sending}, receiving {receiving}"
         );
         assert!(sending > 0.0, "{name}: the sending thread did not run");

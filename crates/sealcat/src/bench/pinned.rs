@@ -28,7 +28,7 @@ use super::transport::{End, Impl, Reader, Tls, Writer, client_end, server_end};
 
 /// What one side moved: bytes sent and received per connection, how long it took from the
 /// moment both sides were connected, and the CPU time its thread spent meanwhile (None where
-/// /proc/thread-self/stat cannot be read).
+/// /proc/thread-self/schedstat cannot be read).
 #[derive(Debug, Default)]
 struct SideReport {
     sent: Vec<u64>,

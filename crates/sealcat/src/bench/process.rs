@@ -5,17 +5,7 @@ use std::time::Duration;
 
 /// User plus system CPU time of this process so far.
 pub(crate) fn cpu_time() -> Option<Duration> {
-    cpu_time_in("/proc/self/stat")
-}
-
-/// User plus system CPU time of the calling thread so far.
-pub(crate) fn thread_cpu_time() -> Option<Duration> {
-    cpu_time_in("/proc/thread-self/stat")
-}
-
-/// The CPU time in a `stat` file of /proc (a process's or a thread's: the same format).
-fn cpu_time_in(path: &str) -> Option<Duration> {
-    let stat = std::fs::read_to_string(path).ok()?;
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
     // Fields after the command name (which may hold spaces) start after the last ')'.
     let rest = stat.rsplit_once(')')?.1;
     let fields: Vec<&str> = rest.split_whitespace().collect();
@@ -24,6 +14,15 @@ fn cpu_time_in(path: &str) -> Option<Duration> {
     let stime: u64 = fields.get(12)?.parse().ok()?;
     // Clock ticks are 100 per second on Linux.
     Some(Duration::from_millis((utime + stime) * 10))
+}
+
+/// CPU time of the calling thread so far, in nanoseconds: the first field of its `schedstat`
+/// (time spent on a CPU). Its `stat` counts in 10 ms ticks, rounded down, which a pinned side
+/// that runs a few milliseconds per round would read as nothing.
+pub(crate) fn thread_cpu_time() -> Option<Duration> {
+    let schedstat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let on_cpu: u64 = schedstat.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(on_cpu))
 }
 
 /// Resident set size in bytes.
@@ -40,7 +39,7 @@ mod tests {
     #[test]
     fn a_threads_cpu_time_is_its_own_and_counts_in_the_process_total() {
         let (Some(process_before), Some(_)) = (cpu_time(), thread_cpu_time()) else {
-            panic!("/proc/self/stat and /proc/thread-self/stat are readable on Linux");
+            panic!("/proc/self/stat and /proc/thread-self/schedstat are readable on Linux");
         };
         // A thread that only sleeps while another spins: the spinning thread's clock moves,
         // the sleeping one's does not move with it.
@@ -61,6 +60,12 @@ mod tests {
             slept < spun,
             "the sleeping thread counted {slept:?}, the spinning {spun:?}"
         );
-        assert!(cpu_time().unwrap() - process_before >= spun);
+        // The process's clock counts whole 10 ms ticks: each of its two readings may be up to
+        // one tick short.
+        let process = cpu_time().unwrap() - process_before;
+        assert!(
+            process + Duration::from_millis(20) >= spun,
+            "the process counted {process:?}, one of its threads {spun:?}"
+        );
     }
 }
